@@ -1,0 +1,65 @@
+"""`vaultsync` command line: `main(argv) -> int`, one module per subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from vaultsync import __version__
+from vaultsync.errors import UsageError
+
+# Subcommand modules in vaultsync.commands; each has add_arguments(parser) and run(args).
+COMMANDS = ("check", "fix", "graph", "mv", "rule", "init", "watch")
+
+
+def _command(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(f"vaultsync.commands.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"vaultsync.commands.{name}":
+            return None  # not built yet
+        raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vaultsync",
+        description="Keep an Obsidian vault healthy: links, frontmatter, generated sections.",
+    )
+    parser.add_argument("--version", action="version", version=f"vaultsync {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        module = _command(name)
+        if module is None:
+            continue
+        doc = (module.__doc__ or "").strip().splitlines()
+        command = sub.add_parser(
+            name, help=doc[0] if doc else None, description=doc[0] if doc else None
+        )
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.run(args)
+        return result
+    except UsageError as exc:
+        print(f"vaultsync: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("vaultsync: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # one top-level handler: exit 2, no traceback unless -v
+        if getattr(args, "verbose", 0):
+            raise
+        print(f"vaultsync: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2

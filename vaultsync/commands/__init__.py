@@ -1,0 +1,1 @@
+"""Subcommands of the `vaultsync` CLI, one module each."""

@@ -1,0 +1,27 @@
+"""Export the vault's link graph as JSON or Graphviz dot."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from vaultsync.commands.common import add_vault_options, resolve_target
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("vault", nargs="?", type=Path, metavar="VAULT", help="the vault")
+    parser.add_argument("--format", choices=("json", "dot"), default="json")
+    add_vault_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from vaultsync import engine, graph
+
+    target = resolve_target([args.vault] if args.vault else [], args.config)
+    vault = engine.load(target.root, target.config)
+    if args.format == "dot":
+        graph.write_dot(sys.stdout, vault)
+    else:
+        graph.write_json(sys.stdout, vault)
+    return 0

@@ -1,0 +1,30 @@
+"""Explain a rule: what it finds, why, an example and its fix."""
+
+from __future__ import annotations
+
+import argparse
+
+from vaultsync.errors import UsageError
+from vaultsync.rules import RULES, _load_families, by_name_or_code
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("code", nargs="?", help="a rule code or name; none lists all rules")
+
+
+def run(args: argparse.Namespace) -> int:
+    _load_families()
+    if args.code is None:
+        for rule in sorted(RULES.values(), key=lambda r: r.code):
+            print(
+                f"{rule.code}  {rule.name:<26} {rule.severity.label:<8} {rule.fix.value:<7} "
+                f"{rule.summary}"
+            )
+        return 0
+    found = by_name_or_code(args.code)
+    if found is None:
+        raise UsageError(f"unknown rule {args.code!r} (run `vaultsync rule` for the list)")
+    print(f"# {found.code} {found.name}\n")
+    print(f"Default severity: {found.severity.label}. Fix: {found.fix.value}.\n")
+    print(found.doc.strip())
+    return 0

@@ -1,0 +1,7 @@
+"""Errors shown to the user as one line, with exit code 2."""
+
+from __future__ import annotations
+
+
+class UsageError(Exception):
+    """Bad arguments, config or schema: one line naming the file and key."""

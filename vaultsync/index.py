@@ -1,0 +1,227 @@
+"""The vault index and Obsidian's link resolution (§3, reference §C)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from vaultsync.frontmatter import string_list
+from vaultsync.model import Heading, Link, ParsedNote
+from vaultsync.text import fold, link_key, naming_style, strip_md
+from vaultsync.vault import VaultFile
+
+
+@dataclass(frozen=True, slots=True)
+class NoteEntry:
+    path: str
+    parsed: ParsedNote | None  # None when the file could not be read (V001)
+    error: str | None = None
+    excluded: bool = False
+    bom: bool = False
+    digest: str = ""
+
+    @property
+    def name(self) -> str:
+        return strip_md(self.path.rsplit("/", 1)[-1])
+
+    @property
+    def folder(self) -> str:
+        return self.path.rsplit("/", 1)[0] if "/" in self.path else ""
+
+    @property
+    def aliases(self) -> list[str]:
+        props = self.parsed.properties if self.parsed is not None else None
+        return string_list(props.get("aliases")) if props else []
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    path: str | None
+    candidates: tuple[str, ...] = ()  # more than one: an ambiguous tie (L005)
+    outside: bool = False  # a relative path climbing above the vault root (L008)
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.candidates) > 1
+
+
+_FOLD_PUNCTUATION = re.compile(r"\s+")
+
+
+def heading_key(text: str) -> str:
+    """R60: punctuation and symbols fold to spaces, spaces collapse, case folds."""
+    chars = [" " if unicodedata.category(ch)[0] in "PSZ" or ch in "\t\r\n" else ch for ch in text]
+    return _FOLD_PUNCTUATION.sub(" ", "".join(chars)).strip().casefold()
+
+
+class VaultIndex:
+    """Files, names, aliases, headings and blocks of a vault, and how links resolve."""
+
+    def __init__(self, files: Iterable[VaultFile], notes: dict[str, NoteEntry]) -> None:
+        self.files = sorted(files, key=lambda f: f.path)
+        self.notes = notes
+        self.attachments = [f.path for f in self.files if not f.is_note]
+        self._by_path: dict[str, str] = {}
+        self._by_basename: dict[str, list[str]] = defaultdict(list)
+        for f in self.files:
+            folded = fold(f.path)
+            base = folded.rsplit("/", 1)[-1]
+            self._by_basename[base].append(f.path)
+            if f.is_note:
+                self._by_path.setdefault(folded[:-3], f.path)
+                self._by_basename[base[:-3]].append(f.path)
+        for f in self.files:  # a real path beats a note stem spelled the same
+            self._by_path[fold(f.path)] = f.path
+        self._aliases: dict[str, list[str]] = defaultdict(list)
+        for path, entry in notes.items():
+            for alias in entry.aliases:
+                self._aliases[fold(alias.strip())].append(path)
+        self._heading_keys: dict[str, list[tuple[int, str]]] = {}
+        self._resolve_cache: dict[tuple[str, str], Resolution] = {}
+
+    # --- resolution ---------------------------------------------------------------------
+
+    def exact(self, path: str) -> str | None:
+        return self._by_path.get(fold(path))
+
+    def resolve(self, linkpath: str, source: str) -> Resolution:
+        """`getFirstLinkpathDest(linkpath, source)`, with ties made visible."""
+        if not linkpath:
+            return Resolution(source)  # R21: `[[#Heading]]` is the note itself
+        folder = source.rsplit("/", 1)[0] if "/" in source else ""
+        cache_key = (linkpath, folder)
+        hit = self._resolve_cache.get(cache_key)
+        if hit is not None:
+            return hit
+        result = self._resolve(linkpath, source, folder)
+        self._resolve_cache[cache_key] = result
+        return result
+
+    def _resolve(self, linkpath: str, source: str, folder: str) -> Resolution:
+        if linkpath.startswith(("./", "../")) or linkpath in (".", ".."):
+            # R24: relative to the linking note, with no basename fallback.
+            parts = folder.split("/") if folder else []
+            for segment in linkpath.split("/"):
+                if segment == "..":
+                    if not parts:
+                        return Resolution(None, outside=True)
+                    parts.pop()
+                elif segment not in ("", "."):
+                    parts.append(segment)
+            return Resolution(self.exact("/".join(parts)))
+        if linkpath.startswith("/"):
+            return Resolution(self.exact(linkpath.lstrip("/")))  # R24: vault root
+        exact = self.exact(linkpath)
+        if exact is not None:
+            return Resolution(exact)  # R22
+        folded = fold(linkpath)
+        base = folded.rsplit("/", 1)[-1]
+        suffixes = ("/" + folded, "/" + folded + ".md")
+        candidates = [
+            p for p in dict.fromkeys(self._by_basename.get(base, ())) if fold(p).endswith(suffixes)
+        ]
+        if not candidates:
+            return Resolution(None)
+        if len(candidates) == 1:
+            return Resolution(candidates[0])
+        if folder:
+            own = (fold(folder) + suffixes[0], fold(folder) + suffixes[1])
+            for candidate in candidates:
+                if fold(candidate) in own:
+                    return Resolution(candidate)  # R23.1: the note's own folder
+        shortest = min(len(c) for c in candidates)
+        tied = sorted(c for c in candidates if len(c) == shortest)
+        return Resolution(tied[0], tuple(tied) if len(tied) > 1 else ())
+
+    def link_text(self, path: str, source: str) -> str:
+        """The shortest link text that resolves to `path` from `source` (like fileToLinktext)."""
+        target = strip_md(path) if path.lower().endswith(".md") else path
+        parts = target.split("/")
+        for i in range(len(parts) - 1, -1, -1):
+            candidate = "/".join(parts[i:])
+            found = self.resolve(candidate, source)
+            if found.path == path and not found.ambiguous:
+                return candidate
+        return target
+
+    def alias_owners(self, linkpath: str) -> list[str]:
+        return self._aliases.get(fold(linkpath), [])
+
+    # --- subpaths -----------------------------------------------------------------------
+
+    def has_heading(self, path: str, subpath: str) -> bool:
+        """R60: `#H1#H2` walks nested headings of the target note."""
+        entry = self.notes.get(path)
+        if entry is None or entry.parsed is None:
+            return False
+        wanted = [heading_key(part) for part in subpath.split("#") if part.strip()]
+        if not wanted:
+            return True
+        headings: list[Heading] = list(entry.parsed.headings)
+        start, parent_level = 0, 0
+        for want in wanted:
+            for i in range(start, len(headings)):
+                h = headings[i]
+                if parent_level and h.level <= parent_level:
+                    return False  # left the parent section
+                if heading_key(h.text) == want:
+                    start, parent_level = i + 1, h.level
+                    break
+            else:
+                return False
+        return True
+
+    def has_block(self, path: str, block_id: str) -> bool:
+        entry = self.notes.get(path)
+        if entry is None or entry.parsed is None:
+            return False
+        wanted = block_id.casefold()  # R61: [inferred] case-insensitive
+        return any(b.id.casefold() == wanted for b in entry.parsed.blocks)
+
+
+@dataclass(frozen=True, slots=True)
+class Variants:
+    """Canonical spellings per link key, for keys written in more than one way (§3)."""
+
+    canonical: dict[str, str]
+
+    def canonical_for(self, linkpath: str) -> str | None:
+        return self.canonical.get(link_key(linkpath))
+
+
+def _majority_style(names: Iterable[str]) -> str:
+    styles = Counter(s for s in map(naming_style, names) if s is not None)
+    if not styles:
+        return "spaced"
+    order = {"spaced": 0, "snake": 1, "kebab": 2}
+    return min(styles, key=lambda s: (-styles[s], order[s]))
+
+
+def find_variants(
+    notes: dict[str, NoteEntry], links: Iterable[Link], configured: dict[str, str]
+) -> Variants:
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for link in links:
+        if link.linkpath:
+            spellings[link_key(link.linkpath)][link.linkpath] += 1
+    names: dict[str, list[str]] = defaultdict(list)
+    for entry in notes.values():
+        names[link_key(entry.name)].append(entry.name)
+    style = _majority_style(e.name for e in notes.values())
+    overrides = {link_key(k): v for k, v in configured.items()}
+    canonical: dict[str, str] = {}
+    for key, counts in spellings.items():
+        written = set(counts) | set(names.get(key, ()))
+        if len(written) < 2 and key not in overrides:
+            continue
+        if key in overrides:
+            canonical[key] = overrides[key]
+        elif key in names:
+            canonical[key] = sorted(names[key])[0]
+        else:
+            styled = [s for s in counts if naming_style(s) == style] or list(counts)
+            canonical[key] = min(styled, key=lambda s: (-counts[s], s))
+    return Variants(canonical)

@@ -1,0 +1,136 @@
+"""Immutable records shared by the parser, the index, the rules and the reporters."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.strip().upper()]
+
+
+class FixKind(enum.Enum):
+    NONE = "none"
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+class LinkKind(enum.Enum):
+    WIKILINK = "wikilink"
+    EMBED = "embed"
+    MARKDOWN = "markdown"
+    PROPERTY = "property"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A source range: character offsets (half-open) plus 1-based line/column."""
+
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    kind: LinkKind
+    span: Span  # the whole link, `![[...]]` or `[..](..)`
+    target: str  # the link path as written, trimmed (wikilinks) or raw (markdown)
+    target_span: Span  # exactly the characters of `target` in the source
+    linkpath: str  # what Obsidian resolves: trimmed, percent-decoded, NFC
+    subpath: str | None  # "#Heading", "#^id", "#H1#H2" or None
+    display: str | None
+    embed: bool = False
+    angle: bool = False  # markdown destination written as <...>
+    key: str | None = None  # property name for property links
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    level: int
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class BlockId:
+    id: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    name: str  # without '#'
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """An HTML comment `<!-- ... -->`; markers and suppressions live in these."""
+
+    text: str  # inner text, without the delimiters
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Frontmatter:
+    span: Span  # from the opening `---` through the closing `---` line
+    body_start: int  # offset of the first YAML line
+    body_end: int  # offset just after the last YAML line (before closing `---`)
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedNote:
+    frontmatter: Frontmatter | None
+    properties: dict[str, Any] | None  # None when there is no block or it does not parse
+    yaml_error: tuple[str, int, int] | None  # message, 1-based line, column
+    links: tuple[Link, ...]
+    headings: tuple[Heading, ...]
+    blocks: tuple[BlockId, ...]
+    tags: tuple[Tag, ...]
+    comments: tuple[Comment, ...]
+    suppressions: tuple[tuple[int, frozenset[str]], ...]  # (line, codes); empty set = all
+    file_suppressions: frozenset[str] | None  # None: none; empty: all codes
+    line_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    span: Span
+    new_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    applicability: FixKind
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    path: str
+    span: Span
+    code: str
+    message: str
+    severity: Severity
+    data: dict[str, Any] = field(default_factory=dict)
+    fix: Fix | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.span.line, self.span.column, self.code)

@@ -1,0 +1,399 @@
+"""One pass over a note: frontmatter, headings, block ids, tags, links, with exact ranges.
+
+The rules follow `obsidian-semantics.md` (R-numbers below). The scanner is a
+line pass for block structure (fences, indented code, math blocks) followed by
+one compiled-regex pass over the remaining text; a full CommonMark parse costs
+about ten times as much and is used only as a test oracle.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import unquote
+
+from vaultsync import frontmatter as fm
+from vaultsync.model import (
+    BlockId,
+    Comment,
+    Frontmatter,
+    Heading,
+    Link,
+    LinkKind,
+    ParsedNote,
+    Tag,
+)
+from vaultsync.text import LineIndex, nfc
+
+# --- block level -----------------------------------------------------------------------
+
+_FENCE_OPEN = re.compile(r"( {0,3})(`{3,}|~{3,})(.*)")
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*\r?$", re.MULTILINE)
+
+# --- inline level -----------------------------------------------------------------------
+
+# Tag characters (R70): letters, digits, `_`, `-`, `/` and non-ASCII that is not
+# whitespace or common punctuation. ASCII punctuation other than `_ - /` ends a tag.
+_TAG_CHAR = r"[^\s!-,.:-@\[-\^`{-~\u2000-\u206f\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]"
+
+_INLINE = re.compile(
+    r"(?P<esc>\\[^\n])"
+    r"|(?P<tick>`+)"
+    r"|(?P<comment><!--)"
+    r"|(?P<wiki>!?\[\[)"
+    r"|(?P<md>!?\[)"
+    r"|(?P<math>\$\$?)"
+    rf"|(?<![^\s\[(])#(?P<tag>{_TAG_CHAR}+)"
+    r"|(?<=[\s\])])\^(?P<block>[A-Za-z0-9-]+)(?=[ \t]*\r?$)",
+    re.MULTILINE,
+)
+
+_MD_LINK = re.compile(
+    r"!?\[(?:[^\[\]\\\n]|\\.|\[(?:[^\[\]\\\n]|\\.)*\])*\]"
+    r"\([ \t]*(?:<(?P<angle>[^<>\n]*)>|(?P<bare>[^\s()<>]*(?:\([^\s()]*\)[^\s()<>]*)*))"
+    r"(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*\)"
+)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:|//")
+_PARAGRAPH_END = re.compile(r"\n[ \t]*\r?\n")
+_MATH_CLOSE = re.compile(r"(?<![\s\\])\$(?!\d)")
+_SUPPRESSION = re.compile(
+    r"(?:%%|<!--)[ \t]*vaultsync-ignore(?P<file>-file)?(?P<codes>[^%\n]*?)[ \t]*(?:%%|-->)"
+)
+_CODE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+_PROPERTY_WIKILINK = re.compile(r"\[\[([^\[\]\n]+?)\]\]")
+
+_closing_ticks: dict[int, re.Pattern[str]] = {}
+
+
+def _closing_tick(n: int) -> re.Pattern[str]:
+    pattern = _closing_ticks.get(n)
+    if pattern is None:
+        pattern = _closing_ticks[n] = re.compile(rf"(?<!`)`{{{n}}}(?!`)")
+    return pattern
+
+
+def _paragraph_end(text: str, pos: int, limit: int) -> int:
+    m = _PARAGRAPH_END.search(text, pos, limit)
+    return m.start() if m else limit
+
+
+def _code_blocks(text: str, start: int) -> list[tuple[int, int]]:
+    """Ranges of fenced code (R10), indented code (R11) and `$$` math blocks (R15)."""
+    ranges: list[tuple[int, int]] = []
+    # Fast path: no fence, no indentation after a blank line, no `$$`.
+    if (
+        "```" not in text
+        and "~~~" not in text
+        and "$$" not in text
+        and "\n\n " not in text
+        and ("\n\n\t" not in text)
+    ):
+        return ranges
+    pos = start
+    n = len(text)
+    prev_blank = True
+    in_list = False
+    while pos < n:
+        nl = text.find("\n", pos)
+        line_end = n if nl == -1 else nl
+        next_pos = n if nl == -1 else nl + 1
+        line = text[pos:line_end]
+        stripped = line.strip()
+        if not stripped:
+            prev_blank = True
+            pos = next_pos
+            continue
+        first = line[0]
+        if first in " \t`~$":
+            m = _FENCE_OPEN.match(line)
+            if m and not (m.group(2)[0] == "`" and "`" in m.group(3)):
+                # A fence closes at a line of the same character at least as long (R10).
+                char, length = m.group(2)[0], len(m.group(2))
+                close = re.compile(
+                    rf"^ {{0,3}}{re.escape(char)}{{{length},}}[ \t]*\r?$", re.MULTILINE
+                )
+                cm = close.search(text, next_pos)
+                end = n if cm is None else cm.end()
+                ranges.append((pos, end))
+                pos = end + 1 if end < n else n
+                prev_blank = False
+                continue
+            if stripped.startswith("$$"):
+                close_at = text.find("$$", pos + line.index("$$") + 2)
+                if close_at != -1:
+                    nl2 = text.find("\n", close_at)
+                    end = n if nl2 == -1 else nl2
+                    ranges.append((pos, end))
+                    pos = end + 1 if end < n else n
+                    prev_blank = False
+                    continue
+            if prev_blank and not in_list and (line.startswith("    ") or first == "\t"):
+                # Indented code runs until a non-blank line that is not indented.
+                end = line_end
+                scan = next_pos
+                while scan < n:
+                    nl2 = text.find("\n", scan)
+                    le = n if nl2 == -1 else nl2
+                    ln = text[scan:le]
+                    if ln.strip() and not (ln.startswith("    ") or ln.startswith("\t")):
+                        break
+                    if ln.strip():
+                        end = le
+                    scan = n if nl2 == -1 else nl2 + 1
+                ranges.append((pos, end))
+                pos = end + 1 if end < n else n
+                prev_blank = False
+                continue
+        if _LIST_ITEM.match(line):
+            in_list = True
+        elif first not in " \t" and prev_blank:
+            in_list = False
+        prev_blank = False
+        pos = next_pos
+    return ranges
+
+
+class _Scanner:
+    """Collects inline items from the text between code blocks."""
+
+    def __init__(self, text: str, lines: LineIndex) -> None:
+        self.text = text
+        self.lines = lines
+        self.links: list[Link] = []
+        self.blocks: list[BlockId] = []
+        self.tags: list[Tag] = []
+        self.comments: list[Comment] = []
+        self.hidden: list[tuple[int, int]] = []  # comment ranges: no headings there (R13)
+
+    def scan(self, start: int, end: int) -> None:
+        text = self.text
+        pos = start
+        finder = _INLINE.search
+        while True:
+            m = finder(text, pos, end)
+            if m is None:
+                return
+            kind = m.lastgroup
+            pos = m.end()
+            if kind == "esc":
+                continue
+            if kind == "tick":
+                n = pos - m.start()
+                close = _closing_tick(n).search(text, pos, _paragraph_end(text, pos, end))
+                if close is not None:
+                    pos = close.end()
+                continue
+            if kind == "comment":
+                close_at = text.find("-->", pos, end)
+                if close_at == -1:
+                    line_start = text.rfind("\n", 0, m.start()) + 1
+                    if text[line_start : m.start()].strip():
+                        continue  # inline `<!--` without an end is text
+                    close_at = end - 3
+                stop = min(close_at + 3, end)
+                self.comments.append(Comment(text[pos:close_at], self.lines.span(m.start(), stop)))
+                self.hidden.append((m.start(), stop))
+                pos = stop
+                continue
+            if kind == "wiki":
+                pos = self._wikilink(m.start(), pos, end)
+                continue
+            if kind == "md":
+                pos = self._markdown_link(m.start(), pos, end)
+                continue
+            if kind == "math":
+                pos = self._math(m.start(), pos, end)
+                continue
+            if kind == "tag":
+                name = m.group("tag")
+                if not name.isdigit() and not name.replace("/", "").isdigit():
+                    self.tags.append(Tag(name, self.lines.span(m.start(), pos)))
+                continue
+            if kind == "block":
+                self.blocks.append(BlockId(m.group("block"), self.lines.span(m.start(), pos)))
+
+    def _math(self, start: int, pos: int, end: int) -> int:
+        text = self.text
+        if pos - start == 2:
+            close_at = text.find("$$", pos, end)
+            return pos if close_at == -1 else close_at + 2
+        if pos >= end or text[pos].isspace():
+            return pos
+        close = _MATH_CLOSE.search(text, pos, _paragraph_end(text, pos, end))
+        return pos if close is None else close.end()
+
+    def _wikilink(self, start: int, pos: int, end: int) -> int:
+        text = self.text
+        close_at = text.find("]]", pos, end)
+        if close_at == -1:
+            return pos
+        newline = text.find("\n", pos, close_at)
+        if newline != -1:
+            return pos  # R6: a line break means no link
+        inner_open = text.rfind("[[", pos, close_at)
+        if inner_open != -1:
+            # R6: nested links keep only the inner one.
+            start = inner_open - 1 if text[inner_open - 1 : inner_open] == "!" else inner_open
+            pos = inner_open + 2
+        content_start = pos
+        if close_at == content_start:
+            return close_at + 2  # `[[]]` is no link
+        embed = text[start] == "!"
+        pipe = text.find("|", content_start + 1, close_at)
+        if pipe == -1:
+            target_end = close_at
+            display = None
+        else:
+            display = text[pipe + 1 : close_at]
+            # R4: `\|` (tables) is the display separator; the backslash is not target.
+            target_end = pipe - 1 if text[pipe - 1] == "\\" else pipe
+        hash_at = text.find("#", content_start, target_end)
+        path_end = target_end if hash_at == -1 else hash_at
+        subpath = None if hash_at == -1 else text[hash_at:target_end].strip()
+        raw = text[content_start:path_end]
+        lead = len(raw) - len(raw.lstrip())
+        target = raw.strip()
+        t_start = content_start + lead
+        self.links.append(
+            Link(
+                kind=LinkKind.EMBED if embed else LinkKind.WIKILINK,
+                span=self.lines.span(start, close_at + 2),
+                target=target,
+                target_span=self.lines.span(t_start, t_start + len(target)),
+                linkpath=nfc(target),
+                subpath=subpath or None,
+                display=display,
+                embed=embed,
+            )
+        )
+        return close_at + 2
+
+    def _markdown_link(self, start: int, pos: int, end: int) -> int:
+        m = _MD_LINK.match(self.text, start, end)
+        if m is None:
+            return pos
+        angle = m.group("angle")
+        dest = angle if angle is not None else m.group("bare")
+        dest_start = m.start("angle") if angle is not None else m.start("bare")
+        if not dest or _SCHEME.match(dest):
+            return m.end()  # R40/R41: empty or external
+        hash_at = dest.find("#")
+        path = dest if hash_at == -1 else dest[:hash_at]
+        subpath = None if hash_at == -1 else unquote(dest[hash_at:])
+        embed = self.text[start] == "!"
+        label_end = self.text.index("](", start)
+        self.links.append(
+            Link(
+                kind=LinkKind.MARKDOWN,
+                span=self.lines.span(start, m.end()),
+                target=path,
+                target_span=self.lines.span(dest_start, dest_start + len(path)),
+                linkpath=nfc(unquote(path)),
+                subpath=subpath or None,
+                display=self.text[start + (2 if embed else 1) : label_end],
+                embed=embed,
+                angle=angle is not None,
+            )
+        )
+        return m.end()
+
+
+def _property_links(
+    text: str, block: Frontmatter, properties: dict[str, Any], lines: LineIndex
+) -> list[Link]:
+    """Quoted wikilinks in property values (R52); unquoted `[[x]]` is a YAML list."""
+    strings: dict[str, str] = {}
+    for key, value in properties.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, str) and "[[" in item:
+                strings[item] = str(key)
+    links: list[Link] = []
+    for m in _PROPERTY_WIKILINK.finditer(text, block.body_start, block.body_end):
+        owner = next((k for s, k in strings.items() if m.group(0) in s), None)
+        if owner is None:
+            continue
+        content = m.group(1)
+        pipe = content.find("|", 1)
+        target_part = content if pipe == -1 else content[:pipe]
+        hash_at = target_part.find("#")
+        raw = target_part if hash_at == -1 else target_part[:hash_at]
+        lead = len(raw) - len(raw.lstrip())
+        target = raw.strip()
+        t_start = m.start(1) + lead
+        links.append(
+            Link(
+                kind=LinkKind.PROPERTY,
+                span=lines.span(m.start(), m.end()),
+                target=target,
+                target_span=lines.span(t_start, t_start + len(target)),
+                linkpath=nfc(target),
+                subpath=None if hash_at == -1 else target_part[hash_at:].strip() or None,
+                display=None if pipe == -1 else content[pipe + 1 :],
+                key=owner,
+            )
+        )
+    return links
+
+
+def _suppressions(
+    text: str, lines: LineIndex
+) -> tuple[tuple[tuple[int, frozenset[str]], ...], frozenset[str] | None]:
+    if "vaultsync-ignore" not in text:
+        return (), None
+    per_line: list[tuple[int, frozenset[str]]] = []
+    whole: set[str] | None = None
+    for m in _SUPPRESSION.finditer(text):
+        codes = frozenset(_CODE_WORD.findall(m.group("codes")))
+        if m.group("file"):
+            whole = (whole or set()) | codes if codes and whole != set() else set()
+        else:
+            per_line.append((lines.position(m.start())[0], codes))
+    return tuple(per_line), None if whole is None else frozenset(whole)
+
+
+def parse(text: str) -> ParsedNote:
+    """Parse a note's text (BOM already removed)."""
+    lines = LineIndex(text)
+    block = fm.find_block(text, lines)
+    properties: dict[str, Any] | None = None
+    yaml_error: tuple[str, int, int] | None = None
+    body_start = 0
+    if block is not None and block.closed:
+        body_start = block.span.end
+        properties, yaml_error = fm.load(text, block, lines)
+
+    scanner = _Scanner(text, lines)
+    code_blocks = _code_blocks(text, body_start)
+    segment_start = body_start
+    for code_start, code_end in code_blocks:
+        scanner.scan(segment_start, code_start)
+        segment_start = code_end
+    scanner.scan(segment_start, len(text))
+
+    headings: list[Heading] = []
+    code_ranges = code_blocks + scanner.hidden
+    for m in _HEADING.finditer(text, body_start):
+        at = m.start()
+        if any(s <= at < e for s, e in code_ranges):
+            continue
+        headings.append(Heading(len(m.group(1)), m.group(2), lines.span(at, m.end(2))))
+
+    links = scanner.links
+    if block is not None and properties:
+        links = _property_links(text, block, properties, lines) + links
+    per_line, whole = _suppressions(text, lines)
+    return ParsedNote(
+        frontmatter=block,
+        properties=properties,
+        yaml_error=yaml_error,
+        links=tuple(links),
+        headings=tuple(headings),
+        blocks=tuple(scanner.blocks),
+        tags=tuple(scanner.tags),
+        comments=tuple(scanner.comments),
+        suppressions=per_line,
+        file_suppressions=whole,
+        line_count=lines.line_count,
+    )

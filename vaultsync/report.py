@@ -1,0 +1,87 @@
+"""Render diagnostics: text, json (§5 "JSON output"), statistics."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from vaultsync.model import Diagnostic, FixKind, Severity
+from vaultsync.rules import RULES
+
+JSON_VERSION = 1
+
+
+def fixable(diagnostics: Sequence[Diagnostic]) -> int:
+    return sum(1 for d in diagnostics if d.fix is not None and d.fix.applicability is FixKind.SAFE)
+
+
+def write_text(out: TextIO, diagnostics: Sequence[Diagnostic], quiet: bool = False) -> None:
+    for d in diagnostics:
+        out.write(f"{d.path}:{d.span.line}:{d.span.column}: {d.code} {d.message}\n")
+    if quiet:
+        return
+    if not diagnostics:
+        out.write("All checks passed!\n")
+        return
+    count = len(diagnostics)
+    noun = "problem" if count == 1 else "problems"
+    out.write(f"Found {count} {noun} ({fixable(diagnostics)} fixable with 'vaultsync fix').\n")
+
+
+def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
+    fix = None
+    if d.fix is not None:
+        fix = {
+            "applicability": d.fix.applicability.value,
+            "edits": [
+                {
+                    "line": e.span.line,
+                    "column": e.span.column,
+                    "end_line": e.span.end_line,
+                    "end_column": e.span.end_column,
+                    "new_text": e.new_text,
+                }
+                for e in d.fix.edits
+            ],
+        }
+    return {
+        "path": d.path,
+        "line": d.span.line,
+        "column": d.span.column,
+        "end_line": d.span.end_line,
+        "end_column": d.span.end_column,
+        "code": d.code,
+        "rule": RULES[d.code].name,
+        "severity": d.severity.label,
+        "message": d.message,
+        "data": d.data,
+        "fix": fix,
+    }
+
+
+def write_json(out: TextIO, vault: str, notes: int, diagnostics: Sequence[Diagnostic]) -> None:
+    summary = Counter(d.severity.label for d in diagnostics)
+    document = {
+        "version": JSON_VERSION,
+        "vault": vault,
+        "notes": notes,
+        "diagnostics": [diagnostic_json(d) for d in diagnostics],
+        "summary": {
+            **{s.label: summary.get(s.label, 0) for s in Severity},
+            "fixable": fixable(diagnostics),
+        },
+    }
+    json.dump(document, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+def write_statistics(out: TextIO, diagnostics: Sequence[Diagnostic]) -> None:
+    counts = Counter(d.code for d in diagnostics)
+    safe = Counter(
+        d.code for d in diagnostics if d.fix is not None and d.fix.applicability is FixKind.SAFE
+    )
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        mark = "[*]" if safe[code] else "   "
+        out.write(f"{count:5d}\t{code}\t{mark} {RULES[code].name}\n")

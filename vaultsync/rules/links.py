@@ -1,0 +1,316 @@
+"""Link rules L001-L009: every link is resolved once, the most specific problem wins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Link, LinkKind, Severity, Span
+from vaultsync.rules import checker, define
+from vaultsync.text import fold, nfc
+from vaultsync.vault import ATTACHMENT_EXTENSIONS, extension
+
+if TYPE_CHECKING:
+    from vaultsync.engine import Context
+    from vaultsync.index import NoteEntry, Resolution
+
+BROKEN_LINK = define(
+    "L001",
+    "broken-link",
+    Severity.WARNING,
+    FixKind.UNSAFE,
+    """A link points at a note that does not exist.
+
+Why: Obsidian shows the link as unresolved and it leads nowhere outside the
+app. vaultsync resolves links exactly as Obsidian does: an exact vault path
+(case-insensitive, `.md` optional), `./` and `../` relative to the note, then
+any file whose path ends with the target, preferring the note's own folder and
+then the shortest path.
+
+Example: `[[Roadmap 2025]]` when no `Roadmap 2025.md` exists.
+
+Fix (unsafe): `vaultsync fix --create-missing` creates a stub note for each
+unresolved target, named in the vault's naming style.
+""",
+)
+LINK_VARIANT = define(
+    "L002",
+    "link-variant",
+    Severity.WARNING,
+    FixKind.SAFE,
+    """An unresolved link spells a note name another way.
+
+Why: Obsidian matches names case-insensitively but never treats `_` or `-` as
+spaces, so `[[open_source_ai_models]]` does not reach `Open Source AI
+Models.md`, and the same idea ends up as several unresolved notes. Two targets
+are variants when they are equal after Unicode NFC, case folding and folding
+runs of spaces, `_` and `-` to one space. The canonical spelling is the one in
+`[links.canonical]`, else an existing note's name, else the spelling in the
+vault's majority naming style used most often.
+
+Example: `[[open_source_ai_models | AI models]]` next to
+`[[Open Source AI Models]]`.
+
+Fix (safe): rewrite only the target, keeping display text and subpath:
+`[[Open Source AI Models | AI models]]`.
+""",
+)
+BROKEN_HEADING = define(
+    "L003",
+    "broken-heading",
+    Severity.WARNING,
+    FixKind.NONE,
+    """A link's `#Heading` does not match a heading of the target note.
+
+Why: Obsidian opens the note at the top instead of the section. Headings match
+after folding punctuation to spaces, collapsing spaces and ignoring case;
+`#H1#H2` walks nested headings.
+
+Example: `[[Setup#Instalation]]` when the note has `## Installation`.
+
+Fix: none; correct the heading or the link by hand.
+""",
+)
+BROKEN_BLOCK_REF = define(
+    "L004",
+    "broken-block-ref",
+    Severity.WARNING,
+    FixKind.NONE,
+    """A link's `#^id` names no block id in the target note.
+
+Why: the embed or link shows nothing useful. Block ids are ` ^id` at the end
+of a paragraph or list line, or on a line of their own after a table or quote.
+
+Example: `![[Meeting#^decisions]]` when `^decisions` was deleted.
+
+Fix: none; restore the block id or change the link.
+""",
+)
+AMBIGUOUS_LINK = define(
+    "L005",
+    "ambiguous-link",
+    Severity.WARNING,
+    FixKind.UNSAFE,
+    """Several files match a link equally well.
+
+Why: when two candidates tie on the length of their path (`aa/Tie.md` and
+`bb/Tie.md`), Obsidian's choice is unstable: the link may open either note.
+vaultsync analyses the lexically first one so the other checks can go on.
+
+Example: `[[Tie]]` with `aa/Tie.md` and `bb/Tie.md` in the vault.
+
+Fix (unsafe): qualify the link with the full path of the note chosen,
+`[[aa/Tie]]`; review that it is the one you meant.
+""",
+)
+ALIAS_LINK = define(
+    "L006",
+    "alias-link",
+    Severity.INFO,
+    FixKind.SAFE,
+    """A link targets a note's alias, which Obsidian does not resolve.
+
+Why: aliases feed Obsidian's link suggester and unlinked mentions, but a
+hand-typed `[[AI]]` stays unresolved even when a note lists `AI` in its
+`aliases`. Obsidian itself writes `[[Artificial Intelligence|AI]]`.
+
+Example: `[[AI]]` with `aliases: [AI]` in `Artificial Intelligence.md`.
+
+Fix (safe): `[[Artificial Intelligence|AI]]`, keeping what the reader sees.
+""",
+)
+MISSING_ATTACHMENT = define(
+    "L007",
+    "missing-attachment",
+    Severity.WARNING,
+    FixKind.NONE,
+    """A link or embed points at an image, PDF, audio, video, canvas or base file
+that is not in the vault.
+
+Why: the embed renders as a broken placeholder.
+
+Example: `![[diagram.png]]` after the image was moved out of the vault.
+
+Fix: none; restore the file or correct the link (`vaultsync mv` keeps links
+right when you move files).
+""",
+)
+LINK_OUTSIDE_VAULT = define(
+    "L008",
+    "link-outside-vault",
+    Severity.ERROR,
+    FixKind.NONE,
+    """A relative link climbs above the vault root.
+
+Why: Obsidian cannot open anything outside the vault, and a published or
+synced copy of the vault will not have it. vaultsync never reads through such
+a link.
+
+Example: `[notes](../../other-vault/Note.md)` from a note at the root.
+
+Fix: none; copy the file into the vault or link to it with a URL.
+""",
+)
+INCONSISTENT_CASE = define(
+    "L009",
+    "inconsistent-case",
+    Severity.INFO,
+    FixKind.SAFE,
+    """A link resolves, but its spelling differs from the file's name in case.
+
+Why: Obsidian matches case-insensitively, but other tools (static-site
+publishers, GitHub, case-sensitive file systems) do not, and mixed spellings
+make search and refactoring harder.
+
+Example: `[[project plan]]` for `Project Plan.md`.
+
+Fix (safe): respell the target exactly like the file, `[[Project Plan]]`.
+""",
+)
+
+
+def encode_target(link: Link, new: str) -> str:
+    """How `new` must be written in `link`'s syntax."""
+    if link.kind is LinkKind.MARKDOWN and not link.angle:
+        return new.replace("%", "%25").replace(" ", "%20")
+    return new
+
+
+def _before_close(link: Link) -> Span:
+    """The empty span just before `]]`, where a display text is inserted."""
+    s = link.span
+    return Span(s.end - 2, s.end - 2, s.end_line, s.end_column - 2, s.end_line, s.end_column - 2)
+
+
+def retarget(link: Link, new: str, keep_reader_text: bool) -> Fix:
+    """Replace only the target text; optionally keep what the reader saw as display."""
+    edits = [Edit(link.target_span, encode_target(link, new))]
+    if keep_reader_text and link.display is None and link.kind is not LinkKind.MARKDOWN:
+        edits.append(Edit(_before_close(link), "|" + link.target))
+    return Fix(FixKind.SAFE, tuple(edits))
+
+
+@checker
+def check_links(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
+    assert note.parsed is not None
+    index = ctx.vault.index
+    for link in note.parsed.links:
+        resolution = index.resolve(link.linkpath, note.path)
+        if resolution.path is None:
+            yield from _unresolved(ctx, note, link, resolution)
+        else:
+            yield from _resolved(ctx, note, link, resolution)
+
+
+def _data(link: Link, resolved: str | None, **extra: object) -> dict[str, object]:
+    return {"target": link.target, "resolved": resolved, **extra}
+
+
+def _unresolved(
+    ctx: Context, note: NoteEntry, link: Link, resolution: Resolution
+) -> Iterator[Diagnostic]:
+    target = link.linkpath
+    if resolution.outside:
+        yield from ctx.emit(
+            LINK_OUTSIDE_VAULT,
+            note,
+            link.span,
+            f'Link "{link.target}" points outside the vault',
+            _data(link, None),
+        )
+        return
+    owners = ctx.vault.index.alias_owners(target)
+    if owners:
+        owner = owners[0]
+        text = ctx.vault.index.link_text(owner, note.path)
+        yield from ctx.emit(
+            ALIAS_LINK,
+            note,
+            link.span,
+            f'Link "{link.target}" names an alias of "{owner}"; Obsidian does not resolve aliases',
+            _data(link, None, note=owner),
+            retarget(link, text, keep_reader_text=True),
+        )
+        return
+    canonical = ctx.vault.variants.canonical_for(target)
+    if canonical is not None and canonical != target:
+        yield from ctx.emit(
+            LINK_VARIANT,
+            note,
+            link.span,
+            f'Link "{link.target}" is a variant of "{canonical}"',
+            _data(link, None, canonical=canonical),
+            retarget(link, canonical, keep_reader_text=ctx.vault.config.links.keep_display),
+        )
+        return
+    if extension(target) in ATTACHMENT_EXTENSIONS:
+        yield from ctx.emit(
+            MISSING_ATTACHMENT,
+            note,
+            link.span,
+            f'Missing attachment "{link.target}"',
+            _data(link, None),
+        )
+        return
+    yield from ctx.emit(
+        BROKEN_LINK,
+        note,
+        link.span,
+        f'Broken link: no note or file matches "{link.target}"',
+        _data(link, None),
+    )
+
+
+def _resolved(
+    ctx: Context, note: NoteEntry, link: Link, resolution: Resolution
+) -> Iterator[Diagnostic]:
+    path = resolution.path
+    assert path is not None
+    index = ctx.vault.index
+    if resolution.ambiguous:
+        full = path[:-3] if path.lower().endswith(".md") else path
+        yield from ctx.emit(
+            AMBIGUOUS_LINK,
+            note,
+            link.span,
+            f'Ambiguous link "{link.target}": {len(resolution.candidates)} files match '
+            f"equally ({', '.join(resolution.candidates)})",
+            _data(link, path, candidates=list(resolution.candidates)),
+            Fix(FixKind.UNSAFE, (Edit(link.target_span, encode_target(link, full)),)),
+        )
+    elif link.linkpath and not link.linkpath.startswith(("./", "../", "/")):
+        written = nfc(link.linkpath)
+        actual = (
+            path
+            if written.lower().endswith(".md") or not path.lower().endswith(".md")
+            else (path[:-3])
+        )
+        suffix = actual[-len(written) :]
+        if suffix != written and fold(suffix) == fold(written):
+            yield from ctx.emit(
+                INCONSISTENT_CASE,
+                note,
+                link.span,
+                f'Link "{link.target}" is spelled unlike "{path}"',
+                _data(link, path, expected=suffix),
+                retarget(link, suffix, keep_reader_text=False),
+            )
+    if link.subpath and path.lower().endswith(".md"):
+        sub = link.subpath
+        if sub.startswith("#^"):
+            if not index.has_block(path, sub[2:]):
+                yield from ctx.emit(
+                    BROKEN_BLOCK_REF,
+                    note,
+                    link.span,
+                    f'No block "{sub[1:]}" in "{path}"',
+                    _data(link, path, subpath=sub),
+                )
+        elif not index.has_heading(path, sub):
+            yield from ctx.emit(
+                BROKEN_HEADING,
+                note,
+                link.span,
+                f'No heading "{sub[1:]}" in "{path}"',
+                _data(link, path, subpath=sub),
+            )

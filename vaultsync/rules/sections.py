@@ -1,0 +1,1 @@
+"""Generated-section rules S001-S004 (filled in by the sections work)."""

@@ -1,0 +1,136 @@
+"""Which files make up a vault (§1, R30, R31) and how they are read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathspec import PathSpec
+
+    from vaultsync.config import Config
+
+# R30: the extensions Obsidian lists by default, besides notes.
+ATTACHMENT_EXTENSIONS = frozenset(
+    [
+        "base",
+        "canvas",
+        "avif",
+        "bmp",
+        "gif",
+        "jpeg",
+        "jpg",
+        "png",
+        "svg",
+        "webp",
+        "flac",
+        "m4a",
+        "mp3",
+        "ogg",
+        "wav",
+        "webm",
+        "3gp",
+        "mkv",
+        "mov",
+        "mp4",
+        "ogv",
+        "pdf",
+    ]
+)
+BOM = "\ufeff"
+
+
+@dataclass(frozen=True, slots=True)
+class VaultFile:
+    path: str  # vault-relative, '/'-separated, NFC
+    is_note: bool
+    excluded: bool  # matched by `exclude` or Obsidian's ignore filters: indexed, not linted
+
+
+@dataclass(frozen=True, slots=True)
+class NoteText:
+    text: str  # without the BOM
+    bom: bool
+    digest: str  # sha256 of the raw bytes, for compare-and-swap and caching
+
+
+class UnreadableFile(Exception):
+    """V001: not UTF-8, too large, or not readable."""
+
+
+def is_note_path(path: str) -> bool:
+    return path[-3:].lower() == ".md"
+
+
+def extension(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def _ignore_spec(root: Path, config: Config) -> PathSpec[Any] | None:
+    patterns = list(config.exclude)
+    app = root / ".obsidian" / "app.json"
+    try:
+        filters = json.loads(app.read_text(encoding="utf-8")).get("userIgnoreFilters") or []
+    except (OSError, ValueError, AttributeError):
+        filters = []
+    # Obsidian's filters are path prefixes or /regex/; prefixes map onto gitignore anchors.
+    patterns.extend(
+        "/" + f.lstrip("/") for f in filters if isinstance(f, str) and not f.startswith("/")
+    )
+    if not patterns:
+        return None
+    from pathspec import PathSpec
+
+    return PathSpec.from_lines("gitwildmatch", patterns)
+
+
+def discover(root: Path, config: Config) -> list[VaultFile]:
+    """Every vault file, sorted by path; dot-folders and dot-files are never part of it."""
+    spec = _ignore_spec(root, config)
+    files: list[VaultFile] = []
+    root_str = str(root)
+    prefix_len = len(root_str) + 1
+    for folder, dirs, names in os.walk(root_str):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        rel_folder = folder[prefix_len:].replace(os.sep, "/") if folder != root_str else ""
+        for name in names:
+            if name.startswith("."):
+                continue
+            rel = f"{rel_folder}/{name}" if rel_folder else name
+            if not rel.isascii():
+                rel = unicodedata.normalize("NFC", rel)
+            note = is_note_path(rel)
+            if not note and not config.all_files and extension(rel) not in ATTACHMENT_EXTENSIONS:
+                continue
+            excluded = spec is not None and spec.match_file(rel)
+            files.append(VaultFile(rel, note, excluded))
+    files.sort(key=lambda f: f.path)
+    return files
+
+
+def read_note(path: Path, max_size: int) -> NoteText:
+    """Read a note as UTF-8, keeping track of its BOM; raise UnreadableFile with a reason."""
+    try:
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_size:
+                raise UnreadableFile(f"file is {size} bytes, over max-file-size ({max_size})")
+            raw = handle.read(max_size + 1)
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
+    if len(raw) > max_size:
+        raise UnreadableFile(f"file is over max-file-size ({max_size} bytes)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"not valid UTF-8 (byte {exc.start})") from exc
+    if "\x00" in text:
+        raise UnreadableFile("binary content (NUL byte)")
+    bom = text.startswith(BOM)
+    return NoteText(text[1:] if bom else text, bom, hashlib.sha256(raw).hexdigest())
