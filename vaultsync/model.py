@@ -108,6 +108,10 @@ class ParsedNote:
     suppressions: tuple[tuple[int, frozenset[str]], ...]  # (line, codes); empty set = all
     file_suppressions: frozenset[str] | None  # None: none; empty: all codes
     line_count: int
+    length: int  # characters in the text (BOM excluded)
+    end: Span  # the empty span at the end of the text, where appended sections go
+    newline: str  # "\r\n" when the note's first line ending is CRLF, else "\n"
+    final_newline: bool  # the text ends with a line ending
 
 
 @dataclass(frozen=True, slots=True)

@@ -396,4 +396,13 @@ def parse(text: str) -> ParsedNote:
         suppressions=per_line,
         file_suppressions=whole,
         line_count=lines.line_count,
+        length=len(text),
+        end=lines.span(len(text), len(text)),
+        newline="\r\n" if _first_line_end(text) == "\r\n" else "\n",
+        final_newline=text.endswith("\n"),
     )
+
+
+def _first_line_end(text: str) -> str:
+    nl = text.find("\n")
+    return "\r\n" if nl > 0 and text[nl - 1] == "\r" else "\n"
