@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,9 @@ class Vault:
     notes: dict[str, NoteEntry]
     index: VaultIndex
     variants: Variants
+    # Vault-wide derived data computed once per load (e.g. the backlink map), keyed by
+    # the module that owns it; checkers of single notes read it instead of redoing it.
+    cache: dict[str, Any] = field(default_factory=dict)
 
 
 def read_entry(root: Path, file: VaultFile, max_size: int) -> NoteEntry:
