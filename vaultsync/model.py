@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Severity(enum.IntEnum):
@@ -34,8 +34,7 @@ class LinkKind(enum.Enum):
     PROPERTY = "property"
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """A source range: character offsets (half-open) plus 1-based line/column."""
 
     start: int
@@ -46,8 +45,7 @@ class Span:
     end_column: int
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(NamedTuple):
     kind: LinkKind
     span: Span  # the whole link, `![[...]]` or `[..](..)`
     target: str  # the link path as written, trimmed (wikilinks) or raw (markdown)
@@ -60,27 +58,23 @@ class Link:
     key: str | None = None  # property name for property links
 
 
-@dataclass(frozen=True, slots=True)
-class Heading:
+class Heading(NamedTuple):
     level: int
     text: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class BlockId:
+class BlockId(NamedTuple):
     id: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Tag:
+class Tag(NamedTuple):
     name: str  # without '#'
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Comment:
+class Comment(NamedTuple):
     """An HTML comment `<!-- ... -->`; markers and suppressions live in these."""
 
     text: str  # inner text, without the delimiters

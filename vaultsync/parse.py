@@ -21,6 +21,7 @@ from vaultsync.model import (
     Link,
     LinkKind,
     ParsedNote,
+    Span,
     Tag,
 )
 from vaultsync.text import LineIndex, nfc
@@ -37,17 +38,13 @@ _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*\r?$", re.M
 # whitespace or common punctuation. ASCII punctuation other than `_ - /` ends a tag.
 _TAG_CHAR = r"[^\s!-,.:-@\[-\^`{-~\u2000-\u206f\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]"
 
-_INLINE = re.compile(
-    r"(?P<esc>\\[^\n])"
-    r"|(?P<tick>`+)"
-    r"|(?P<comment><!--)"
-    r"|(?P<wiki>!?\[\[)"
-    r"|(?P<md>!?\[)"
-    r"|(?P<math>\$\$?)"
-    rf"|(?<![^\s\[(])#(?P<tag>{_TAG_CHAR}+)"
-    r"|(?<=[\s\])])\^(?P<block>[A-Za-z0-9-]+)(?=[ \t]*\r?$)",
-    re.MULTILINE,
-)
+# Every inline construct starts with one of these characters. A plain character class
+# lets `re` skip ahead at C speed; an alternation with lookbehinds is ~25x slower.
+_TRIGGER = re.compile(r"[\\`\[$#^<]")
+_TAG = re.compile(rf"{_TAG_CHAR}+")
+_TAG_PRECEDERS = frozenset(" \t\n\r\f\v[(")
+_BLOCK_ID = re.compile(r"[A-Za-z0-9-]+(?=[ \t]*\r?(?:\n|\Z))")
+_BLOCK_PRECEDERS = frozenset(" \t\n\r])")
 
 _MD_LINK = re.compile(
     r"!?\[(?:[^\[\]\\\n]|\\.|\[(?:[^\[\]\\\n]|\\.)*\])*\]"
@@ -168,50 +165,66 @@ class _Scanner:
 
     def scan(self, start: int, end: int) -> None:
         text = self.text
+        search = _TRIGGER.search
         pos = start
-        finder = _INLINE.search
         while True:
-            m = finder(text, pos, end)
+            m = search(text, pos, end)
             if m is None:
                 return
-            kind = m.lastgroup
-            pos = m.end()
-            if kind == "esc":
-                continue
-            if kind == "tick":
-                n = pos - m.start()
-                close = _closing_tick(n).search(text, pos, _paragraph_end(text, pos, end))
-                if close is not None:
-                    pos = close.end()
-                continue
-            if kind == "comment":
-                close_at = text.find("-->", pos, end)
-                if close_at == -1:
-                    line_start = text.rfind("\n", 0, m.start()) + 1
-                    if text[line_start : m.start()].strip():
-                        continue  # inline `<!--` without an end is text
-                    close_at = end - 3
-                stop = min(close_at + 3, end)
-                self.comments.append(Comment(text[pos:close_at], self.lines.span(m.start(), stop)))
-                self.hidden.append((m.start(), stop))
-                pos = stop
-                continue
-            if kind == "wiki":
-                pos = self._wikilink(m.start(), pos, end)
-                continue
-            if kind == "md":
-                pos = self._markdown_link(m.start(), pos, end)
-                continue
-            if kind == "math":
-                pos = self._math(m.start(), pos, end)
-                continue
-            if kind == "tag":
-                name = m.group("tag")
-                if not name.isdigit() and not name.replace("/", "").isdigit():
-                    self.tags.append(Tag(name, self.lines.span(m.start(), pos)))
-                continue
-            if kind == "block":
-                self.blocks.append(BlockId(m.group("block"), self.lines.span(m.start(), pos)))
+            i = m.start()
+            char = text[i]
+            pos = i + 1
+            if char == "[":
+                opener = i - 1 if i > start and text[i - 1] == "!" else i
+                if text.startswith("[", pos):
+                    pos = self._wikilink(opener, pos + 1, end)
+                else:
+                    pos = self._markdown_link(opener, pos, end)
+            elif char == "\\":
+                if pos < end and text[pos] != "\n":
+                    pos += 1  # R16: an escaped character is text
+            elif char == "<":
+                if text.startswith("<!--", i):
+                    pos = self._comment(i, end)
+            elif char == "`":
+                pos = self._code_span(i, end)
+            elif char == "$":
+                pos = self._math(i, pos + 1 if text.startswith("$", pos) else pos, end)
+            elif char == "#":
+                if i == 0 or text[i - 1] in _TAG_PRECEDERS:
+                    tag = _TAG.match(text, pos, end)
+                    if tag is not None:
+                        name = tag.group()
+                        if not name.replace("/", "").isdigit():  # R70: `#1984` is no tag
+                            self.tags.append(Tag(name, self.lines.span(i, tag.end())))
+                        pos = tag.end()
+            elif i == 0 or text[i - 1] in _BLOCK_PRECEDERS:  # char == "^"
+                block = _BLOCK_ID.match(text, pos, end)
+                if block is not None:
+                    self.blocks.append(BlockId(block.group(), self.lines.span(i, block.end())))
+                    pos = block.end()
+
+    def _code_span(self, i: int, end: int) -> int:
+        text = self.text
+        pos = i + 1
+        while pos < end and text[pos] == "`":
+            pos += 1
+        close = _closing_tick(pos - i).search(text, pos, _paragraph_end(text, pos, end))
+        return pos if close is None else close.end()
+
+    def _comment(self, i: int, end: int) -> int:
+        text = self.text
+        pos = i + 4
+        close_at = text.find("-->", pos, end)
+        if close_at == -1:
+            line_start = text.rfind("\n", 0, i) + 1
+            if text[line_start:i].strip():
+                return pos  # an inline `<!--` without an end is text
+            close_at = end - 3
+        stop = min(close_at + 3, end)
+        self.comments.append(Comment(text[pos : max(close_at, pos)], self.lines.span(i, stop)))
+        self.hidden.append((i, stop))
+        return stop
 
     def _math(self, start: int, pos: int, end: int) -> int:
         text = self.text
@@ -255,12 +268,21 @@ class _Scanner:
         lead = len(raw) - len(raw.lstrip())
         target = raw.strip()
         t_start = content_start + lead
+        span = self.lines.span(start, close_at + 2)
+        t_column = span.column + t_start - start  # a wikilink never spans lines (R6)
         self.links.append(
             Link(
                 kind=LinkKind.EMBED if embed else LinkKind.WIKILINK,
-                span=self.lines.span(start, close_at + 2),
+                span=span,
                 target=target,
-                target_span=self.lines.span(t_start, t_start + len(target)),
+                target_span=Span(
+                    t_start,
+                    t_start + len(target),
+                    span.line,
+                    t_column,
+                    span.line,
+                    t_column + len(target),
+                ),
                 linkpath=nfc(target),
                 subpath=subpath or None,
                 display=display,

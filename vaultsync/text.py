@@ -26,9 +26,13 @@ class LineIndex:
         return line, offset - self.starts[line - 1] + 1
 
     def span(self, start: int, end: int) -> Span:
-        line, column = self.position(start)
+        starts = self.starts
+        line = bisect_right(starts, start)
+        line_start = starts[line - 1]
+        if line == len(starts) or end < starts[line]:  # the common case: one line
+            return Span(start, end, line, start - line_start + 1, line, end - line_start + 1)
         end_line, end_column = self.position(end)
-        return Span(start, end, line, column, end_line, end_column)
+        return Span(start, end, line, start - line_start + 1, end_line, end_column)
 
     def offset(self, line: int, column: int) -> int:
         return self.starts[line - 1] + column - 1
