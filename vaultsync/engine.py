@@ -35,7 +35,7 @@ class Vault:
 def read_entry(root: Path, file: VaultFile, max_size: int) -> NoteEntry:
     """Read and parse one note; an unreadable one becomes an entry with an error."""
     try:
-        note = read_note(root / file.path, max_size)
+        note = read_note(root / file.location, max_size)
     except UnreadableFile as exc:
         return NoteEntry(file.path, None, error=str(exc), excluded=file.excluded)
     return NoteEntry(

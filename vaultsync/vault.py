@@ -50,6 +50,13 @@ class VaultFile:
     path: str  # vault-relative, '/'-separated, NFC
     is_note: bool
     excluded: bool  # matched by `exclude` or Obsidian's ignore filters: indexed, not linted
+    # The name on disk when it is not NFC (an NFD name from macOS): `path` is for matching,
+    # this is for opening the file.
+    disk_path: str | None = None
+
+    @property
+    def location(self) -> str:
+        return self.disk_path or self.path
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +110,16 @@ def discover(root: Path, config: Config) -> list[VaultFile]:
             if name.startswith("."):
                 continue
             rel = f"{rel_folder}/{name}" if rel_folder else name
+            disk: str | None = None
             if not rel.isascii():
-                rel = unicodedata.normalize("NFC", rel)
+                disk, rel = rel, unicodedata.normalize("NFC", rel)
+                if disk == rel:
+                    disk = None
             note = is_note_path(rel)
             if not note and not config.all_files and extension(rel) not in ATTACHMENT_EXTENSIONS:
                 continue
             excluded = spec is not None and spec.match_file(rel)
-            files.append(VaultFile(rel, note, excluded))
+            files.append(VaultFile(rel, note, excluded, disk))
     files.sort(key=lambda f: f.path)
     return files
 
