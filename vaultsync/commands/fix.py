@@ -1,0 +1,140 @@
+"""Fix problems in a vault (or some of its notes): safe fixes by default, then report the rest."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, TextIO
+
+from vaultsync import report
+from vaultsync.commands.common import add_lint_options, resolve_target, selection
+from vaultsync.model import Severity
+
+if TYPE_CHECKING:
+    from vaultsync.fix import FixResult
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_lint_options(parser)
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="print a unified diff of the fixes and write nothing (exit 1 if there are any)",
+    )
+    parser.add_argument("--unsafe", action="store_true", help="also apply unsafe fixes")
+    parser.add_argument(
+        "--create-missing",
+        action="store_true",
+        help="create a stub note for each unresolved link target (L001)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="also rewrite generated sections that were edited by hand (S004)",
+    )
+
+
+def _counts(counter: Counter[str]) -> str:
+    return ", ".join(f"{code}: {n}" for code, n in sorted(counter.items()))
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines[-1] += "\n\\ No newline at end of file\n"
+    return lines
+
+
+def unified_diff(path: str, before: str | None, after: str) -> Iterator[str]:
+    old = "/dev/null" if before is None else f"a/{path}"
+    yield from difflib.unified_diff(_lines(before or ""), _lines(after), old, f"b/{path}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from vaultsync import engine, writer
+    from vaultsync.fix import FixOptions, fix_vault
+
+    target = resolve_target(args.paths, args.config)
+    options = FixOptions(
+        unsafe=args.unsafe,
+        force=args.force,
+        create_missing=args.create_missing,
+        dry_run=args.diff,
+    )
+    if not options.dry_run:
+        writer.clean_temp_files(target.root)  # a crashed run's leftovers
+    vault = engine.load(target.root, target.config)
+    result = fix_vault(vault, selection(args, target.config), target.only, options)
+    out = sys.stdout
+    if args.format == "json":
+        _write_json(out, str(vault.root), result_doc(result))
+    elif options.dry_run:
+        for change in result.changes.values():
+            out.writelines(unified_diff(change.path, change.before, change.after))
+    else:
+        _write_text(out, result, quiet=args.quiet, statistics=args.statistics)
+    for path, reason in result.skipped.items():
+        print(f"vaultsync: skipped {path}: {reason.removeprefix(path + ': ')}", file=sys.stderr)
+    if not result.converged:
+        files = ", ".join(result.still_changing)
+        print(
+            f"vaultsync: error: fixes did not converge after {result.passes} passes; "
+            f"still changing: {files} (this is a bug in vaultsync, please report it)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.exit_zero:
+        return 0
+    if options.dry_run:
+        return 1 if result.changes else 0
+    threshold = Severity.parse(target.config.fail_on)
+    remaining = any(d.severity >= threshold for d in result.diagnostics)
+    return 1 if remaining or result.skipped else 0
+
+
+def _write_text(out: TextIO, result: FixResult, *, quiet: bool, statistics: bool) -> None:
+    fixed = result.fixed
+    if not quiet:
+        for change in result.changes.values():
+            verb = "Created" if change.before is None else "Fixed"
+            out.write(f"{verb} {change.path} ({_counts(change.fixed)})\n")
+        total = sum(fixed.values())
+        files = len(result.changes)
+        detail = f" ({_counts(fixed)})" if fixed else ""
+        out.write(
+            f"Fixed {total} problem{'s' if total != 1 else ''} in {files} "
+            f"file{'s' if files != 1 else ''}{detail}.\n"
+        )
+    report.write_text(out, result.diagnostics, quiet=quiet)
+    if statistics:
+        report.write_statistics(out, result.diagnostics)
+
+
+def result_doc(result: FixResult) -> dict[str, object]:
+    summary = Counter(d.severity.label for d in result.diagnostics)
+    return {
+        "version": report.JSON_VERSION,
+        "vault": str(result.vault.root),
+        "notes": len(result.vault.notes),
+        "changes": [
+            {"path": c.path, "created": c.before is None, "fixed": dict(sorted(c.fixed.items()))}
+            for c in result.changes.values()
+        ],
+        "skipped": [{"path": p, "reason": r} for p, r in result.skipped.items()],
+        "fixed": dict(sorted(result.fixed.items())),
+        "diagnostics": [report.diagnostic_json(d) for d in result.diagnostics],
+        "summary": {
+            **{s.label: summary.get(s.label, 0) for s in Severity},
+            "fixable": report.fixable(result.diagnostics),
+        },
+    }
+
+
+def _write_json(out: TextIO, vault: str, document: dict[str, object]) -> None:
+    json.dump(document, out, ensure_ascii=False, indent=2)
+    out.write("\n")

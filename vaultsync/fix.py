@@ -1,0 +1,345 @@
+"""The fix loop: apply the selected diagnostics' edits, re-check, repeat until nothing changes.
+
+Each pass groups fix edits per note, holds back fixes that overlap one already taken (they
+are re-derived on the next pass from the new text), applies the rest to the text as read,
+and writes through `writer` with the digest the engine read. Only written notes are re-read
+and re-parsed; the index is rebuilt from the unchanged entries plus those (§10.3, §10.4).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from vaultsync import engine, writer
+from vaultsync.engine import Vault
+from vaultsync.index import NoteEntry
+from vaultsync.model import Diagnostic, Edit, Fix, FixKind
+from vaultsync.parse import parse
+from vaultsync.rules import Selection
+from vaultsync.text import fold, naming_style, strip_md
+from vaultsync.vault import (
+    ATTACHMENT_EXTENSIONS,
+    NoteText,
+    UnreadableFile,
+    VaultFile,
+    _ignore_spec,
+    extension,
+    read_note,
+)
+
+if TYPE_CHECKING:
+    from pathspec import PathSpec
+
+MAX_PASSES = 10
+FORCE_CODES = frozenset({"S004"})  # unsafe fixes applied only with --force
+CREATE_CODE = "L001"
+# Characters Obsidian refuses in file names; a target holding one gets no stub.
+_BAD_NAME_CHARS = frozenset('\\:*?"<>|#^[]')
+
+
+@dataclass(frozen=True, slots=True)
+class FixOptions:
+    unsafe: bool = False
+    force: bool = False  # also rewrite hand-edited sections (S004)
+    create_missing: bool = False  # stub notes for unresolved targets (L001)
+    dry_run: bool = False  # compute everything, write nothing (`--diff`)
+    max_passes: int = MAX_PASSES
+
+
+@dataclass(slots=True)
+class FileChange:
+    path: str
+    before: str | None  # None: the file is new (a stub)
+    after: str
+    bom: bool
+    fixed: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(slots=True)
+class FixResult:
+    vault: Vault  # the vault as it is after the fixes
+    diagnostics: list[Diagnostic]  # what remains
+    changes: dict[str, FileChange]  # notes whose text changed, by path
+    skipped: dict[str, str]  # path -> why it was not written
+    converged: bool = True
+    still_changing: list[str] = field(default_factory=list)  # set when not converged
+    passes: int = 0
+
+    @property
+    def fixed(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for change in self.changes.values():
+            total.update(change.fixed)
+        return total
+
+
+def wanted(fix: Fix | None, code: str, options: FixOptions) -> bool:
+    if fix is None or not fix.edits:
+        return False
+    if code in FORCE_CODES:
+        return options.force
+    if fix.applicability is FixKind.SAFE:
+        return True
+    return fix.applicability is FixKind.UNSAFE and options.unsafe
+
+
+def _conflict(a: Edit, b: Edit) -> bool:
+    s1, e1, s2, e2 = a.span.start, a.span.end, b.span.start, b.span.end
+    if s1 < e2 and s2 < e1:
+        return True
+    # An insertion at the edge of (or at the same place as) another edit has no defined
+    # order; keep it for the next pass.
+    return (s1 == e1 and s2 <= s1 <= e2) or (s2 == e2 and s1 <= s2 <= e1)
+
+
+def select_fixes(diagnostics: Iterable[Diagnostic]) -> tuple[list[Edit], Counter[str], int]:
+    """Non-overlapping edits of one note's fixes, the codes they fix, and how many wait."""
+    taken: list[Edit] = []
+    seen: set[tuple[Edit, ...]] = set()
+    counts: Counter[str] = Counter()
+    held = 0
+    ordered = sorted(
+        (d for d in diagnostics if d.fix is not None),
+        key=lambda d: (min(e.span.start for e in d.fix.edits), d.code) if d.fix else (0, ""),
+    )
+    for diag in ordered:
+        assert diag.fix is not None
+        edits = tuple(sorted(diag.fix.edits, key=lambda e: (e.span.start, e.span.end)))
+        if edits in seen:
+            counts[diag.code] += 1  # the same edit, already taken, fixes this one too
+            continue
+        if any(_conflict(e, t) for e in edits for t in taken) or any(
+            _conflict(a, b) for i, a in enumerate(edits) for b in edits[i + 1 :]
+        ):
+            held += 1
+            continue
+        seen.add(edits)
+        taken.extend(edits)
+        counts[diag.code] += 1
+    return taken, counts, held
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping edits; bytes outside them are kept exactly."""
+    pieces: list[str] = []
+    position = 0
+    for edit in sorted(edits, key=lambda e: (e.span.start, e.span.end)):
+        pieces.append(text[position : edit.span.start])
+        pieces.append(edit.new_text)
+        position = edit.span.end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+class _Session:
+    """The working state of one `fix` run: texts read so far and the current vault."""
+
+    def __init__(self, vault: Vault, options: FixOptions) -> None:
+        self.vault = vault
+        self.options = options
+        self.texts: dict[str, NoteText] = {}
+        self.changes: dict[str, FileChange] = {}
+        self.skipped: dict[str, str] = {}
+        self.created: set[str] = set()  # folded paths of stubs made or attempted
+        self.spec: tuple[PathSpec[Any] | None] | None = None  # exclude globs, once needed
+
+    def text_of(self, entry: NoteEntry) -> NoteText:
+        """The note's text as the engine parsed it; a file changed since is skipped."""
+        known = self.texts.get(entry.path)
+        if known is not None:
+            return known
+        try:
+            note = read_note(self.vault.root / entry.path, self.vault.config.max_file_size)
+        except UnreadableFile as exc:
+            raise writer.WriteSkipped(f"{entry.path}: {exc}") from None
+        if note.digest != entry.digest:
+            raise writer.WriteSkipped(f"{entry.path}: changed since it was read, not written")
+        self.texts[entry.path] = note
+        return note
+
+    def rewrite(self, path: str, diagnostics: list[Diagnostic]) -> NoteEntry | None:
+        """Apply one pass of fixes to a note; its new entry, or None when it did not change."""
+        entry = self.vault.notes[path]
+        edits, counts, _held = select_fixes(diagnostics)
+        if not edits:
+            return None
+        try:
+            note = self.text_of(entry)
+            new_text = apply_edits(note.text, edits)
+            if new_text == note.text:
+                return None
+            if self.options.dry_run:
+                digest = writer.digest(writer.encode(new_text, note.bom))
+            else:
+                digest = writer.write_note(
+                    self.vault.root,
+                    path,
+                    new_text,
+                    bom=note.bom,
+                    expected_digest=note.digest,
+                )
+        except writer.WriteSkipped as exc:
+            self.skipped[path] = str(exc)
+            return None
+        change = self.changes.get(path)
+        if change is None:
+            change = self.changes[path] = FileChange(path, note.text, new_text, note.bom)
+        change.after = new_text
+        change.fixed.update(counts)
+        self.texts[path] = NoteText(new_text, note.bom, digest)
+        return dataclasses.replace(entry, parsed=parse(new_text), digest=digest)
+
+    def stub_path(self, diag: Diagnostic) -> str | None:
+        """Where a stub for the L001 target of `diag` goes, or None when none should be made."""
+        entry = self.vault.notes[diag.path]
+        assert entry.parsed is not None
+        link = next((k for k in entry.parsed.links if k.span == diag.span), None)
+        if link is None or not link.linkpath:
+            return None
+        target = link.linkpath
+        if extension(target) in ATTACHMENT_EXTENSIONS:
+            return None
+        if target.startswith(("./", "../", "/")):
+            folder = entry.folder if target.startswith(".") else ""
+            parts = folder.split("/") if folder else []
+            for segment in target.split("/"):
+                if segment == "..":
+                    if not parts:
+                        return None
+                    parts.pop()
+                elif segment not in ("", "."):
+                    parts.append(segment)
+            rel = "/".join(parts)
+        else:
+            stubs = self.vault.config.stubs.folder.strip("/")
+            # A bare name takes the vault's naming style (the link then gets L002 and is
+            # respelled); a path is kept as written so that it resolves by its suffix.
+            styled = target if "/" in target else _styled(target, self.vault)
+            rel = f"{stubs}/{styled}" if stubs else styled
+        name = rel.rsplit("/", 1)[-1]
+        if not name or name.startswith(".") or any(c in _BAD_NAME_CHARS for c in rel):
+            return None
+        return rel if rel.lower().endswith(".md") else rel + ".md"
+
+    def create_stub(self, rel: str) -> VaultFile | None:
+        if fold(rel) in self.created:
+            return None
+        self.created.add(fold(rel))
+        text = f"# {strip_md(rel.rsplit('/', 1)[-1])}\n"
+        try:
+            if self.options.dry_run:
+                if self.vault.index.exact(rel) is not None:
+                    raise writer.WriteSkipped(f"{rel}: already exists, not overwritten")
+                digest = writer.digest(writer.encode(text, False))
+            else:
+                digest = writer.create_note(self.vault.root, rel, text)
+        except writer.WriteSkipped as exc:
+            self.skipped[rel] = str(exc)
+            return None
+        self.changes[rel] = FileChange(rel, None, text, False)
+        self.texts[rel] = NoteText(text, False, digest)
+        if self.spec is None:
+            self.spec = (_ignore_spec(self.vault.root, self.vault.config),)
+        excluded = self.spec[0] is not None and self.spec[0].match_file(rel)
+        return VaultFile(rel, True, excluded)
+
+
+def _styled(name: str, vault: Vault) -> str:
+    """A stub's name in the vault's majority naming style (separators only; case is kept)."""
+    style = _majority(vault)
+    current = naming_style(name)
+    if current is None or current == style:
+        return name
+    separator = {"spaced": " ", "snake": "_", "kebab": "-"}[style]
+    return separator.join(name.replace("_", " ").replace("-", " ").split())
+
+
+def _majority(vault: Vault) -> str:
+    cached = vault.cache.get("fix.naming-style")
+    if isinstance(cached, str):
+        return cached
+    styles = Counter(
+        s for s in (naming_style(e.name) for e in vault.notes.values()) if s is not None
+    )
+    order = {"spaced": 0, "snake": 1, "kebab": 2}
+    style = min(styles, key=lambda s: (-styles[s], order[s])) if styles else "spaced"
+    vault.cache["fix.naming-style"] = style
+    return style
+
+
+def fix_vault(
+    vault: Vault,
+    selection: Selection,
+    only: Iterable[str] | None = None,
+    options: FixOptions | None = None,
+) -> FixResult:
+    """Fix `vault` (or the notes in `only`) until a re-check finds nothing more to apply."""
+    options = options or FixOptions()
+    wanted_paths = None if only is None else set(only)
+    session = _Session(vault, options)
+    diagnostics = engine.check(vault, selection, wanted_paths)
+    last_changed: list[str] = []
+    for passes in range(1, options.max_passes + 1):
+        per_file: dict[str, list[Diagnostic]] = {}
+        stubs: dict[str, list[Diagnostic]] = {}
+        for diag in diagnostics:
+            if diag.path in session.skipped:
+                continue
+            if wanted(diag.fix, diag.code, options):
+                per_file.setdefault(diag.path, []).append(diag)
+            elif options.create_missing and diag.code == CREATE_CODE:
+                rel = session.stub_path(diag)
+                if rel is not None:
+                    stubs.setdefault(rel, []).append(diag)
+        notes = dict(session.vault.notes)
+        files = session.vault.files
+        last_changed = []
+        for path, diags in per_file.items():
+            rewritten = session.rewrite(path, diags)
+            if rewritten is not None:
+                notes[path] = rewritten
+                last_changed.append(path)
+        new_files: list[VaultFile] = []
+        for rel, diags in stubs.items():
+            made = session.create_stub(rel)
+            if made is None:
+                continue
+            new_files.append(made)
+            text = session.texts[rel]
+            notes[rel] = NoteEntry(
+                rel, parse(text.text), excluded=made.excluded, digest=text.digest
+            )
+            session.changes[rel].fixed[CREATE_CODE] += len(diags)
+            last_changed.append(rel)
+            if wanted_paths is not None:
+                wanted_paths.add(rel)  # its generated sections are part of this fix
+        if not last_changed:
+            return _result(session, diagnostics, passes, converged=True)
+        if new_files:
+            files = sorted([*files, *new_files], key=lambda f: f.path)
+        session.vault = engine.build(vault.root, vault.config, files, notes)
+        diagnostics = engine.check(session.vault, selection, wanted_paths)
+    # Still changing after the last pass: stop and say so (a rule's fix does not converge).
+    still = sorted(p for p in last_changed if any(d.path == p for d in diagnostics))
+    result = _result(session, diagnostics, options.max_passes, converged=False)
+    result.still_changing = still or sorted(last_changed)
+    return result
+
+
+def _result(
+    session: _Session, diagnostics: list[Diagnostic], passes: int, converged: bool
+) -> FixResult:
+    changes = {p: c for p, c in sorted(session.changes.items()) if c.before != c.after}
+    return FixResult(
+        session.vault,
+        diagnostics,
+        changes,
+        dict(sorted(session.skipped.items())),
+        converged,
+        [],
+        passes,
+    )
