@@ -106,6 +106,9 @@ class ParsedNote:
     end: Span  # the empty span at the end of the text, where appended sections go
     newline: str  # "\r\n" when the note's first line ending is CRLF, else "\n"
     final_newline: bool  # the text ends with a line ending
+    # The whole text, kept only when the note holds vaultsync section markers: section
+    # bodies are compared and hashed against it (S001-S004) without re-reading the file.
+    marked_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

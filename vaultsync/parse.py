@@ -422,6 +422,7 @@ def parse(text: str) -> ParsedNote:
         end=lines.span(len(text), len(text)),
         newline="\r\n" if _first_line_end(text) == "\r\n" else "\n",
         final_newline=text.endswith("\n"),
+        marked_text=text if any("vaultsync:" in c.text for c in scanner.comments) else None,
     )
 
 
