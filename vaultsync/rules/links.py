@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Link, LinkKind, Severity, Span
 from vaultsync.rules import checker, define
 from vaultsync.text import fold, nfc
-from vaultsync.vault import ATTACHMENT_EXTENSIONS, extension
+from vaultsync.vault import ATTACHMENT_EXTENSIONS, extension, is_note_path
 
 if TYPE_CHECKING:
     from vaultsync.engine import Context
@@ -171,9 +171,14 @@ Fix (safe): respell the target exactly like the file, `[[Project Plan]]`.
 
 def encode_target(link: Link, new: str) -> str:
     """How `new` must be written in `link`'s syntax."""
-    if link.kind is LinkKind.MARKDOWN and not link.angle:
-        return new.replace("%", "%25").replace(" ", "%20")
-    return new
+    if link.kind is not LinkKind.MARKDOWN:
+        return new
+    if is_note_path(link.target) and not is_note_path(new):
+        new += ".md"  # other Markdown tools need the extension Obsidian lets you leave out
+    if link.angle:
+        return new
+    # `#` would start a subpath when read back.
+    return new.replace("%", "%25").replace(" ", "%20").replace("#", "%23")
 
 
 def _before_close(link: Link) -> Span:
@@ -261,6 +266,27 @@ def _unresolved(
     )
 
 
+def _spelled_like_file(written: str, path: str) -> str | None:
+    """The file's own spelling of `written` when the two differ only in case (L009).
+
+    Compared per path component, not per character: case folding can change a
+    name's length (`STRASSE` folds like `Straße`).
+    """
+    rooted = written.startswith("/")
+    parts = written.lstrip("/").split("/")
+    actual = path if parts[-1].lower().endswith(".md") or not is_note_path(path) else path[:-3]
+    actual_parts = actual.split("/")
+    if rooted:
+        if len(actual_parts) != len(parts):
+            return None
+    elif len(actual_parts) < len(parts):
+        return None
+    expected = ("/" if rooted else "") + "/".join(actual_parts[len(actual_parts) - len(parts) :])
+    if expected == written or fold(expected) != fold(written):
+        return None
+    return expected
+
+
 def _resolved(
     ctx: Context, note: NoteEntry, link: Link, resolution: Resolution
 ) -> Iterator[Diagnostic]:
@@ -278,22 +304,16 @@ def _resolved(
             _data(link, path, candidates=list(resolution.candidates)),
             Fix(FixKind.UNSAFE, (Edit(link.target_span, encode_target(link, full)),)),
         )
-    elif link.linkpath and not link.linkpath.startswith(("./", "../", "/")):
-        written = nfc(link.linkpath)
-        actual = (
-            path
-            if written.lower().endswith(".md") or not path.lower().endswith(".md")
-            else (path[:-3])
-        )
-        suffix = actual[-len(written) :]
-        if suffix != written and fold(suffix) == fold(written):
+    elif link.linkpath and not link.linkpath.startswith(("./", "../")):
+        expected = _spelled_like_file(nfc(link.linkpath), path)
+        if expected is not None:
             yield from ctx.emit(
                 INCONSISTENT_CASE,
                 note,
                 link.span,
                 f'Link "{link.target}" is spelled unlike "{path}"',
-                _data(link, path, expected=suffix),
-                retarget(link, suffix, keep_reader_text=False),
+                _data(link, path, expected=expected),
+                retarget(link, expected, keep_reader_text=False),
             )
     if link.subpath and path.lower().endswith(".md"):
         sub = link.subpath
