@@ -19,7 +19,9 @@ def test_R21_empty_linkpath_is_the_note_itself(tmp_path: Path, capsys: Cap) -> N
     root = write_vault(
         tmp_path / "v",
         {
-            "Self.md": "# Intro\n\nSee [[#Intro]], [[#^b1]], [up](#intro) and [[#Nowhere]].\n\nx ^b1\n"
+            "Self.md": (
+                "# Intro\n\nSee [[#Intro]], [[#^b1]], [up](#intro) and [[#Nowhere]].\n\nx ^b1\n"
+            )
         },
     )
     links = resolved_from(capsys, root, "Self.md")
@@ -328,7 +330,10 @@ def test_R42_markdown_links_resolve_vault_wide_after_percent_decoding(
         tmp_path / "v",
         {
             "Sub/My Note.md": "# Big Idea\n",
-            "root.md": "[y](My%20Note.md) [w](<My Note.md>) [h](My%20Note.md#Big%20Idea) [s](Sub/My Note.md)\n",
+            "root.md": (
+                "[y](My%20Note.md) [w](<My Note.md>) [h](My%20Note.md#Big%20Idea) "
+                "[s](Sub/My Note.md)\n"
+            ),
             "Sub/inner.md": "[z](Sub/My%20Note.md) [n](My%20Note)\n",
         },
     )

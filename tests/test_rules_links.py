@@ -17,7 +17,9 @@ UNRESOLVED_CODES = {"L001", "L002", "L006", "L007", "L008"}
 # A vault where every link is fine: no rule may fire.
 CLEAN = {
     "Alpha.md": "---\naliases: [A1]\ntags: [x]\n---\n# Alpha\n## Part Two\nText ^blk\n",
-    "sub/Beta.md": "[[Alpha]] [[Alpha#Part Two]] [[Alpha#^blk]] [[Alpha|A1]] [[Alpha#Alpha#Part two]]\n",
+    "sub/Beta.md": (
+        "[[Alpha]] [[Alpha#Part Two]] [[Alpha#^blk]] [[Alpha|A1]] [[Alpha#Alpha#Part two]]\n"
+    ),
     "img/pic.png": b"\x89PNG",
     "Gamma.md": "![[pic.png]] [b](sub/Beta.md) [[sub/Beta]] [[#Gamma]] [[Beta.md]]\n# Gamma\n",
 }
@@ -37,7 +39,9 @@ UNRESOLVED_VAULT: dict[str, str | bytes] = {
         "[x](gone.pdf) [y](open-source-ai-models.md) [z](../../x.md) [w](Nothing.md)\n"
         "%% [[in comment]] %% [[ai|shown]] ![[gone.canvas]] [[./relative missing]]\n"
     ),
-    "b/other.md": '---\nrel: "[[AI]]"\n---\n[[open source ai models]] [[Open-Source-AI-Models#h]]\n',
+    "b/other.md": (
+        '---\nrel: "[[AI]]"\n---\n[[open source ai models]] [[Open-Source-AI-Models#h]]\n'
+    ),
 }
 
 
@@ -165,7 +169,7 @@ def test_L002_snake_case_vault_prefers_snake_spellings(tmp_path: Path, capsys: C
             "daily_log.md": "",
             "project_plan.md": "",
             "reading_list.md": "",
-            "x.md": "[[Open Source AI Models]] [[Open Source AI Models]] [[open_source_ai_models]]\n",
+            "x.md": "[[Open Source AI Models]] " * 2 + "[[open_source_ai_models]]\n",
         },
     )
     assert canonical_of(diagnostics(capsys, root)) == {
