@@ -1,0 +1,1 @@
+"""vaultsync benchmarks (not part of the default test run; see README.md)."""
