@@ -3,32 +3,39 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from vaultsync import report
-from vaultsync.commands.common import add_lint_options, resolve_target, selection
+from vaultsync.commands.common import (
+    add_lint_options,
+    add_output_options,
+    load_vault,
+    read_baseline,
+    resolve_target,
+    selection,
+    without_baseline,
+    write_baseline,
+    write_report,
+)
 from vaultsync.model import Severity
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_lint_options(parser)
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    add_output_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from vaultsync import engine
 
     target = resolve_target(args.paths, args.config)
-    vault = engine.load(target.root, target.config)
+    known = read_baseline(args)
+    vault = load_vault(target, args.quiet)
     diagnostics = engine.check(vault, selection(args, target.config), target.only)
-    out = sys.stdout
-    if args.format == "json":
-        report.write_json(out, str(vault.root), len(vault.notes), diagnostics)
-    else:
-        report.write_text(out, diagnostics, quiet=args.quiet)
-        if args.statistics:
-            report.write_statistics(out, diagnostics)
+    if args.write_baseline is not None:
+        write_baseline(args, diagnostics)
+        return 0
+    shown = without_baseline(diagnostics, known)
+    write_report(args, vault, shown, hidden=len(diagnostics) - len(shown))
     if args.exit_zero:
         return 0
     threshold = Severity.parse(target.config.fail_on)
-    return 1 if any(d.severity >= threshold for d in diagnostics) else 0
+    return 1 if any(d.severity >= threshold for d in shown) else 0

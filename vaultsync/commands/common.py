@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from vaultsync.config import Config, find_root, load_config
 from vaultsync.errors import UsageError
 from vaultsync.rules import Selection, validate_selector
+
+if TYPE_CHECKING:
+    from vaultsync.baseline import Entry
+    from vaultsync.engine import Vault
+    from vaultsync.model import Diagnostic
 
 
 def _selectors(text: str) -> list[str]:
@@ -100,10 +107,122 @@ def _notes_under(root: Path, folder: str) -> set[str]:
 
 
 def selection(args: argparse.Namespace, config: Config) -> Selection:
-    select = args.select or config.select
-    ignore = [*config.ignore, *args.ignore]
-    return Selection.build(select, ignore, dict(config.severity))
+    # Like ruff: `--select` replaces the config's selection, ignores included; without it
+    # `--ignore` extends the config's ignore list.
+    if args.select:
+        return Selection.build(args.select, args.ignore, dict(config.severity))
+    return Selection.build(config.select, [*config.ignore, *args.ignore], dict(config.severity))
 
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty() and not os.environ.get("CI")
+
+
+# --- Report output, shared by `check` and `fix` -------------------------------------------
+
+FORMATS = ("text", "json", "github", "sarif")
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """`--format`, `--output`, `--baseline`, `--write-baseline`."""
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write the report to FILE, not stdout"
+    )
+    parser.add_argument(
+        "--baseline", type=Path, metavar="FILE", help="report only problems not recorded in FILE"
+    )
+    parser.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="record the problems found in FILE (a baseline) and exit 0",
+    )
+
+
+def read_baseline(args: argparse.Namespace) -> frozenset[Entry] | None:
+    """The baseline named by `--baseline`, read before any work so a bad one fails fast."""
+    if getattr(args, "baseline", None) is None:
+        return None
+    from vaultsync import baseline
+
+    known: frozenset[Entry] = baseline.load(args.baseline)
+    return known
+
+
+def write_baseline(args: argparse.Namespace, diagnostics: list[Diagnostic]) -> None:
+    from vaultsync import baseline
+
+    baseline.write(args.write_baseline, diagnostics)
+    if not args.quiet:
+        count = len(diagnostics)
+        noun = "problem" if count == 1 else "problems"
+        print(f"Recorded {count} {noun} in {args.write_baseline}.", file=sys.stderr)
+
+
+def without_baseline(
+    diagnostics: list[Diagnostic], known: frozenset[Entry] | None
+) -> list[Diagnostic]:
+    if known is None:
+        return diagnostics
+    from vaultsync import baseline
+
+    return baseline.new_problems(diagnostics, known)
+
+
+def _render(
+    out: TextIO,
+    args: argparse.Namespace,
+    vault: Vault,
+    diagnostics: list[Diagnostic],
+    hidden: int,
+) -> None:
+    from vaultsync import report
+
+    fmt = getattr(args, "format", "text")
+    if fmt == "json":
+        report.write_json(out, str(vault.root), len(vault.notes), diagnostics)
+        return
+    if fmt == "sarif":
+        from vaultsync.formats.sarif import write_sarif
+
+        write_sarif(out, vault.root, diagnostics)
+        return
+    if fmt == "github":
+        from vaultsync.formats.github import write_github
+
+        write_github(out, vault.root, diagnostics)
+    else:
+        report.write_text(out, diagnostics, quiet=args.quiet)
+        if hidden and not args.quiet:
+            noun = "problem" if hidden == 1 else "problems"
+            out.write(f"{hidden} known {noun} hidden by the baseline {args.baseline}.\n")
+    if args.statistics:
+        report.write_statistics(out, diagnostics)
+
+
+def write_report(
+    args: argparse.Namespace, vault: Vault, diagnostics: list[Diagnostic], hidden: int = 0
+) -> None:
+    """Write the report in `--format` to `--output` or stdout.
+
+    `hidden` counts problems a baseline held back; the text format mentions them.
+    """
+    output: Path | None = getattr(args, "output", None)
+    if output is None:
+        _render(sys.stdout, args, vault, diagnostics, hidden)
+        return
+    buffer = io.StringIO()
+    _render(buffer, args, vault, diagnostics, hidden)
+    try:
+        output.write_text(buffer.getvalue(), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write report: {exc.strerror or exc}") from exc
+
+
+def load_vault(target: Target, quiet: bool) -> Vault:
+    """engine.load with a progress bar where a person is watching."""
+    from vaultsync import engine, progress
+
+    with progress.loading(quiet) as on_progress:
+        return engine.load(target.root, target.config, progress=on_progress)
