@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -14,6 +15,7 @@ from vaultsync.model import Diagnostic, Fix, Span
 from vaultsync.parse import parse
 from vaultsync.rules import CHECKERS, Rule, Selection, _load_families
 from vaultsync.rules.files import UNREADABLE_FILE
+from vaultsync.sections import writable
 from vaultsync.vault import UnreadableFile, VaultFile, discover, read_note
 
 Progress = Callable[[int, int], None]
@@ -115,9 +117,13 @@ def check_note(ctx: Context, entry: NoteEntry) -> list[Diagnostic]:
         return list(
             ctx.emit(UNREADABLE_FILE, entry, _FILE_START, f"Unreadable file: {entry.error}")
         )
-    found = chain.from_iterable(check(ctx, entry) for check in CHECKERS)
+    found: Iterable[Diagnostic] = chain.from_iterable(check(ctx, entry) for check in CHECKERS)
     if entry.parsed.suppressions or entry.parsed.file_suppressions is not None:
-        return [d for d in found if not _suppressed(ctx.selection, entry, d)]
+        found = (d for d in found if not _suppressed(ctx.selection, entry, d))
+    if not writable(entry.parsed):
+        # Broken section markers (S003): the note is never written, so nothing in it is
+        # offered as fixable, whichever rules are selected.
+        return [dataclasses.replace(d, fix=None) if d.fix else d for d in found]
     return list(found)
 
 

@@ -1,1 +1,193 @@
-"""Generated-section rules S001-S004 (filled in by the sections work)."""
+"""Generated-section rules S001-S004 (§6): backlinks and index blocks kept up to date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from vaultsync import sections
+from vaultsync.markers import body_hash, has_markers
+from vaultsync.model import Diagnostic, Fix, FixKind, Severity
+from vaultsync.rules import Rule, checker, define
+
+if TYPE_CHECKING:
+    from vaultsync.engine import Context
+    from vaultsync.index import NoteEntry
+
+STALE_BACKLINKS = define(
+    "S001",
+    "stale-backlinks",
+    Severity.WARNING,
+    FixKind.SAFE,
+    """A note's backlinks section is missing, out of date, or has no backlinks left.
+
+Why: vaultsync keeps, at the end of every note that other notes link to, a
+section listing those notes, so the connections are visible outside Obsidian
+too (on GitHub, in a static site, in any editor). It sits between HTML comment
+markers, hidden in reading view:
+
+    <!-- vaultsync:begin backlinks hash=3f2a91c0 -->
+    ## Backlinks
+    - [[Comparative analysis of AI models]]
+    - [[folder/Other note|Other note]]
+    <!-- vaultsync:end backlinks -->
+
+Entries are unique, sorted by name, and use the shortest link that resolves.
+Wikilinks, embeds, markdown links and property links count; self-links and
+links inside generated sections do not. Configure with `[backlinks]`
+(`enabled`, `heading`, `exclude` globs: matched notes get no section and are
+not listed).
+
+Fix (safe): rewrite the section, append it after a blank line, or remove it
+when no note links here any more. Nothing outside the markers changes.
+""",
+)
+STALE_INDEX = define(
+    "S002",
+    "stale-index",
+    Severity.WARNING,
+    FixKind.SAFE,
+    """An index block no longer lists what its query matches.
+
+Why: an index block is a list vaultsync maintains from a query in its opening
+marker:
+
+    <!-- vaultsync:begin index folder="videos" tag="ai" sort="title" -->
+    <!-- vaultsync:end index -->
+
+Options: `folder` (with `recursive`), `tag` (nested tags match), any other
+`property=value` (or a bare `property`: it is set), `sort` (`name`, `title`,
+`mtime`, or a property) and `group` (`folder` or `tag`). The kind
+`unresolved` lists unresolved link targets with their reference counts.
+
+Fix (safe): rewrite the block's body and hash. Nothing outside the markers
+changes. `sort="mtime"` depends on file times, which differ between machines.
+""",
+)
+BROKEN_MARKERS = define(
+    "S003",
+    "broken-markers",
+    Severity.ERROR,
+    FixKind.NONE,
+    """A generated section's markers are missing, doubled, nested or unreadable.
+
+Why: vaultsync cannot tell which text belongs to a section, so it might
+overwrite your words. While a note has this problem, vaultsync does not write
+it at all: no section and no other fix touches it.
+
+Example: `<!-- vaultsync:begin backlinks -->` with no matching
+`<!-- vaultsync:end backlinks -->`, two backlinks sections, an unknown kind,
+or an option such as `group="date"` that does not exist.
+
+Fix: none; repair or delete the markers by hand.
+""",
+)
+EDITED_SECTION = define(
+    "S004",
+    "edited-section",
+    Severity.WARNING,
+    FixKind.UNSAFE,
+    """A generated section was edited by hand.
+
+Why: the body between the markers no longer matches the hash vaultsync
+recorded when it wrote it. Hand edits are never overwritten silently, so the
+section is left as it is and no longer kept up to date.
+
+Fix (unsafe): `vaultsync fix --force` rewrites it (your edit inside the
+markers is lost). To keep your text, move it outside the markers.
+""",
+)
+
+
+def _judge(
+    ctx: Context,
+    note: NoteEntry,
+    rule: Rule,
+    found: sections.Found,
+    expected: str | None,
+    what: str,
+) -> Iterator[Diagnostic]:
+    """Compare one existing section with what it should hold."""
+    parsed = note.parsed
+    assert parsed is not None
+    edit = (
+        sections.remove_edit(parsed, found)
+        if expected is None
+        else sections.replace_edit(found, expected)
+    )
+    data = {"kind": found.kind}
+    span = found.pair.begin.span
+    if found.edited and found.body != expected:
+        yield from ctx.emit(
+            EDITED_SECTION,
+            note,
+            span,
+            f"The {what} was edited by hand; `vaultsync fix --force` rewrites it",
+            data,
+            Fix(FixKind.UNSAFE, (edit,)),
+        )
+        return
+    if expected is None:
+        message = f"The {what} remains, but no note links here any more"
+    elif found.body == expected and found.recorded == body_hash(expected):
+        return
+    else:
+        message = f"The {what} is out of date"
+    yield from ctx.emit(rule, note, span, message, data, Fix(FixKind.SAFE, (edit,)))
+
+
+def _missing(ctx: Context, note: NoteEntry, body: str) -> Iterator[Diagnostic]:
+    parsed = note.parsed
+    assert parsed is not None
+    count = len(sections.backlink_map(ctx.vault).get(note.path, ()))
+    section = sections.render(sections.BACKLINKS, "", body)
+    yield from ctx.emit(
+        STALE_BACKLINKS,
+        note,
+        parsed.end,
+        f"Missing backlinks section ({count} {'note links' if count == 1 else 'notes link'} here)",
+        {"kind": sections.BACKLINKS},
+        Fix(FixKind.SAFE, (sections.append_edit(parsed, section),)),
+    )
+
+
+@checker
+def check_sections(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
+    parsed = note.parsed
+    assert parsed is not None
+    vault = ctx.vault
+    enabled = ctx.selection.enabled
+    wants_backlinks = vault.config.backlinks.enabled and (
+        STALE_BACKLINKS.code in enabled or EDITED_SECTION.code in enabled
+    )
+    expected = (
+        sections.backlinks_body(vault, note.path, parsed.newline) if wants_backlinks else None
+    )
+    if not has_markers(parsed):
+        if expected is not None:
+            yield from _missing(ctx, note, expected)
+        return
+    found, problems = sections.inspect(parsed)
+    if problems:
+        for problem in problems:
+            yield from ctx.emit(
+                BROKEN_MARKERS,
+                note,
+                problem.span,
+                f"Broken vaultsync markers: {problem.message}; this note is not written",
+            )
+        return
+    if wants_backlinks:
+        backlinks = next((f for f in found if f.kind == sections.BACKLINKS), None)
+        if backlinks is not None:
+            yield from _judge(ctx, note, STALE_BACKLINKS, backlinks, expected, "backlinks section")
+        elif expected is not None:
+            yield from _missing(ctx, note, expected)
+    if not vault.config.index.enabled or not (
+        STALE_INDEX.code in enabled or EDITED_SECTION.code in enabled
+    ):
+        return
+    for block in found:
+        if block.kind != sections.BACKLINKS:
+            body = sections.block_body(vault, note.path, block, parsed.newline)
+            yield from _judge(ctx, note, STALE_INDEX, block, body, f"{block.kind} block")

@@ -1,0 +1,447 @@
+"""Generated sections (§6): what a note's backlinks and index blocks should hold.
+
+Everything here is a pure function of the vault (plus file mtimes for
+`sort="mtime"`, the one documented exception), so the same vault renders the
+same bytes on any machine. Vault-wide data (who links to whom, the unresolved
+targets) is computed once per loaded vault and kept in `Vault.cache`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from vaultsync.frontmatter import string_list
+from vaultsync.markers import (
+    MarkerPair,
+    begin_marker,
+    body_hash,
+    end_marker,
+    generated_ranges,
+    has_markers,
+    in_ranges,
+    marker_pairs,
+    parse_options,
+    recorded_hash,
+)
+from vaultsync.model import Edit, ParsedNote, Span
+from vaultsync.text import LineIndex, fold
+
+if TYPE_CHECKING:
+    from vaultsync.engine import Vault
+    from vaultsync.index import NoteEntry
+
+BACKLINKS = "backlinks"
+INDEX = "index"
+UNRESOLVED = "unresolved"
+KINDS = (BACKLINKS, INDEX, UNRESOLVED)
+
+_BACKLINKS_CACHE = "sections.backlinks"
+_UNRESOLVED_CACHE = "sections.unresolved"
+_EXCLUDE_CACHE = "sections.backlinks-exclude"
+_INDEX_OPTIONS = frozenset({"folder", "recursive", "tag", "sort", "group", "hash"})
+_TRUE = {"", "true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+
+
+# --- sections as found in a note -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One section of a note: its markers, options and current body."""
+
+    pair: MarkerPair
+    options: dict[str, str]
+    body: str
+
+    @property
+    def kind(self) -> str:
+        return self.pair.kind
+
+    @property
+    def recorded(self) -> str | None:
+        return recorded_hash(self.options)
+
+    @property
+    def edited(self) -> bool:
+        """Has someone changed the body since vaultsync wrote it?
+
+        A block without a hash was opened by the user and never filled: empty, it
+        is waiting for vaultsync; with content, that content is the user's.
+        """
+        recorded = self.recorded
+        if recorded is None:
+            return bool(self.body.strip())
+        return recorded != body_hash(self.body)
+
+    @property
+    def span(self) -> Span:
+        """From the opening marker through the closing one."""
+        b, e = self.pair.begin.span, self.pair.end.span
+        return Span(b.start, e.end, b.line, b.column, e.end_line, e.end_column)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    span: Span
+    message: str
+
+
+def inspect(parsed: ParsedNote) -> tuple[list[Found], list[Problem]]:
+    """The note's sections, and what is wrong with its markers (S003)."""
+    if not has_markers(parsed):
+        return [], []
+    pairs, marker_problems = marker_pairs(parsed)
+    problems = [Problem(p.comment.span, p.message) for p in marker_problems]
+    text = parsed.marked_text or ""
+    found: list[Found] = []
+    kinds: Counter[str] = Counter()
+    for pair in pairs:
+        span = pair.begin.span
+        if pair.kind not in KINDS:
+            problems.append(Problem(span, f"unknown section kind `{pair.kind}`"))
+            continue
+        kinds[pair.kind] += 1
+        if pair.kind == BACKLINKS and kinds[pair.kind] == 2:
+            problems.append(Problem(span, "a second `backlinks` section"))
+        options = parse_options(pair.options)
+        if options is None:
+            problems.append(Problem(span, f"cannot read the options `{pair.options}`"))
+            continue
+        error = option_error(pair.kind, options)
+        if error is not None:
+            problems.append(Problem(span, error))
+            continue
+        found.append(Found(pair, options, text[pair.body_start : pair.body_end]))
+    problems.sort(key=lambda p: p.span.start)
+    return found, problems
+
+
+def writable(parsed: ParsedNote | None) -> bool:
+    """False for a note whose markers are broken (S003): no fix may touch it."""
+    if parsed is None:
+        return False
+    if not has_markers(parsed):
+        return True
+    return not inspect(parsed)[1]
+
+
+def option_error(kind: str, options: dict[str, str]) -> str | None:
+    if kind != INDEX:
+        extra = sorted(set(options) - {"hash"})
+        return f"`{kind}` takes no option `{extra[0]}`" if extra else None
+    if options.get("recursive", "").lower() not in _TRUE | _FALSE:
+        return f"`recursive` must be true or false, not `{options['recursive']}`"
+    if options.get("group", "folder") not in ("folder", "tag"):
+        return f"`group` must be folder or tag, not `{options['group']}`"
+    if "sort" in options and not options["sort"]:
+        return "`sort` needs a value: name, title, mtime or a property"
+    return None
+
+
+# --- edits ------------------------------------------------------------------------------
+
+
+def render(kind: str, options_text: str, body: str) -> str:
+    return begin_marker(kind, options_text, body_hash(body)) + body + end_marker(kind)
+
+
+def replace_edit(found: Found, body: str) -> Edit:
+    return Edit(found.span, render(found.kind, found.pair.options, body))
+
+
+def append_edit(parsed: ParsedNote, section: str) -> Edit:
+    """Add a section at the end of the note, after a blank line."""
+    nl = parsed.newline
+    if parsed.length == 0:
+        text = section + nl
+    elif parsed.final_newline:
+        text = nl + section + nl
+    else:
+        text = nl + nl + section  # the note had no final newline; it still has none
+    return Edit(parsed.end, text)
+
+
+def remove_edit(parsed: ParsedNote, found: Found) -> Edit:
+    """Remove a section with its line break and the blank line `append_edit` put before it."""
+    text = parsed.marked_text or ""
+    nl = parsed.newline
+    start, end = found.span.start, found.span.end
+    if text.startswith(nl, end):
+        end += len(nl)
+        if text.endswith(nl + nl, 0, start):
+            start -= len(nl)
+    else:  # last line of a note without a final newline
+        for _ in range(2):
+            if text.endswith(nl, 0, start):
+                start -= len(nl)
+    return Edit(LineIndex(text).span(start, end), "")
+
+
+# --- backlinks --------------------------------------------------------------------------
+
+
+def _backlinks_excluded(vault: Vault) -> Callable[[str], bool]:
+    cached = vault.cache.get(_EXCLUDE_CACHE)
+    if cached is None:
+        patterns = vault.config.backlinks.exclude
+        if patterns:
+            from pathspec import PathSpec
+
+            spec = PathSpec.from_lines("gitwildmatch", patterns)
+            cached = spec.match_file
+        else:
+            cached = _never
+        vault.cache[_EXCLUDE_CACHE] = cached
+    matcher: Callable[[str], bool] = cached
+    return matcher
+
+
+def _never(path: str) -> bool:
+    return False
+
+
+def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:
+    """Note path -> paths of the notes that link to it (Obsidian's backlinks).
+
+    Every link kind counts (wikilinks, embeds, markdown links, property links), as
+    in Obsidian's backlinks pane; self-links, links inside generated sections
+    and links from notes matched by `backlinks.exclude` do not.
+    """
+    cached = vault.cache.get(_BACKLINKS_CACHE)
+    if cached is not None:
+        result: dict[str, frozenset[str]] = cached
+        return result
+    excluded = _backlinks_excluded(vault)
+    resolve = vault.index.resolve
+    notes = vault.notes
+    sources: dict[str, set[str]] = defaultdict(set)
+    for path, entry in notes.items():
+        parsed = entry.parsed
+        if parsed is None or not parsed.links or excluded(path):
+            continue
+        generated = generated_ranges(parsed)
+        for link in parsed.links:
+            if not link.linkpath or (generated and in_ranges(link.span.start, generated)):
+                continue
+            target = resolve(link.linkpath, path).path
+            if target is not None and target != path and target in notes:
+                sources[target].add(path)
+    result = {target: frozenset(paths) for target, paths in sources.items()}
+    vault.cache[_BACKLINKS_CACHE] = result
+    return result
+
+
+def entry_line(vault: Vault, path: str, source: str) -> str:
+    """`- [[Name]]`, or `- [[folder/Name|Name]]` when the name alone would not resolve."""
+    text = vault.index.link_text(path, source)
+    name = vault.notes[path].name if path in vault.notes else path.rsplit("/", 1)[-1]
+    return f"- [[{text}]]" if text == name else f"- [[{text}|{name}]]"
+
+
+def _by_name(vault: Vault, paths: Iterable[str]) -> list[str]:
+    return sorted(paths, key=lambda p: (vault.notes[p].name.casefold(), p))
+
+
+def backlinks_body(vault: Vault, path: str, newline: str) -> str | None:
+    """The body the note's backlinks section should have; None: it should have none."""
+    config = vault.config.backlinks
+    if _backlinks_excluded(vault)(path):
+        return None
+    sources = backlink_map(vault).get(path)
+    if not sources:
+        return None
+    lines = [config.heading] if config.heading else []
+    lines.extend(entry_line(vault, source, path) for source in _by_name(vault, sources))
+    return newline + newline.join(lines) + newline
+
+
+# --- index blocks -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    folder: str | None
+    recursive: bool
+    tag: str | None
+    properties: tuple[tuple[str, str | None], ...]  # value None: the property is set
+    sort: str
+    group: str | None
+
+    @classmethod
+    def from_options(cls, options: dict[str, str]) -> Query:
+        folder = options.get("folder")
+        tag = options.get("tag")
+        return cls(
+            folder=None if folder is None else folder.strip("/"),
+            recursive=options.get("recursive", "false").lower() in _TRUE,
+            tag=None if tag is None else tag.lstrip("#").casefold(),
+            properties=tuple(
+                (key, value or None)
+                for key, value in sorted(options.items())
+                if key not in _INDEX_OPTIONS
+            ),
+            sort=options.get("sort", "name"),
+            group=options.get("group"),
+        )
+
+
+def note_tags(entry: NoteEntry) -> list[str]:
+    """Frontmatter and inline tags, case-folded, without `#`, first occurrence first."""
+    parsed = entry.parsed
+    if parsed is None:
+        return []
+    props = parsed.properties or {}
+    tags = [t.lstrip("#") for t in string_list(props.get("tags"))]
+    tags.extend(t.name for t in parsed.tags)
+    return list(dict.fromkeys(t.casefold() for t in tags if t))
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def _tag_matches(tag: str, wanted: str) -> bool:
+    return tag == wanted or tag.startswith(wanted + "/")
+
+
+def _matches(query: Query, entry: NoteEntry) -> bool:
+    if query.folder is not None:
+        folder, wanted = fold(entry.folder), fold(query.folder)
+        inside = folder == wanted or (
+            query.recursive and (not wanted or folder.startswith(wanted + "/"))
+        )
+        if not inside:
+            return False
+    if query.tag is not None and not any(_tag_matches(t, query.tag) for t in note_tags(entry)):
+        return False
+    props = (entry.parsed.properties if entry.parsed else None) or {}
+    for key, wanted_value in query.properties:
+        value = props.get(key)
+        values = value if isinstance(value, list) else [value]
+        texts = [_value_text(v) for v in values if v is not None and _value_text(v) != ""]
+        if wanted_value is None:
+            if not texts:
+                return False
+        elif wanted_value.casefold() not in (t.casefold() for t in texts):
+            return False
+    return True
+
+
+def _title(entry: NoteEntry) -> str:
+    parsed = entry.parsed
+    title = (parsed.properties or {}).get("title") if parsed else None
+    if isinstance(title, str) and title.strip():
+        return title.strip()
+    first_h1 = next((h.text for h in parsed.headings if h.level == 1), None) if parsed else None
+    return first_h1.strip() if first_h1 else entry.name
+
+
+def _sort_key(vault: Vault, query: Query) -> Callable[[str], tuple[Any, ...]]:
+    notes = vault.notes
+    if query.sort == "name":
+        return lambda p: (notes[p].name.casefold(), p)
+    if query.sort == "title":
+        return lambda p: (_title(notes[p]).casefold(), p)
+    if query.sort == "mtime":
+        # Newest first. The one machine-dependent order: a fresh clone has new mtimes.
+        def mtime_key(p: str) -> tuple[Any, ...]:
+            try:
+                mtime = os.stat(vault.root / p).st_mtime_ns
+            except OSError:
+                mtime = 0
+            return (-mtime, p)
+
+        return mtime_key
+    key = query.sort
+
+    def property_key(p: str) -> tuple[Any, ...]:
+        parsed = notes[p].parsed
+        value = (parsed.properties or {}).get(key) if parsed else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return (0, float(value), "", p)
+        text = _value_text(value[0] if isinstance(value, list) and value else value)
+        return (1, 0.0, text.casefold(), p) if text else (2, 0.0, "", p)
+
+    return property_key
+
+
+def index_lines(vault: Vault, path: str, query: Query) -> list[str]:
+    """The entries of an index block held by the note `path`."""
+    matching = [
+        p
+        for p, entry in vault.notes.items()
+        if p != path and entry.parsed is not None and _matches(query, entry)
+    ]
+    matching.sort(key=_sort_key(vault, query))
+    if query.group is None:
+        return [entry_line(vault, p, path) for p in matching]
+    groups: dict[str, list[str]] = defaultdict(list)
+    for p in matching:
+        entry = vault.notes[p]
+        if query.group == "folder":
+            keys = [entry.folder or "/"]
+        else:
+            tags = note_tags(entry)
+            if query.tag is not None:
+                tags = [t for t in tags if _tag_matches(t, query.tag)]
+            keys = ["#" + t for t in tags] or ["(no tags)"]
+        for key in keys:
+            groups[key].append(p)
+    lines: list[str] = []
+    for key in sorted(groups, key=lambda k: (k == "(no tags)", k.casefold(), k)):
+        lines.append(f"- {key}")
+        lines.extend("  " + entry_line(vault, p, path) for p in groups[key])
+    return lines
+
+
+def unresolved_counts(vault: Vault) -> list[tuple[str, int]]:
+    """Unresolved link targets and how often each is linked, most linked first.
+
+    Spellings that differ only in case are one target (Obsidian opens the same
+    new note for them); it is shown as it is most often written.
+    """
+    cached = vault.cache.get(_UNRESOLVED_CACHE)
+    if cached is not None:
+        result: list[tuple[str, int]] = cached
+        return result
+    resolve = vault.index.resolve
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for path, entry in vault.notes.items():
+        parsed = entry.parsed
+        if parsed is None or not parsed.links:
+            continue
+        generated = generated_ranges(parsed)
+        for link in parsed.links:
+            if not link.linkpath or (generated and in_ranges(link.span.start, generated)):
+                continue
+            resolution = resolve(link.linkpath, path)
+            if resolution.path is None and not resolution.outside:
+                spellings[fold(link.linkpath)][link.linkpath] += 1
+    counted = [
+        (min(counts, key=lambda s: (-counts[s], s)), sum(counts.values()))
+        for counts in spellings.values()
+    ]
+    result = sorted(counted, key=lambda item: (-item[1], item[0].casefold(), item[0]))
+    vault.cache[_UNRESOLVED_CACHE] = result
+    return result
+
+
+def block_body(vault: Vault, path: str, found: Found, newline: str) -> str:
+    """The body an index or unresolved block in the note `path` should have."""
+    if found.kind == UNRESOLVED:
+        lines = [f"- [[{target}]] ({count})" for target, count in unresolved_counts(vault)]
+        empty = "_No unresolved links._"
+    else:
+        lines = index_lines(vault, path, Query.from_options(found.options))
+        empty = "_No matching notes._"
+    return newline + newline.join(lines or [empty]) + newline
