@@ -14,7 +14,10 @@ from vaultsync.cli import main
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """`vaultsync ARGV` in-process: (exit code, stdout, stderr)."""
     capsys.readouterr()  # drop anything printed before
-    code = main(list(argv))
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse rejects bad arguments this way (exit 2)
+        code = int(exc.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -26,9 +29,12 @@ def check_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]
     return document
 
 
-def diagnostics(capsys: pytest.CaptureFixture[str], root: Path, *argv: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = check_json(capsys, str(root), *argv)["diagnostics"]
-    return found
+def diagnostics(
+    capsys: pytest.CaptureFixture[str], root: Path, *argv: str, families: str = "LV"
+) -> list[dict[str, Any]]:
+    """Diagnostics of the rule families under test (others, e.g. S001 backlinks, also run)."""
+    found = check_json(capsys, str(root), *argv)["diagnostics"]
+    return [d for d in found if d["code"][0] in families]
 
 
 def codes_at(found: list[dict[str, Any]], path: str) -> list[str]:
