@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Link, LinkKind, Severity, Span
 from vaultsync.rules import checker, define
-from vaultsync.text import fold, nfc
+from vaultsync.text import fold, nfc, strip_md
 from vaultsync.vault import ATTACHMENT_EXTENSIONS, extension, is_note_path
 
 if TYPE_CHECKING:
@@ -238,7 +238,8 @@ def _unresolved(
         )
         return
     canonical = ctx.vault.variants.canonical_for(target)
-    if canonical is not None and canonical != target:
+    # A spelling that differs only by `.md` is the canonical one (its fix would change nothing).
+    if canonical is not None and canonical not in (target, strip_md(target)):
         yield from ctx.emit(
             LINK_VARIANT,
             note,
