@@ -87,10 +87,15 @@ def wanted(fix: Fix | None, code: str, options: FixOptions) -> bool:
     return fix.applicability is FixKind.UNSAFE and options.unsafe
 
 
+def _overlap(a: Edit, b: Edit) -> bool:
+    return a.span.start < b.span.end and b.span.start < a.span.end
+
+
 def _conflict(a: Edit, b: Edit) -> bool:
-    s1, e1, s2, e2 = a.span.start, a.span.end, b.span.start, b.span.end
-    if s1 < e2 and s2 < e1:
+    """May edits of two different fixes not be applied in the same pass?"""
+    if _overlap(a, b):
         return True
+    s1, e1, s2, e2 = a.span.start, a.span.end, b.span.start, b.span.end
     # An insertion at the edge of (or at the same place as) another edit has no defined
     # order; keep it for the next pass.
     return (s1 == e1 and s2 <= s1 <= e2) or (s2 == e2 and s1 <= s2 <= e1)
@@ -113,7 +118,7 @@ def select_fixes(diagnostics: Iterable[Diagnostic]) -> tuple[list[Edit], Counter
             counts[diag.code] += 1  # the same edit, already taken, fixes this one too
             continue
         if any(_conflict(e, t) for e in edits for t in taken) or any(
-            _conflict(a, b) for i, a in enumerate(edits) for b in edits[i + 1 :]
+            _overlap(a, b) for i, a in enumerate(edits) for b in edits[i + 1 :]
         ):
             held += 1
             continue
@@ -146,6 +151,8 @@ class _Session:
         self.skipped: dict[str, str] = {}
         self.created: set[str] = set()  # folded paths of stubs made or attempted
         self.spec: tuple[PathSpec[Any] | None] | None = None  # exclude globs, once needed
+        # Notes whose name on disk is not NFC are opened and written by that name.
+        self.locations = {f.path: f.location for f in vault.files if f.disk_path}
 
     def text_of(self, entry: NoteEntry) -> NoteText:
         """The note's text as the engine parsed it; a file changed since is skipped."""
@@ -153,7 +160,8 @@ class _Session:
         if known is not None:
             return known
         try:
-            note = read_note(self.vault.root / entry.path, self.vault.config.max_file_size)
+            location = self.locations.get(entry.path, entry.path)
+            note = read_note(self.vault.root / location, self.vault.config.max_file_size)
         except UnreadableFile as exc:
             raise writer.WriteSkipped(f"{entry.path}: {exc}") from None
         if note.digest != entry.digest:
@@ -177,7 +185,7 @@ class _Session:
             else:
                 digest = writer.write_note(
                     self.vault.root,
-                    path,
+                    self.locations.get(path, path),
                     new_text,
                     bom=note.bom,
                     expected_digest=note.digest,
