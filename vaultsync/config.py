@@ -6,12 +6,23 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+)
 
 from vaultsync.errors import UsageError
 
 CONFIG_NAME = ".vaultsync.toml"
 SeverityName = Literal["info", "warning", "error"]
+# TOML has real booleans and integers: `keep-display = "yes"` or `cache = 1` is a mistake
+# to report, not a value to coerce.
+Flag = StrictBool
 
 
 def _kebab(name: str) -> str:
@@ -26,17 +37,17 @@ class _Section(BaseModel):
 
 class LinksConfig(_Section):
     canonical: dict[str, str] = Field(default_factory=dict)
-    keep_display: bool = False
+    keep_display: Flag = False
 
 
 class BacklinksConfig(_Section):
-    enabled: bool = True
+    enabled: Flag = True
     heading: str = "## Backlinks"
     exclude: list[str] = Field(default_factory=list)
 
 
 class IndexConfig(_Section):
-    enabled: bool = True
+    enabled: Flag = True
 
 
 class StubsConfig(_Section):
@@ -48,13 +59,13 @@ class SchemasConfig(_Section):
 
 
 class WatchConfig(_Section):
-    debounce_ms: int = Field(default=300, ge=0, le=60_000)
+    debounce_ms: StrictInt = Field(default=300, ge=0, le=60_000)
     fix: list[str] = Field(default_factory=lambda: ["S"])
-    follow_renames: bool = True
+    follow_renames: Flag = True
 
 
 class ApiConfig(_Section):
-    port: int = Field(default=0, ge=0, le=65535)
+    port: StrictInt = Field(default=0, ge=0, le=65535)
     allowed_origins: list[str] = Field(default_factory=lambda: ["app://obsidian.md"])
 
 
@@ -64,9 +75,9 @@ class Config(_Section):
     ignore: list[str] = Field(default_factory=list)
     fail_on: SeverityName = "warning"
     severity: dict[str, SeverityName] = Field(default_factory=dict)
-    all_files: bool = False
-    max_file_size: int = Field(default=10 * 1024 * 1024, gt=0)
-    cache: bool = True
+    all_files: Flag = False
+    max_file_size: StrictInt = Field(default=10 * 1024 * 1024, gt=0)
+    cache: Flag = True
     links: LinksConfig = Field(default_factory=LinksConfig)
     backlinks: BacklinksConfig = Field(default_factory=BacklinksConfig)
     index: IndexConfig = Field(default_factory=IndexConfig)
@@ -121,9 +132,11 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     try:
-        return Config.model_validate(raw)
+        # Keys are kebab-case only; `max_file_size` is an unknown key, not a synonym.
+        return Config.model_validate(raw, by_alias=True, by_name=False)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
         message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+        message = message.removeprefix("Value error, ")
         raise ConfigError(f"{path}: {where}: {message}") from exc
