@@ -193,7 +193,7 @@ def _backlinks_excluded(vault: Vault) -> Callable[[str], bool]:
         if patterns:
             from pathspec import PathSpec
 
-            spec = PathSpec.from_lines("gitwildmatch", patterns)
+            spec = PathSpec.from_lines("gitignore", patterns)
             cached = spec.match_file
         else:
             cached = _never
