@@ -7,6 +7,8 @@ import io
 import os
 import sys
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -170,7 +172,7 @@ def without_baseline(
     return baseline.new_problems(diagnostics, known)
 
 
-def _render(
+def render_report(
     out: TextIO,
     args: argparse.Namespace,
     vault: Vault,
@@ -208,12 +210,19 @@ def write_report(
 
     `hidden` counts problems a baseline held back; the text format mentions them.
     """
+    with report_stream(args) as out:
+        render_report(out, args, vault, diagnostics, hidden)
+
+
+@contextmanager
+def report_stream(args: argparse.Namespace) -> Iterator[TextIO]:
+    """stdout, or a buffer written to `--output FILE` once the report is complete."""
     output: Path | None = getattr(args, "output", None)
     if output is None:
-        _render(sys.stdout, args, vault, diagnostics, hidden)
+        yield sys.stdout
         return
     buffer = io.StringIO()
-    _render(buffer, args, vault, diagnostics, hidden)
+    yield buffer
     try:
         output.write_text(buffer.getvalue(), encoding="utf-8")
     except OSError as exc:

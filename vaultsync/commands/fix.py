@@ -11,7 +11,18 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from vaultsync import report
-from vaultsync.commands.common import add_lint_options, resolve_target, selection
+from vaultsync.commands.common import (
+    add_lint_options,
+    add_output_options,
+    load_vault,
+    read_baseline,
+    render_report,
+    report_stream,
+    resolve_target,
+    selection,
+    without_baseline,
+    write_baseline,
+)
 from vaultsync.model import Severity
 
 if TYPE_CHECKING:
@@ -20,7 +31,7 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_lint_options(parser)
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    add_output_options(parser)
     parser.add_argument(
         "--diff",
         action="store_true",
@@ -56,8 +67,9 @@ def unified_diff(path: str, before: str | None, after: str) -> Iterator[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vaultsync import engine, writer
+    from vaultsync import writer
     from vaultsync.fix import FixOptions, fix_vault
+    from vaultsync.neighbours import follow
 
     target = resolve_target(args.paths, args.config)
     options = FixOptions(
@@ -66,18 +78,30 @@ def run(args: argparse.Namespace) -> int:
         create_missing=args.create_missing,
         dry_run=args.diff,
     )
+    known = read_baseline(args)
     if not options.dry_run:
         writer.clean_temp_files(target.root)  # a crashed run's leftovers
-    vault = engine.load(target.root, target.config)
-    result = fix_vault(vault, selection(args, target.config), target.only, options)
-    out = sys.stdout
-    if args.format == "json":
-        _write_json(out, str(vault.root), result_doc(result))
-    elif options.dry_run:
-        for change in result.changes.values():
-            out.writelines(unified_diff(change.path, change.before, change.after))
-    else:
-        _write_text(out, result, quiet=args.quiet, statistics=args.statistics)
+    vault = load_vault(target, args.quiet)
+    chosen = selection(args, target.config)
+    result = fix_vault(vault, chosen, target.only, options)
+    if target.only is not None:
+        # Notes outside the given ones whose backlinks sections must follow their links.
+        result = follow(result, chosen, target.only, options)
+    if args.write_baseline is not None:
+        write_baseline(args, result.diagnostics)  # what the fixes could not fix
+    found = len(result.diagnostics)
+    result.diagnostics = [] if args.write_baseline else without_baseline(result.diagnostics, known)
+    with report_stream(args) as out:
+        if args.format == "json":
+            _write_json(out, str(vault.root), result_doc(result))
+        elif args.format in ("github", "sarif"):
+            hidden = found - len(result.diagnostics)
+            render_report(out, args, result.vault, result.diagnostics, hidden)
+        elif options.dry_run:
+            for change in result.changes.values():
+                out.writelines(unified_diff(change.path, change.before, change.after))
+        else:
+            _write_text(out, result, quiet=args.quiet, statistics=args.statistics)
     for path, reason in result.skipped.items():
         print(f"vaultsync: skipped {path}: {reason.removeprefix(path + ': ')}", file=sys.stderr)
     if not result.converged:
