@@ -29,7 +29,7 @@ from vaultsync.markers import (
     recorded_hash,
 )
 from vaultsync.model import Edit, ParsedNote, Span
-from vaultsync.text import LineIndex, fold
+from vaultsync.text import LineIndex, fold, strip_md
 
 if TYPE_CHECKING:
     from vaultsync.engine import Vault
@@ -407,8 +407,8 @@ def index_lines(vault: Vault, path: str, query: Query) -> list[str]:
 def unresolved_counts(vault: Vault) -> list[tuple[str, int]]:
     """Unresolved link targets and how often each is linked, most linked first.
 
-    Spellings that differ only in case are one target (Obsidian opens the same
-    new note for them); it is shown as it is most often written.
+    Spellings that differ only in case or in a written `.md` are one target
+    (clicking either creates the same note); it is shown as most often written.
     """
     cached = vault.cache.get(_UNRESOLVED_CACHE)
     if cached is not None:
@@ -426,7 +426,7 @@ def unresolved_counts(vault: Vault) -> list[tuple[str, int]]:
                 continue
             resolution = resolve(link.linkpath, path)
             if resolution.path is None and not resolution.outside:
-                spellings[fold(link.linkpath)][link.linkpath] += 1
+                spellings[fold(strip_md(link.linkpath))][link.linkpath] += 1
     counted = [
         (min(counts, key=lambda s: (-counts[s], s)), sum(counts.values()))
         for counts in spellings.values()
