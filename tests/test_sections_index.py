@@ -199,3 +199,14 @@ def test_index_disabled_leaves_blocks_alone(tmp_path: Path, capsys: Capsys) -> N
     )
     _code, out, _ = run_cli(capsys, "check", str(root), "--select", "S", "--format", "json")
     assert json.loads(out)["diagnostics"] == []
+
+
+def test_links_inside_generated_blocks_are_not_link_problems(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    block = "<!-- vaultsync:begin unresolved -->\n<!-- vaultsync:end unresolved -->\n"
+    root = write_vault(tmp_path / "v", {"U.md": block, "A.md": "[[Ghost]] [[ghost_note]]\n"})
+    run_cli(capsys, "fix", str(root), "--select", "S002")
+    assert "- [[Ghost]] (1)" in (root / "U.md").read_text()
+    _code, out, _ = run_cli(capsys, "check", str(root), "--select", "L", "--format", "json")
+    assert {d["path"] for d in json.loads(out)["diagnostics"]} == {"A.md"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from vaultsync.markers import generated_ranges, in_ranges
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Link, LinkKind, Severity, Span
 from vaultsync.rules import checker, define
 from vaultsync.text import fold, nfc, strip_md
@@ -199,7 +200,13 @@ def retarget(link: Link, new: str, keep_reader_text: bool) -> Fix:
 def check_links(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     assert note.parsed is not None
     index = ctx.vault.index
+    # Links vaultsync generated (backlinks, index, unresolved lists) are kept right by
+    # S001/S002; reporting them too would double every unresolved target and let L-fixes
+    # edit a section body, which would then read as a hand edit (S004).
+    generated = generated_ranges(note.parsed)
     for link in note.parsed.links:
+        if generated and in_ranges(link.span.start, generated):
+            continue
         resolution = index.resolve(link.linkpath, note.path)
         if resolution.path is None:
             yield from _unresolved(ctx, note, link, resolution)
