@@ -16,7 +16,8 @@ def graph_document(vault: Vault) -> dict[str, Any]:
     notes: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
     index = vault.index
-    for path, entry in vault.notes.items():
+    # Sorted here, not by the loader: the same vault must give byte-identical output.
+    for path, entry in sorted(vault.notes.items()):
         parsed = entry.parsed
         props = parsed.properties if parsed is not None else None
         tags = string_list(props.get("tags")) if props else []
@@ -27,7 +28,7 @@ def graph_document(vault: Vault) -> dict[str, Any]:
                 "path": path,
                 "name": entry.name,
                 "aliases": entry.aliases,
-                "tags": sorted(dict.fromkeys(t.lstrip("#") for t in tags)),
+                "tags": _unique_tags(tags),
             }
         )
         if parsed is None:
@@ -48,6 +49,7 @@ def graph_document(vault: Vault) -> dict[str, Any]:
                     "generated": any(s <= start < e for s, e in generated),
                 }
             )
+    links.sort(key=lambda link: (link["source"], link["line"], link["column"]))
     return {
         "version": GRAPH_VERSION,
         "vault": str(vault.root),
@@ -55,6 +57,16 @@ def graph_document(vault: Vault) -> dict[str, Any]:
         "attachments": index.attachments,
         "links": links,
     }
+
+
+def _unique_tags(tags: list[str]) -> list[str]:
+    """R70: tags are case-insensitive and shown with their first-seen casing; sorted."""
+    first: dict[str, str] = {}
+    for tag in tags:
+        name = tag.lstrip("#")
+        if name:
+            first.setdefault(name.casefold(), name)
+    return sorted(first.values(), key=lambda t: (t.casefold(), t))
 
 
 def write_json(out: TextIO, vault: Vault) -> None:
@@ -71,9 +83,25 @@ def write_dot(out: TextIO, vault: Vault) -> None:
     out.write("digraph vault {\n")
     for note in document["notes"]:
         out.write(f"  {_dot_id(note['path'])} [label={_dot_id(note['name'])}];\n")
+    for attachment in document["attachments"]:
+        label = attachment.rsplit("/", 1)[-1]
+        out.write(f"  {_dot_id(attachment)} [label={_dot_id(label)}, shape=box];\n")
     edges = sorted(
-        {(link["source"], link["resolved"] or link["target"]) for link in document["links"]}
+        {
+            (link["source"], link["resolved"])
+            for link in document["links"]
+            if link["resolved"] is not None
+        }
     )
+    missing = sorted(
+        {(link["source"], link["target"]) for link in document["links"] if link["resolved"] is None}
+    )
+    # Unresolved targets are not files: their own dashed nodes, kept apart from paths.
+    for target in sorted({target for _, target in missing}):
+        node = _dot_id("unresolved:" + target)
+        out.write(f"  {node} [label={_dot_id(target)}, style=dashed];\n")
     for source, target in edges:
         out.write(f"  {_dot_id(source)} -> {_dot_id(target)};\n")
+    for source, target in missing:
+        out.write(f"  {_dot_id(source)} -> {_dot_id('unresolved:' + target)} [style=dashed];\n")
     out.write("}\n")
