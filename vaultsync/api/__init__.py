@@ -1,0 +1,1 @@
+"""The daemon's local HTTP API (§9); imported only by `vaultsync watch`."""

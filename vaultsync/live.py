@@ -1,0 +1,402 @@
+"""The daemon's in-memory vault, kept current one changed file at a time (§9, §11).
+
+A save re-parses only the saved note; the index is rebuilt only when the set of files
+changes (create, delete, rename: rare), and link variants are kept by counting spellings
+so a save costs what it touched, not the size of the vault.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pathspec import PathSpec
+
+from vaultsync import engine, sections
+from vaultsync.config import Config
+from vaultsync.index import NoteEntry, Variants, VaultIndex
+from vaultsync.markers import generated_ranges, has_markers, in_ranges, marker_pairs
+from vaultsync.model import Diagnostic, Link
+from vaultsync.rules import Selection
+from vaultsync.sections import BACKLINKS
+from vaultsync.text import link_key, naming_style, nfc
+from vaultsync.vault import (
+    NoteText,
+    UnreadableFile,
+    VaultFile,
+    discover,
+    is_note_path,
+    read_note,
+)
+
+_STYLE_ORDER = {"spaced": 0, "snake": 1, "kebab": 2}
+
+
+class VariantTracker:
+    """`index.find_variants`, maintained by counting instead of recomputing the vault."""
+
+    def __init__(self, notes: dict[str, NoteEntry], configured: dict[str, str]) -> None:
+        self.spellings: dict[str, Counter[str]] = defaultdict(Counter)
+        self.names: dict[str, Counter[str]] = defaultdict(Counter)
+        self.styles: Counter[str] = Counter()
+        self.overrides = {link_key(k): v for k, v in configured.items()}
+        for entry in notes.values():
+            self._count(entry, 1)
+        self.style = self._majority()
+        self.canonical: dict[str, str] = {}
+        for key in set(self.spellings) | set(self.overrides):
+            self._settle(key)
+
+    def _majority(self) -> str:
+        styles = +self.styles
+        if not styles:
+            return "spaced"
+        return min(styles, key=lambda s: (-styles[s], _STYLE_ORDER[s]))
+
+    def _count(self, entry: NoteEntry, sign: int) -> set[str]:
+        keys = {link_key(entry.name)}
+        self.names[link_key(entry.name)][entry.name] += sign
+        style = naming_style(entry.name)
+        if style is not None:
+            self.styles[style] += sign
+        for link in entry.parsed.links if entry.parsed else ():
+            if link.linkpath:
+                key = link_key(link.linkpath)
+                self.spellings[key][link.linkpath] += sign
+                keys.add(key)
+        return keys
+
+    def _settle(self, key: str) -> None:
+        counts = +self.spellings.get(key, Counter())
+        names = sorted(+self.names.get(key, Counter()))
+        self.canonical.pop(key, None)
+        if not counts and key not in self.overrides:
+            return
+        if len(set(counts) | set(names)) < 2 and key not in self.overrides:
+            return
+        if key in self.overrides:
+            self.canonical[key] = self.overrides[key]
+        elif names:
+            self.canonical[key] = names[0]
+        else:
+            styled = [s for s in counts if naming_style(s) == self.style] or list(counts)
+            self.canonical[key] = min(styled, key=lambda s: (-counts[s], s))
+
+    def replace(self, old: Iterable[NoteEntry], new: Iterable[NoteEntry]) -> bool:
+        """Account for notes that changed; True if any canonical spelling changed."""
+        before = dict(self.canonical)
+        keys: set[str] = set()
+        for entry in old:
+            keys |= self._count(entry, -1)
+        for entry in new:
+            keys |= self._count(entry, 1)
+        style = self._majority()
+        if style != self.style:
+            self.style = style
+            keys = set(self.spellings) | set(self.overrides)
+        for key in keys:
+            self._settle(key)
+        return before != self.canonical
+
+    def variants(self) -> Variants:
+        return Variants(dict(self.canonical))
+
+
+def _targets(
+    index: VaultIndex, entry: NoteEntry, notes: dict[str, NoteEntry], counted: bool
+) -> tuple[frozenset[str], frozenset[str]]:
+    """Files the entry links to, and the notes among them that count as its backlinks.
+
+    The second set follows `sections.backlink_map`: no self-links, no links inside
+    generated sections, only notes, and nothing from a note `backlinks.exclude` matches.
+    """
+    parsed = entry.parsed
+    if parsed is None:
+        return frozenset(), frozenset()
+    generated = generated_ranges(parsed) if counted else []
+    every: set[str] = set()
+    backlinks: set[str] = set()
+    for link in parsed.links:
+        if not link.linkpath:
+            continue
+        target = index.resolve(link.linkpath, entry.path).path
+        if target is None or target == entry.path:
+            continue
+        every.add(target)
+        if (
+            counted
+            and target in notes
+            and not (generated and in_ranges(link.span.start, generated))
+        ):
+            backlinks.add(target)
+    return frozenset(every), frozenset(backlinks)
+
+
+def _holds_blocks(entry: NoteEntry) -> bool:
+    """Does the note hold index or unresolved blocks (they depend on every other note)?"""
+    parsed = entry.parsed
+    if parsed is None or not has_markers(parsed):
+        return False
+    return any(pair.kind != BACKLINKS for pair in marker_pairs(parsed)[0])
+
+
+@dataclass(slots=True)
+class Update:
+    """What one batch of disk changes did to the live vault."""
+
+    changed: set[str] = field(default_factory=set)  # notes re-read with new content
+    added: set[str] = field(default_factory=set)  # files that appeared
+    removed: set[str] = field(default_factory=set)  # files that disappeared
+    affected: set[str] = field(default_factory=set)  # notes whose sections may change
+    everything: bool = False  # the file set or aliases changed: all notes
+    variants_changed: bool = False  # a canonical spelling changed (L002 of any note)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.changed or self.added or self.removed)
+
+
+class LiveVault:
+    """A Vault plus the maps the daemon keeps current; every access holds `lock`."""
+
+    def __init__(self, root: Path, config: Config, selection: Selection) -> None:
+        self.root = root
+        self.config = config
+        self.selection = selection  # what the API reports: the config's select/ignore
+        self.lock = threading.RLock()
+        self.vault = engine.load(root, config)
+        self.tracker = VariantTracker(self.vault.notes, config.links.canonical)
+        self.generation = 0
+        self._diagnostics: dict[str, list[Diagnostic]] = {}
+        self._outgoing: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self._incoming: dict[str, set[str]] = defaultdict(set)
+        self._backlinks: dict[str, frozenset[str]] = {}
+        self._holders: set[str] = set()
+        exclude = config.backlinks.exclude
+        self._backlinks_excluded: Callable[[str], bool] = (
+            PathSpec.from_lines("gitwildmatch", exclude).match_file if exclude else _never
+        )
+        self._locations: dict[str, str] = {}
+        self._map_links()
+
+    # --- derived maps -------------------------------------------------------------------
+
+    def _map_links(self) -> None:
+        self._locations = {f.path: f.location for f in self.vault.files if f.disk_path}
+        # Fresh maps rather than cleared ones: a caller may still hold the previous ones.
+        self._outgoing = {}
+        self._incoming = defaultdict(set)
+        self._backlinks = {}
+        self._holders = set()
+        for entry in self.vault.notes.values():
+            self._map_note(entry)
+        self._seed_cache()
+
+    def _map_note(self, entry: NoteEntry) -> None:
+        path = entry.path
+        counted = not self._backlinks_excluded(path)
+        every, backlinks = _targets(self.vault.index, entry, self.vault.notes, counted)
+        self._outgoing[path] = (every, backlinks)
+        for target in every:
+            self._incoming[target].add(path)
+        for target in backlinks:
+            self._backlinks[target] = self._backlinks.get(target, frozenset()) | {path}
+        if _holds_blocks(entry):
+            self._holders.add(path)
+
+    def _unmap_note(self, path: str) -> frozenset[str]:
+        """Forget a note's links; the files it linked to."""
+        every, backlinks = self._outgoing.pop(path, (frozenset(), frozenset()))
+        for target in every:
+            sources = self._incoming.get(target)
+            if sources is not None:
+                sources.discard(path)
+                if not sources:
+                    del self._incoming[target]
+        for target in backlinks:
+            remaining = self._backlinks.get(target, frozenset()) - {path}
+            if remaining:
+                self._backlinks[target] = remaining
+            else:
+                self._backlinks.pop(target, None)
+        self._holders.discard(path)
+        return every
+
+    def _seed_cache(self) -> None:
+        # The sections module computes the backlink map once per Vault from every link in
+        # the vault; the daemon keeps the same map current and hands it over instead.
+        self.vault.cache[sections._BACKLINKS_CACHE] = dict(self._backlinks)
+
+    def incoming_map(self) -> dict[str, set[str]]:
+        """The current map of incoming links (replaced, not cleared, on a rebuild)."""
+        return self._incoming
+
+    def incoming(self, path: str) -> list[str]:
+        """Notes with a link resolving to `path`, sorted."""
+        with self.lock:
+            return sorted(self._incoming.get(path, ()))
+
+    # --- reading the disk ---------------------------------------------------------------
+
+    def _read(self, file: VaultFile) -> NoteEntry:
+        return engine.read_entry(self.root, file, self.config.max_file_size)
+
+    def location(self, path: str) -> str:
+        """The name a note has on disk (differs from `path` for NFD names)."""
+        with self.lock:
+            file = self._locations.get(path)
+        return file if file is not None else path
+
+    def current_text(self, path: str) -> NoteText | None:
+        """The note as it is on disk now, or None when it cannot be read."""
+        try:
+            return read_note(self.root / self.location(path), self.config.max_file_size)
+        except UnreadableFile:
+            return None
+
+    # --- applying changes -----------------------------------------------------------------
+
+    def apply(self, paths: Iterable[str], rescan: bool = False) -> Update:
+        """Bring the listed paths (or, with `rescan`, the whole file set) up to date."""
+        with self.lock:
+            return self._apply(set(paths), rescan)
+
+    def _apply(self, paths: set[str], rescan: bool) -> Update:
+        update = Update()
+        vault = self.vault
+        files = {f.path: f for f in vault.files}
+        # Paths arrive as named on disk; the index keys them in NFC (an NFD name from macOS).
+        on_disk = {nfc(p): (self.root / p).is_file() for p in paths if not _hidden(p)}
+        paths = set(on_disk)
+        structural = rescan or any((p in files) != exists for p, exists in on_disk.items())
+        if structural:
+            fresh = {f.path: f for f in discover(self.root, self.config)}
+            update.added = set(fresh) - set(files)
+            update.removed = set(files) - set(fresh)
+            files = fresh
+        notes = dict(vault.notes)
+        old_entries: list[NoteEntry] = []
+        new_entries: list[NoteEntry] = []
+        aliases_changed = False
+        for path in update.removed:
+            entry = notes.pop(path, None)
+            if entry is not None:
+                old_entries.append(entry)
+        candidates = set(files) if rescan else paths | update.added
+        for path in sorted(candidates):
+            file = files.get(path)
+            if file is None or not file.is_note:
+                continue
+            entry = self._read(file)
+            previous = notes.get(path)
+            if previous is not None and entry.digest and previous.digest == entry.digest:
+                continue  # our own write, or a save that changed nothing
+            if previous is not None:
+                old_entries.append(previous)
+                aliases_changed |= previous.aliases != entry.aliases
+            notes[path] = entry
+            new_entries.append(entry)
+            update.changed.add(path)
+        if update.empty:
+            return update
+        file_list = sorted(files.values(), key=lambda f: f.path) if structural else vault.files
+        return self._commit(
+            update, notes, file_list, old_entries, new_entries, structural or aliases_changed
+        )
+
+    def replace_entry(self, path: str, text: str, bom: bool, digest: str) -> Update:
+        """Record a note the daemon itself just wrote, without reading it back."""
+        from vaultsync.parse import parse
+
+        with self.lock:
+            notes = dict(self.vault.notes)
+            previous = notes.get(path)
+            excluded = previous.excluded if previous is not None else False
+            entry = NoteEntry(path, parse(text), excluded=excluded, bom=bom, digest=digest)
+            notes[path] = entry
+            old = [previous] if previous is not None else []
+            reindex = previous is not None and previous.aliases != entry.aliases
+            update = Update(changed={path})
+            return self._commit(update, notes, self.vault.files, old, [entry], reindex)
+
+    def _commit(
+        self,
+        update: Update,
+        notes: dict[str, NoteEntry],
+        files: list[VaultFile],
+        old_entries: list[NoteEntry],
+        new_entries: list[NoteEntry],
+        reindex: bool,
+    ) -> Update:
+        variants_changed = self.tracker.replace(old_entries, new_entries)
+        if reindex:
+            index = VaultIndex(files, notes)
+        else:
+            index = self.vault.index
+            index.notes = notes  # same files and aliases: only note contents changed
+        self.vault = engine.Vault(
+            self.root, self.config, files, notes, index, self.tracker.variants()
+        )
+        self.generation += 1
+        update.variants_changed = variants_changed
+        if variants_changed:
+            self._diagnostics.clear()  # L002 of any note may change; recomputed when asked
+        update.everything = reindex
+        if update.everything:
+            self._map_links()
+            self._diagnostics.clear()
+            update.affected = {p for p, e in notes.items() if not e.excluded}
+            return update
+        affected = set(update.changed)
+        for path in update.changed:
+            affected |= self._unmap_note(path)
+            self._map_note(notes[path])
+            affected |= self._outgoing[path][0]
+            affected |= self._incoming.get(path, set())  # their subpath checks may change
+        self._seed_cache()
+        affected |= self._holders
+        for path in affected:
+            self._diagnostics.pop(path, None)
+        update.affected = {p for p in affected if p in notes and not notes[p].excluded}
+        return update
+
+    # --- diagnostics --------------------------------------------------------------------
+
+    def diagnostics(self, paths: Iterable[str] | None = None) -> list[Diagnostic]:
+        """Diagnostics of the given notes (all when None), cached until a change touches them."""
+        selection = self.selection
+        with self.lock:
+            notes = self.vault.notes
+            wanted = sorted(notes) if paths is None else [p for p in paths if p in notes]
+            missing = [p for p in wanted if p not in self._diagnostics]
+            if missing:
+                found: dict[str, list[Diagnostic]] = {p: [] for p in missing}
+                for d in engine.check(self.vault, selection, missing):
+                    found[d.path].append(d)
+                self._diagnostics.update(found)
+            result = [d for p in wanted for d in self._diagnostics[p]]
+        result.sort(key=Diagnostic.sort_key)
+        return result
+
+    def links_of(self, path: str) -> list[tuple[Link, str | None]]:
+        with self.lock:
+            entry = self.vault.notes.get(path)
+            if entry is None or entry.parsed is None:
+                return []
+            index = self.vault.index
+            return [(link, index.resolve(link.linkpath, path).path) for link in entry.parsed.links]
+
+
+def _hidden(path: str) -> bool:
+    return any(part.startswith(".") for part in path.split("/"))
+
+
+def note_path(path: str) -> bool:
+    return is_note_path(path) and not _hidden(path)
+
+
+def _never(path: str) -> bool:
+    return False
