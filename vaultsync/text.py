@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
 
 from vaultsync.model import Span
 
@@ -13,33 +12,54 @@ _KEY_SEPARATORS = re.compile(r"[\s_\-]+")
 
 
 class LineIndex:
-    """Maps character offsets to 1-based (line, column), columns in code points."""
+    """Maps character offsets to 1-based (line, column), columns in code points.
 
-    __slots__ = ("starts",)
+    Offsets are asked for mostly in increasing order while a note is scanned, so a
+    cursor plus `str.count` between the last offset and the next one (C speed) beats
+    building a table of every line start for every note.
+    """
+
+    __slots__ = ("_line", "_line_start", "_offset", "_starts", "text")
 
     def __init__(self, text: str) -> None:
-        self.starts = [0]
-        self.starts.extend(m.end() for m in _NEWLINE.finditer(text))
+        self.text = text
+        self._offset = 0
+        self._line = 1
+        self._line_start = 0
+        self._starts: list[int] | None = None
 
     def position(self, offset: int) -> tuple[int, int]:
-        line = bisect_right(self.starts, offset)
-        return line, offset - self.starts[line - 1] + 1
+        text = self.text
+        if offset < self._offset:
+            self._offset, self._line, self._line_start = 0, 1, 0
+        newlines = text.count("\n", self._offset, offset)
+        if newlines:
+            self._line += newlines
+            self._line_start = text.rfind("\n", self._offset, offset) + 1
+        self._offset = offset
+        return self._line, offset - self._line_start + 1
 
     def span(self, start: int, end: int) -> Span:
-        starts = self.starts
-        line = bisect_right(starts, start)
-        line_start = starts[line - 1]
-        if line == len(starts) or end < starts[line]:  # the common case: one line
-            return Span(start, end, line, start - line_start + 1, line, end - line_start + 1)
+        line, column = self.position(start)
+        if self.text.find("\n", start, end) == -1:  # the common case: one line
+            return Span(start, end, line, column, line, column + end - start)
         end_line, end_column = self.position(end)
-        return Span(start, end, line, start - line_start + 1, end_line, end_column)
+        return Span(start, end, line, column, end_line, end_column)
+
+    @property
+    def starts(self) -> list[int]:
+        """Offsets of every line start (built on first use)."""
+        if self._starts is None:
+            self._starts = [0]
+            self._starts.extend(m.end() for m in _NEWLINE.finditer(self.text))
+        return self._starts
 
     def offset(self, line: int, column: int) -> int:
         return self.starts[line - 1] + column - 1
 
     @property
     def line_count(self) -> int:
-        return len(self.starts)
+        return self.text.count("\n") + 1
 
 
 def nfc(text: str) -> str:
