@@ -56,6 +56,7 @@ class StubsConfig(_Section):
 
 class SchemasConfig(_Section):
     dir: str = ".vaultsync/schemas"
+    use: list[str] = Field(default_factory=list)  # shipped schemas to apply, by name
 
 
 class WatchConfig(_Section):

@@ -87,6 +87,9 @@ class Frontmatter:
     body_start: int  # offset of the first YAML line
     body_end: int  # offset just after the last YAML line (before closing `---`)
     closed: bool
+    # The YAML text itself (text[body_start:body_end]): the frontmatter rules re-read
+    # it for key/value positions only when a note has a problem, without the whole text.
+    yaml: str = ""
 
 
 @dataclass(frozen=True, slots=True)

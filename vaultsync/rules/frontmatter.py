@@ -1,1 +1,456 @@
-"""Frontmatter rules F001-F006 (filled in by the frontmatter work)."""
+"""Frontmatter rules F001-F006: YAML syntax, schemas, Obsidian's own property types.
+
+Every note's properties are already loaded by the parser; the checks below look only at
+those values. Positions (`yamlpos`) are computed for a note only once it has a problem,
+so a clean vault pays for a few dict lookups per note.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from yaml.nodes import ScalarNode
+
+from vaultsync import yamlpos
+from vaultsync.frontmatter import YamlLoader, string_list
+from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Frontmatter, Severity, Span
+from vaultsync.rules import Rule, checker, define
+from vaultsync.text import LineIndex, nfc
+
+if TYPE_CHECKING:
+    from vaultsync.engine import Context, Vault
+    from vaultsync.index import NoteEntry
+    from vaultsync.schema import Schema
+
+SYNTAX = define(
+    "F001",
+    "frontmatter-syntax",
+    Severity.ERROR,
+    FixKind.NONE,
+    """The frontmatter block is not valid YAML, or is not closed.
+
+Why: Obsidian then shows no properties at all for the note: no aliases, no tags,
+no property links. The block opens with `---` on the first line and closes at the
+next line that is exactly `---`. vaultsync loads YAML safely: a tag that would
+construct an object (`!!python/object`) is an error, a key written twice is an
+error (as in Obsidian), and aliases that expand to more than 10,000 values (a
+"billion laughs" block) are rejected before anything is built.
+
+Example: `title: DeepSeek: the model` (a second `: ` needs quotes), or a
+block with no closing `---`.
+
+Fix: none; the message gives the line and column of the problem.
+""",
+)
+SCHEMA = define(
+    "F002",
+    "frontmatter-schema",
+    Severity.ERROR,
+    FixKind.NONE,
+    """A property breaks the schema that applies to the note.
+
+Why: schemas (`.vaultsync/schemas/*.yaml`, or shipped ones named in
+`[schemas] use`) state what a kind of note must hold: required properties, types,
+allowed values, patterns, ranges, lengths, list sizes and links that must resolve.
+A schema applies to a note by path globs and `where` conditions (`has`, `tag`,
+property equals). With `additional-properties: error`, an undeclared property is
+an F002 too.
+
+Example: `videoId: dQw4w9WgXcQx` when the schema wants 11 characters of
+`[A-Za-z0-9_-]`.
+
+Fix: none; the diagnostic points at the key or value at fault.
+""",
+)
+UNKNOWN_PROPERTY = define(
+    "F003",
+    "unknown-property",
+    Severity.WARNING,
+    FixKind.NONE,
+    """A property that the note's schema does not declare.
+
+Why: a typo (`videoID` for `videoId`) or a stray key splits one property into
+two across the vault. Reported when a schema that applies says
+`additional-properties: warn` (with `error`, the same finding is an F002). The
+Obsidian keys `tags`, `aliases` and `cssclasses` are always allowed.
+
+Example: `auther: Ada` with a schema declaring `author`.
+
+Fix: none; rename the key or declare it in the schema.
+""",
+)
+DEPRECATED_PROPERTY = define(
+    "F004",
+    "deprecated-property",
+    Severity.WARNING,
+    FixKind.SAFE,
+    """A `tag`, `alias` or `cssclass` property, ignored since Obsidian 1.9.
+
+Why: Obsidian deprecated the singular keys in 1.4 and stopped reading them in
+1.9: the note silently lost its tags, aliases or CSS classes.
+
+Example: `tag: ai`.
+
+Fix (safe): rename the key to `tags`, `aliases` or `cssclasses`, changing
+nothing else. When the note already has the plural key, there is no automatic
+fix: merge the two by hand (vaultsync will not guess the order of values).
+""",
+)
+PROPERTY_TYPE = define(
+    "F005",
+    "property-type",
+    Severity.WARNING,
+    FixKind.NONE,
+    """A value does not have the type Obsidian recorded for its property.
+
+Why: Obsidian keeps one type per property name for the whole vault in
+`.obsidian/types.json` (text, list, number, checkbox, date, date & time, tags,
+aliases) and shows a mismatching value as an error in the properties view.
+Checked for notes no schema applies to (a schema is stricter, see F002). An
+empty value is always allowed.
+
+Example: `rating: five` when `rating` is a number property.
+
+Fix: none; correct the value or change the property's type in Obsidian.
+""",
+)
+LIST_AS_TEXT = define(
+    "F006",
+    "list-property-as-text",
+    Severity.WARNING,
+    FixKind.SAFE,
+    """`tags`, `aliases` or `cssclasses` written as text instead of a list.
+
+Why: since Obsidian 1.9 these must be YAML lists; `tags: a, b` gives the note
+no tags at all and `aliases: a, b` is one odd alias.
+
+Example: `tags: ai, open-source`.
+
+Fix (safe): rewrite only that value as a YAML list, the way Obsidian writes one
+(`tags:` then `  - ai` and `  - open-source` on their own lines), in the note's
+own line endings. Tags and CSS classes split at commas and spaces (neither can
+contain one). An aliases text with a comma gets an unsafe fix, since
+`Smith, John` may be a single alias.
+""",
+)
+
+F_CODES = frozenset({"F001", "F002", "F003", "F004", "F005", "F006"})
+_DEPRECATED = {"tag": "tags", "alias": "aliases", "cssclass": "cssclasses"}
+_LIST_KEYS = frozenset(_DEPRECATED.values())
+_FILE_START = Span(0, 0, 1, 1, 1, 1)
+_STRICTNESS = {"allow": 0, "warn": 1, "error": 2}
+_GAP = re.compile(r"\s*:\s*")
+_PLAIN_ITEM = re.compile(r"(?![-?:,\[\]{}#&*!|>'\"%@`])[^\s,\[\]{}][^,\[\]{}\n\r]*(?<!\s)")
+
+
+# --- per-vault state: schemas and Obsidian's property types, loaded once -----------------
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    schemas: list[Schema]
+    types: dict[str, str]  # casefolded property name -> Obsidian type
+
+
+_cached: tuple[Vault, _State] | None = None
+
+
+def _state(vault: Vault) -> _State:
+    global _cached
+    if _cached is not None and _cached[0] is vault:
+        return _cached[1]
+    from vaultsync.schema import load_schemas
+
+    state = _State(load_schemas(vault.root, vault.config), _obsidian_types(vault.root))
+    _cached = (vault, state)
+    return state
+
+
+def _obsidian_types(root: Path) -> dict[str, str]:
+    """`.obsidian/types.json`: {"types": {"prop": "text"}}; unreadable means no types."""
+    try:
+        raw = json.loads((root / ".obsidian" / "types.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    types = raw.get("types") if isinstance(raw, dict) else None
+    if not isinstance(types, dict):
+        return {}
+    return {str(k).casefold(): v for k, v in types.items() if isinstance(v, str)}
+
+
+# --- findings: what is wrong, before anyone asks where ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Finding:
+    rule: Rule
+    key: str | None
+    index: int | None
+    at: Literal["key", "value", "block"]
+    message: str
+    data: dict[str, Any]
+
+
+@checker
+def check_frontmatter(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
+    parsed = note.parsed
+    if parsed is None or not (ctx.selection.enabled & F_CODES):
+        return
+    block = parsed.frontmatter
+    if block is not None and not block.closed:
+        yield from ctx.emit(
+            SYNTAX, note, block.span, "Frontmatter block is not closed by a `---` line"
+        )
+        return
+    if parsed.yaml_error is not None and block is not None:
+        message, line, column = parsed.yaml_error
+        yield from ctx.emit(
+            SYNTAX,
+            note,
+            _point(block, line, column),
+            f"Invalid frontmatter YAML: {message}",
+            {"problem": message},
+        )
+        return
+    props = parsed.properties or {}
+    state = _state(ctx.vault)
+    if not props and not state.schemas:
+        return
+    findings: list[_Finding] = []
+    as_text = _list_keys_as_text(props)
+    findings.extend(as_text.values())
+    findings.extend(_deprecated(props))
+    schemas = [s for s in state.schemas if s.applies(note.path, props, _tags(note, props))]
+    if schemas:
+        findings.extend(_schema_findings(ctx, note, schemas, props, skip=set(as_text)))
+    elif state.types:
+        findings.extend(_type_findings(state.types, props, skip=set(as_text)))
+    if not findings:
+        return
+    positions = yamlpos.locate(block) if block is not None else None
+    for finding in findings:
+        span = _span(finding, positions)
+        fix = _fix(finding, positions, parsed.newline, props)
+        yield from ctx.emit(finding.rule, note, span, finding.message, finding.data, fix)
+
+
+def _tags(note: NoteEntry, props: dict[str, Any]) -> list[str]:
+    inline = [t.name for t in note.parsed.tags] if note.parsed is not None else []
+    return string_list(props.get("tags")) + inline
+
+
+def _list_keys_as_text(props: dict[str, Any]) -> dict[str, _Finding]:
+    found: dict[str, _Finding] = {}
+    for key, value in props.items():
+        if key.casefold() not in _LIST_KEYS:
+            continue
+        is_text = isinstance(value, str) and value.strip()
+        if is_text or (isinstance(value, int | float) and not isinstance(value, bool)):
+            found[key] = _Finding(
+                LIST_AS_TEXT,
+                key,
+                None,
+                "value",
+                f"{key!r} must be a list since Obsidian 1.9; this text is ignored",
+                {"property": key},
+            )
+    return found
+
+
+def _deprecated(props: dict[str, Any]) -> Iterator[_Finding]:
+    present = {k.casefold() for k in props}
+    for key in props:
+        plural = _DEPRECATED.get(key.casefold())
+        if plural is not None:
+            merge = plural in present
+            hint = f"; merge it into {plural!r} by hand" if merge else f"; use {plural!r}"
+            yield _Finding(
+                DEPRECATED_PROPERTY,
+                key,
+                None,
+                "key",
+                f"{key!r} is ignored since Obsidian 1.9{hint}",
+                {"property": key, "replacement": plural, "conflict": merge},
+            )
+
+
+def _schema_findings(
+    ctx: Context,
+    note: NoteEntry,
+    schemas: list[Schema],
+    props: dict[str, Any],
+    skip: set[str],
+) -> Iterator[_Finding]:
+    for schema in schemas:
+        for v in schema.validate(props):
+            if v.key in skip:
+                continue  # F006 already says this list is text, with a fix
+            data = {"schema": schema.name, "property": v.key}
+            message = f"{v.message} (schema {schema.name})"
+            yield _Finding(SCHEMA, v.key, v.index, v.at, message, data)
+        for key in schema.links:
+            yield from _unresolved(ctx, note, schema, key, props.get(key))
+    strictest = max(schemas, key=lambda s: _STRICTNESS[s.spec.additional_properties])
+    policy = strictest.spec.additional_properties
+    if policy == "allow":
+        return
+    from vaultsync.schema import OBSIDIAN_KEYS
+
+    declared = set(OBSIDIAN_KEYS).union(*(s.declared for s in schemas))
+    rule = UNKNOWN_PROPERTY if policy == "warn" else SCHEMA
+    for key in props:
+        if key not in declared and key.casefold() not in _DEPRECATED:
+            yield _Finding(
+                rule,
+                key,
+                None,
+                "key",
+                f"Property {key!r} is not declared by schema {strictest.name}",
+                {"schema": strictest.name, "property": key},
+            )
+
+
+def _unresolved(
+    ctx: Context, note: NoteEntry, schema: Schema, key: str, value: Any
+) -> Iterator[_Finding]:
+    from vaultsync.schema import WIKILINK
+
+    values = value if isinstance(value, list) else [value]
+    for i, item in enumerate(values):
+        m = WIKILINK.match(item) if isinstance(item, str) else None
+        if m is None:
+            continue  # not a wikilink at all: the type check reports it
+        target = m.group(1).split("|", 1)[0].split("#", 1)[0].strip()
+        if target and ctx.vault.index.resolve(nfc(target), note.path).path is None:
+            yield _Finding(
+                SCHEMA,
+                key,
+                i if isinstance(value, list) else None,
+                "value",
+                f"{key!r} links to {target!r}, which is not in the vault (schema {schema.name})",
+                {"schema": schema.name, "property": key, "target": target},
+            )
+
+
+def _type_findings(
+    types: dict[str, str], props: dict[str, Any], skip: set[str]
+) -> Iterator[_Finding]:
+    from vaultsync.schema import TYPE_CHECKS, TYPE_NAMES, describe
+
+    for key, value in props.items():
+        kind = types.get(key.casefold())
+        if kind is None or value is None or key in skip:
+            continue
+        check = TYPE_CHECKS.get(kind)
+        if check is not None and not check(value):
+            yield _Finding(
+                PROPERTY_TYPE,
+                key,
+                None,
+                "value",
+                f"{key!r} should be {TYPE_NAMES[kind]}, not {describe(value)} "
+                "(.obsidian/types.json)",
+                {"property": key, "type": kind},
+            )
+
+
+# --- where: spans and fixes (only for notes with findings) -----------------------------
+
+
+def _point(block: Frontmatter, line: int, column: int) -> Span:
+    """An empty span at a YAML error's line and column."""
+    first = block.span.line + 1
+    lines = LineIndex(block.yaml)
+    rel = min(max(line - first + 1, 1), lines.line_count)
+    offset = block.body_start + min(lines.offset(rel, column), len(block.yaml))
+    return Span(offset, offset, line, column, line, column)
+
+
+def _span(finding: _Finding, positions: yamlpos.Positions | None) -> Span:
+    if positions is None:
+        return _FILE_START
+    if finding.key is None or finding.at == "block":
+        return positions.start
+    if finding.at == "key":
+        return positions.key(finding.key)
+    return positions.value(finding.key, finding.index)
+
+
+def _fix(
+    finding: _Finding,
+    positions: yamlpos.Positions | None,
+    newline: str,
+    props: dict[str, Any],
+) -> Fix | None:
+    if positions is None or finding.key is None:
+        return None
+    entry = positions.entries.get(finding.key)
+    if entry is None or entry.key_node is None:
+        return None
+    if finding.rule is DEPRECATED_PROPERTY:
+        if finding.data["conflict"] or _first_of_its_plural(finding.key, props) != finding.key:
+            return None
+        plural = finding.data["replacement"]
+        quote = entry.key_node.style if entry.key_node.style in ("'", '"') else ""
+        return Fix(FixKind.SAFE, (Edit(entry.key, f"{quote}{plural}{quote}"),))
+    if finding.rule is LIST_AS_TEXT:
+        return _list_fix(finding.key, entry, positions, newline)
+    return None
+
+
+def _first_of_its_plural(key: str, props: dict[str, Any]) -> str:
+    # `tag` and `Tag` in one note: renaming both in one pass would make a duplicate key.
+    plural = _DEPRECATED[key.casefold()]
+    return next(k for k in props if _DEPRECATED.get(k.casefold()) == plural)
+
+
+def _list_fix(
+    key: str, entry: yamlpos.Entry, positions: yamlpos.Positions, newline: str
+) -> Fix | None:
+    node = entry.value_node
+    if not isinstance(node, ScalarNode) or node.style in ("|", ">"):
+        return None
+    gap = Span(entry.key.end, entry.value.start, 0, 0, 0, 0)
+    if not _GAP.fullmatch(positions.text(gap)):
+        return None  # an anchor, tag or comment sits between key and value: leave it
+    kind = key.casefold()
+    if kind == "aliases":
+        items = [part.strip() for part in node.value.split(",")]
+    else:  # tags and CSS classes cannot hold spaces: any run of commas/spaces separates
+        items = re.split(r"[\s,]+", node.value)
+    items = [item for item in items if item]
+    if not items:
+        return None
+    applicability = FixKind.UNSAFE if kind == "aliases" and len(items) > 1 else FixKind.SAFE
+    if positions.flow:
+        new_text = ": [" + ", ".join(_quoted(item, force=True) for item in items) + "]"
+    else:
+        indent = " " * (entry.key.column - 1 + 2)
+        new_text = ":" + "".join(f"{newline}{indent}- {_quoted(item)}" for item in items)
+    span = Span(
+        entry.key.end,
+        entry.value.end,
+        entry.key.end_line,
+        entry.key.end_column,
+        entry.value.end_line,
+        entry.value.end_column,
+    )
+    return Fix(applicability, (Edit(span, new_text),))
+
+
+def _quoted(item: str, force: bool = False) -> str:
+    """The item as YAML that reads back as the same text: plain when it can be."""
+    if not force and _PLAIN_ITEM.fullmatch(item) and ": " not in item and " #" not in item:
+        import yaml
+
+        try:
+            if yaml.load(item, Loader=YamlLoader) == item:
+                return item
+        except yaml.YAMLError:
+            pass
+    return json.dumps(item, ensure_ascii=False)
