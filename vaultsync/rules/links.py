@@ -125,10 +125,10 @@ MISSING_ATTACHMENT = define(
     "missing-attachment",
     Severity.WARNING,
     FixKind.NONE,
-    """A link or embed points at an image, PDF, audio, video, canvas or base file
-that is not in the vault.
+    """A link or embed points at an attachment that is not in the vault.
 
-Why: the embed renders as a broken placeholder.
+Why: the embed renders as a broken placeholder. Attachments are the files
+Obsidian lists besides notes: images, PDFs, audio, video, canvas and base files.
 
 Example: `![[diagram.png]]` after the image was moved out of the vault.
 
