@@ -7,14 +7,15 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from vaultsync.frontmatter import string_list
-from vaultsync.model import Heading, Link, ParsedNote
+from vaultsync.model import Link, ParsedNote
 from vaultsync.text import fold, link_key, naming_style, strip_md
 from vaultsync.vault import VaultFile
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class NoteEntry:
     path: str
     parsed: ParsedNote | None  # None when the file could not be read (V001)
@@ -23,15 +24,16 @@ class NoteEntry:
     bom: bool = False
     digest: str = ""
 
-    @property
+    # Cached: the rules and sections ask for these hundreds of thousands of times.
+    @cached_property
     def name(self) -> str:
         return strip_md(self.path.rsplit("/", 1)[-1])
 
-    @property
+    @cached_property
     def folder(self) -> str:
         return self.path.rsplit("/", 1)[0] if "/" in self.path else ""
 
-    @property
+    @cached_property
     def aliases(self) -> list[str]:
         props = self.parsed.properties if self.parsed is not None else None
         return string_list(props.get("aliases")) if props else []
@@ -66,8 +68,9 @@ class VaultIndex:
         self.attachments = [f.path for f in self.files if not f.is_note]
         self._by_path: dict[str, str] = {}
         self._by_basename: dict[str, list[str]] = defaultdict(list)
+        self._folded: dict[str, str] = {}
         for f in self.files:
-            folded = fold(f.path)
+            folded = self._folded[f.path] = fold(f.path)
             base = folded.rsplit("/", 1)[-1]
             self._by_basename[base].append(f.path)
             if f.is_note:
@@ -80,6 +83,7 @@ class VaultIndex:
             for alias in entry.aliases:
                 self._aliases[fold(alias.strip())].append(path)
         self._heading_keys: dict[str, list[tuple[int, str]]] = {}
+        self._global_cache: dict[str, Resolution] = {}
         self._resolve_cache: dict[tuple[str, str], Resolution] = {}
 
     # --- resolution ---------------------------------------------------------------------
@@ -91,50 +95,60 @@ class VaultIndex:
         """`getFirstLinkpathDest(linkpath, source)`, with ties made visible."""
         if not linkpath:
             return Resolution(source)  # R21: `[[#Heading]]` is the note itself
+        hit = self._global_cache.get(linkpath)
+        if hit is not None:
+            return hit
         folder = source.rsplit("/", 1)[0] if "/" in source else ""
         cache_key = (linkpath, folder)
         hit = self._resolve_cache.get(cache_key)
         if hit is not None:
             return hit
-        result = self._resolve(linkpath, source, folder)
-        self._resolve_cache[cache_key] = result
+        result, anywhere = self._resolve(linkpath, source, folder)
+        if anywhere:  # most links resolve the same from every folder: cache them once
+            self._global_cache[linkpath] = result
+        else:
+            self._resolve_cache[cache_key] = result
         return result
 
-    def _resolve(self, linkpath: str, source: str, folder: str) -> Resolution:
+    def _resolve(self, linkpath: str, source: str, folder: str) -> tuple[Resolution, bool]:
+        """The resolution, and whether it is the same from every folder."""
         if linkpath.startswith(("./", "../")) or linkpath in (".", ".."):
             # R24: relative to the linking note, with no basename fallback.
             parts = folder.split("/") if folder else []
             for segment in linkpath.split("/"):
                 if segment == "..":
                     if not parts:
-                        return Resolution(None, outside=True)
+                        return Resolution(None, outside=True), False
                     parts.pop()
                 elif segment not in ("", "."):
                     parts.append(segment)
-            return Resolution(self.exact("/".join(parts)))
+            return Resolution(self.exact("/".join(parts))), False
         if linkpath.startswith("/"):
-            return Resolution(self.exact(linkpath.lstrip("/")))  # R24: vault root
+            return Resolution(self.exact(linkpath.lstrip("/"))), True  # R24: vault root
         exact = self.exact(linkpath)
         if exact is not None:
-            return Resolution(exact)  # R22
+            return Resolution(exact), True  # R22
         folded = fold(linkpath)
         base = folded.rsplit("/", 1)[-1]
         suffixes = ("/" + folded, "/" + folded + ".md")
+        folded_paths = self._folded
         candidates = [
-            p for p in dict.fromkeys(self._by_basename.get(base, ())) if fold(p).endswith(suffixes)
+            p
+            for p in dict.fromkeys(self._by_basename.get(base, ()))
+            if folded_paths[p].endswith(suffixes)
         ]
         if not candidates:
-            return Resolution(None)
+            return Resolution(None), True
         if len(candidates) == 1:
-            return Resolution(candidates[0])
+            return Resolution(candidates[0]), True
         if folder:
             own = (fold(folder) + suffixes[0], fold(folder) + suffixes[1])
             for candidate in candidates:
-                if fold(candidate) in own:
-                    return Resolution(candidate)  # R23.1: the note's own folder
+                if folded_paths[candidate] in own:
+                    return Resolution(candidate), False  # R23.1: the note's own folder
         shortest = min(len(c) for c in candidates)
         tied = sorted(c for c in candidates if len(c) == shortest)
-        return Resolution(tied[0], tuple(tied) if len(tied) > 1 else ())
+        return Resolution(tied[0], tuple(tied) if len(tied) > 1 else ()), False
 
     def link_text(self, path: str, source: str) -> str:
         """The shortest link text that resolves to `path` from `source` (like fileToLinktext)."""
@@ -160,15 +174,19 @@ class VaultIndex:
         wanted = [heading_key(part) for part in subpath.split("#") if part.strip()]
         if not wanted:
             return True
-        headings: list[Heading] = list(entry.parsed.headings)
+        headings = self._heading_keys.get(path)
+        if headings is None:
+            headings = self._heading_keys[path] = [
+                (h.level, heading_key(h.text)) for h in entry.parsed.headings
+            ]
         start, parent_level = 0, 0
         for want in wanted:
             for i in range(start, len(headings)):
-                h = headings[i]
-                if parent_level and h.level <= parent_level:
+                level, key = headings[i]
+                if parent_level and level <= parent_level:
                     return False  # left the parent section
-                if heading_key(h.text) == want:
-                    start, parent_level = i + 1, h.level
+                if key == want:
+                    start, parent_level = i + 1, level
                     break
             else:
                 return False
