@@ -201,3 +201,16 @@ def test_output_into_a_missing_folder_is_a_one_line_error(
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1 and "nowhere/report.txt" in err and "Traceback" not in err
+
+
+def test_fix_reports_what_remains_as_annotations(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "fix", "vault", "--select", "L", "--format", "github")
+    assert code == 1, err
+    # The variant and the case were fixed; the broken links remain, as annotations.
+    assert [line.split(",", 1)[0] for line in out.splitlines()] == [
+        "::error file=vault/Note.md",
+        "::error file=vault/Note.md",
+    ]
+    assert "[[Open Source]]" in (repo / "vault" / "Note.md").read_text(encoding="utf-8")
