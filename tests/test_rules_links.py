@@ -207,6 +207,17 @@ def test_L002_fix_rewrites_only_the_target(tmp_path: Path, capsys: Cap) -> None:
     assert all(d["fix"]["applicability"] == "safe" for d in found)
 
 
+def test_L002_fix_qualifies_an_ambiguous_note_name(tmp_path: Path, capsys: Cap) -> None:
+    root = write_vault(
+        tmp_path / "v",
+        {"aa/Road Map.md": "", "bb/Road Map.md": "", "x.md": "[[road_map]]\n"},
+    )
+    found = diagnostics(capsys, root)
+    assert [(d["code"], d["data"]["canonical"]) for d in found] == [("L002", "Road Map")]
+    # `[[Road Map]]` would tie (L005): the fix writes a link that reaches the note.
+    assert fixed_text(root, found[0]) == "[[aa/Road Map]]\n"
+
+
 def test_L002_keep_display_keeps_what_the_reader_saw(tmp_path: Path, capsys: Cap) -> None:
     files: dict[str, str | bytes] = {
         "Open Source AI Models.md": "",
@@ -366,6 +377,7 @@ def test_V001_unreadable_permissions(tmp_path: Path, capsys: Cap) -> None:
         pytest.param("[[a]] %% vaultsync-ignore L %%\n", [], id="prefix"),
         pytest.param("[[a]] %% vaultsync-ignore broken-link %%\n", [], id="name"),
         pytest.param("[[a]] %% vaultsync-ignore %%\n", [], id="no-codes"),
+        pytest.param("[[a]] %% vaultsync-ignore ALL %%\n", [], id="all"),
         pytest.param("[[a]] %% vaultsync-ignore L002 %%\n", ["L001"], id="other-code"),
         pytest.param("[[a]] %% vaultsync-ignore L003, L001 %%\n", [], id="list"),
         pytest.param("[[a]]\n%% vaultsync-ignore L001 %%\n", ["L001"], id="next-line-no"),

@@ -161,6 +161,11 @@ class VaultIndex:
                 return candidate
         return target
 
+    def note_named(self, name: str) -> str | None:
+        """The first note (by path) whose name is exactly `name`."""
+        paths = sorted(set(self._by_basename.get(fold(name), ())))
+        return next((p for p in paths if p in self.notes and self.notes[p].name == name), None)
+
     def alias_owners(self, linkpath: str) -> list[str]:
         return self._aliases.get(fold(linkpath), [])
 

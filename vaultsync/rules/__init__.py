@@ -119,4 +119,4 @@ class Selection:
         if not codes:
             return True
         rule = RULES[code]
-        return any(_specificity(c, rule) > 0 for c in codes)
+        return any(_specificity(c, rule) >= 0 for c in codes)  # `ALL` counts too

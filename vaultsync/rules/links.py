@@ -247,13 +247,17 @@ def _unresolved(
     canonical = ctx.vault.variants.canonical_for(target)
     # A spelling that differs only by `.md` is the canonical one (its fix would change nothing).
     if canonical is not None and canonical not in (target, strip_md(target)):
+        # When the canonical spelling is a note's name, write the shortest link that
+        # reaches that note (`folder/Name` if the bare name would be ambiguous).
+        named = ctx.vault.index.note_named(canonical)
+        text = canonical if named is None else ctx.vault.index.link_text(named, note.path)
         yield from ctx.emit(
             LINK_VARIANT,
             note,
             link.span,
             f'Link "{link.target}" is a variant of "{canonical}"',
             _data(link, None, canonical=canonical),
-            retarget(link, canonical, keep_reader_text=ctx.vault.config.links.keep_display),
+            retarget(link, text, keep_reader_text=ctx.vault.config.links.keep_display),
         )
         return
     if extension(target) in ATTACHMENT_EXTENSIONS:
