@@ -195,6 +195,8 @@ class PropertySpec(ItemSpec):
             self.items is not None or self.min_items is not None or self.max_items is not None
         ):
             raise ValueError(f"items, min-items and max-items apply to lists, not {self.type}")
+        if isinstance(self.items, str) and self.items in LIST_TYPES:
+            raise ValueError(f"a list item cannot be of type {self.items}")
         if self.type in LIST_TYPES and self.enum is not None:
             raise ValueError("enum of a list goes under items: {enum: [...]}")
         return self
@@ -477,7 +479,9 @@ def parse_schema(source: str, origin: str) -> SchemaFile:
     try:
         return SchemaFile.model_validate(raw)
     except ValidationError as exc:
-        error = exc.errors()[0]
+        # A union (`items: text` or `items: {...}`) fails in each branch; the deepest
+        # location names the key the user got wrong.
+        error = max(exc.errors(), key=lambda e: len(e["loc"]))
         loc = tuple(p for p in error["loc"] if not _is_pydantic_branch(p))
         where = ".".join(str(p) for p in loc) or "schema"
         message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]

@@ -416,7 +416,9 @@ def _list_fix(
     if not isinstance(node, ScalarNode) or node.style in ("|", ">"):
         return None
     gap = Span(entry.key.end, entry.value.start, 0, 0, 0, 0)
-    if not _GAP.fullmatch(positions.text(gap)):
+    if not _GAP.fullmatch(positions.text(gap)) or positions.text(entry.value).startswith(
+        ("&", "!")
+    ):
         return None  # an anchor, tag or comment sits between key and value: leave it
     kind = key.casefold()
     if kind == "aliases":
