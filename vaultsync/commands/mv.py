@@ -1,0 +1,75 @@
+"""Rename or move a note or attachment and rewrite every link to it."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from vaultsync.commands.common import add_vault_options
+from vaultsync.errors import UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("old", type=Path, metavar="OLD", help="the note or attachment to move")
+    parser.add_argument(
+        "new",
+        metavar="NEW",
+        help="its new path, or a folder (ending in / or existing) to move into",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the changes as a unified diff, write nothing"
+    )
+    add_vault_options(parser)
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines[-1] += "\n\\ No newline at end of file\n"
+    return lines
+
+
+def _diff(old: str, new: str, before: str, after: str) -> Iterator[str]:
+    yield from difflib.unified_diff(_lines(before), _lines(after), f"a/{old}", f"b/{new}")
+
+
+def destination(old: Path, new: str) -> Path:
+    """NEW itself, or OLD's file name inside NEW when NEW names a folder."""
+    target = Path(new)
+    if new.endswith(("/", "\\")) or target.is_dir():
+        return target / old.name
+    return target
+
+
+def run(args: argparse.Namespace) -> int:
+    from vaultsync import engine
+    from vaultsync.config import find_root, load_config
+    from vaultsync.mv import apply_move, plan_move, vault_path
+
+    old_path: Path = args.old
+    if not old_path.is_file():
+        raise UsageError(f"{old_path}: no such file")
+    root = find_root(old_path)
+    config = load_config(root, args.config)
+    old = vault_path(root, old_path)
+    new = vault_path(root, destination(old_path, args.new))
+    vault = engine.load(root, config)
+    plan = plan_move(vault, old, new)
+    for warning in plan.warnings:
+        print(f"vaultsync: warning: {warning}", file=sys.stderr)
+    out = sys.stdout
+    if args.dry_run:
+        out.write(f"rename from {old}\nrename to {new}\n")
+        for change in sorted(plan.changes, key=lambda c: c.path):
+            out.writelines(_diff(change.path, change.new_path, change.before, change.after))
+        return 0
+    skipped = apply_move(vault, plan)
+    for why in skipped.values():
+        print(f"vaultsync: not written: {why}", file=sys.stderr)
+    if not args.quiet:
+        notes = len(plan.changes) - len(skipped)
+        out.write(f"Moved {old} -> {new}; rewrote {plan.links} link(s) in {notes} note(s).\n")
+    return 1 if skipped else 0
