@@ -313,3 +313,19 @@ class ApiServer:
     def stop(self, timeout: float = 5.0) -> None:
         self.server.should_exit = True
         self._thread.join(timeout)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document the server serves (the routes do not need a live vault for it)."""
+    app = create_app(None, EventHub())  # type: ignore[arg-type]
+    document: dict[str, Any] = app.openapi()
+    return document
+
+
+def main() -> None:
+    """Print the OpenAPI document: `python -m vaultsync.api.server > schemas/openapi.json`."""
+    print(json.dumps(openapi_document(), indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,7 @@ from vaultsync.fix import FixOptions, fix_vault
 from vaultsync.live import LiveVault
 from vaultsync.markers import generated_ranges, in_ranges
 from vaultsync.model import Diagnostic, Span
-from vaultsync.rules import RULES, Selection
+from vaultsync.rules import RULES, Selection, validate_selector
 from vaultsync.watch import Worker
 
 
@@ -171,6 +171,8 @@ class Service:
         only = [self.note(p) for p in request.paths] or None
         config = self.live.config
         try:
+            for selector in request.select:
+                validate_selector(selector)
             if request.select:
                 selection = Selection.build(request.select, [], dict(config.severity))
             else:

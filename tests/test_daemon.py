@@ -1,0 +1,208 @@
+"""`vaultsync watch` as a user runs it: a real process following real file changes (§9)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, write_vault
+from tests.daemon_harness import Daemon, vault_config, wait_until
+
+
+def read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def backlinks_of(path: Path) -> list[str]:
+    text = read(path)
+    if "vaultsync:begin backlinks" not in text:
+        return []
+    body = text.split("vaultsync:begin backlinks", 1)[1].split("vaultsync:end backlinks", 1)[0]
+    return [line[2:] for line in body.splitlines() if line.startswith("- ")]
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    root = write_vault(
+        tmp_path / "vault",
+        {
+            "Alpha.md": "# Alpha\n\nAbout [[Beta]].\n",
+            "Beta.md": "# Beta\n\nPlain.\n",
+            "Gamma.md": "# Gamma\n",
+            "folder/Delta.md": "# Delta\n\n[[Gamma]]\n",
+        },
+    )
+    vault_config(root)
+    return root
+
+
+def test_startup_brings_sections_up_to_date_and_says_where_it_listens(vault: Path) -> None:
+    with Daemon(vault) as daemon:
+        assert backlinks_of(vault / "Beta.md") == ["[[Alpha]]"]
+        assert backlinks_of(vault / "Gamma.md") == ["[[Delta]]"]
+        code, out, err = daemon.stop()
+    assert code == 0, err
+    assert "indexed 4 notes" in out
+    assert f"API on http://127.0.0.1:{daemon.port}" in out
+
+
+def test_state_files_token_is_private_and_removed_on_sigterm(vault: Path) -> None:
+    daemon = Daemon(vault)
+    try:
+        token = vault / ".vaultsync" / "token"
+        assert stat.S_IMODE(token.stat().st_mode) == 0o600
+        assert len(daemon.token) >= 32
+        assert daemon.get("/v1/status")["pid"] == daemon.proc.pid
+    finally:
+        code, _out, err = daemon.stop(signal.SIGTERM)
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert not (vault / ".vaultsync" / "daemon.json").exists()
+    assert not token.exists()
+
+
+def test_sigint_stops_cleanly(vault: Path) -> None:
+    daemon = Daemon(vault)
+    code, _, err = daemon.stop(signal.SIGINT)
+    assert code == 0, err
+    assert "Traceback" not in err
+
+
+def test_second_daemon_on_the_same_vault_is_refused(vault: Path) -> None:
+    with Daemon(vault) as first:
+        second = subprocess.run(
+            [sys.executable, "-m", "vaultsync", "watch", str(vault)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 2
+        assert f"pid {first.proc.pid}" in second.stderr
+        assert "already watching" in second.stderr
+        assert first.get("/v1/status")["pid"] == first.proc.pid  # the first one is untouched
+
+
+def test_a_save_that_adds_a_link_gets_its_backlink_written(vault: Path) -> None:
+    with Daemon(vault) as daemon:
+        daemon.settled()
+        (vault / "Gamma.md").write_text("# Gamma\n\nNow see [[Beta]].\n", encoding="utf-8")
+        wait_until(lambda: backlinks_of(vault / "Beta.md") == ["[[Alpha]]", "[[Gamma]]"])
+        # The saved note itself keeps exactly what the user wrote, plus its own section.
+        assert read(vault / "Gamma.md").startswith("# Gamma\n\nNow see [[Beta]].\n")
+        (vault / "Gamma.md").write_text("# Gamma\n", encoding="utf-8")
+        wait_until(lambda: backlinks_of(vault / "Beta.md") == ["[[Alpha]]"])
+
+
+def test_own_writes_do_not_trigger_more_work(vault: Path) -> None:
+    with Daemon(vault) as daemon:
+        before = daemon.settled()
+        (vault / "Gamma.md").write_text("# Gamma\n\n[[Beta]] [[Alpha]]\n", encoding="utf-8")
+        wait_until(lambda: "[[Gamma]]" in backlinks_of(vault / "Alpha.md"))
+        after = daemon.settled(quiet=0.6)
+        written = {p: (vault / p).read_bytes() for p in ("Alpha.md", "Beta.md", "Gamma.md")}
+        # One batch for the save (its writes are recorded, their events ignored): the
+        # generation moved once per note the daemon took in, and then stays put.
+        assert after["generation"] > before["generation"]
+        again = daemon.settled(quiet=0.6)
+        assert again["generation"] == after["generation"]
+        assert {p: (vault / p).read_bytes() for p in written} == written
+
+
+def test_hand_edited_section_is_not_overwritten(vault: Path) -> None:
+    with Daemon(vault) as daemon:
+        daemon.settled()
+        beta = vault / "Beta.md"
+        edited = read(beta).replace("- [[Alpha]]", "- [[Alpha]] my own note about it")
+        beta.write_text(edited, encoding="utf-8")
+        (vault / "Gamma.md").write_text("# Gamma\n\n[[Beta]]\n", encoding="utf-8")
+        daemon.settled()
+        assert read(beta) == edited
+        found = daemon.get("/v1/diagnostics?path=Beta.md")["diagnostics"]
+        assert "S004" in [d["code"] for d in found]
+
+
+def test_edit_during_quiet_period_is_never_lost(vault: Path) -> None:
+    with Daemon(vault) as daemon:
+        daemon.settled()
+        gamma = vault / "Gamma.md"
+        for i in range(20):  # saves faster than the quiet period
+            gamma.write_text(f"# Gamma\n\nDraft {i} [[Beta]]\n", encoding="utf-8")
+        daemon.settled()
+        assert read(gamma).startswith("# Gamma\n\nDraft 19 [[Beta]]\n")
+        assert backlinks_of(vault / "Beta.md") == ["[[Alpha]]", "[[Gamma]]"]
+
+
+def test_rename_outside_obsidian_rewrites_links(vault: Path) -> None:
+    with Daemon(vault) as daemon:
+        daemon.settled()
+        os.rename(vault / "Beta.md", vault / "folder" / "Beta Two.md")
+        wait_until(lambda: "[[Beta Two]]" in read(vault / "Alpha.md"))
+        daemon.settled()
+        assert read(vault / "Alpha.md").startswith("# Alpha\n\nAbout [[Beta Two]].\n")
+        assert backlinks_of(vault / "folder" / "Beta Two.md") == ["[[Alpha]]"]
+
+
+def test_delete_then_create_with_same_content_is_a_rename(vault: Path) -> None:
+    with Daemon(vault) as daemon:
+        daemon.settled()
+        content = (vault / "Gamma.md").read_bytes()
+        (vault / "Gamma.md").unlink()
+        (vault / "Gamma renamed.md").write_bytes(content)
+        wait_until(lambda: "[[Gamma renamed]]" in read(vault / "folder" / "Delta.md"))
+        daemon.settled()
+        assert read(vault / "folder" / "Delta.md").startswith("# Delta\n\n[[Gamma renamed]]\n")
+
+
+def test_rename_already_followed_by_obsidian_is_not_rewritten_twice(vault: Path) -> None:
+    with Daemon(vault) as daemon:
+        daemon.settled()
+        # What Obsidian does: rename, then rewrite the links itself, all within moments.
+        os.rename(vault / "Beta.md", vault / "Beta2.md")
+        alpha = vault / "Alpha.md"
+        alpha.write_text(read(alpha).replace("[[Beta]]", "[[Beta2|Beta]]"), encoding="utf-8")
+        daemon.settled()
+        assert read(alpha).startswith("# Alpha\n\nAbout [[Beta2|Beta]].\n")
+        assert backlinks_of(vault / "Beta2.md") == ["[[Alpha]]"]
+
+
+def test_survives_folder_deleted_vanishing_files_and_permission_errors(vault: Path) -> None:
+    with Daemon(vault) as daemon:
+        daemon.settled()
+        shutil.rmtree(vault / "folder")
+        for i in range(5):  # files that come and go within the quiet period
+            flicker = vault / f"Flicker {i}.md"
+            flicker.write_text("[[Alpha]]\n", encoding="utf-8")
+            flicker.unlink()
+        locked = vault / "Locked.md"
+        locked.write_text("# Locked\n\n[[Alpha]]\n", encoding="utf-8")
+        locked.chmod(0)
+        try:
+            status = daemon.settled()
+            assert status["notes"] == 4  # Alpha, Beta, Gamma, Locked
+            assert backlinks_of(vault / "Gamma.md") == []
+            (vault / "Gamma.md").write_text("# Gamma\n\n[[Beta]]\n", encoding="utf-8")
+            wait_until(lambda: "[[Gamma]]" in backlinks_of(vault / "Beta.md"))
+        finally:
+            locked.chmod(0o644)
+        assert daemon.proc.poll() is None
+
+
+def test_once_brings_sections_up_to_date_and_exits(vault: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "vaultsync", "watch", str(vault), "--once"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert backlinks_of(vault / "Beta.md") == ["[[Alpha]]"]
+    assert not (vault / ".vaultsync" / "daemon.json").exists()
