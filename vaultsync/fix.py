@@ -1,9 +1,11 @@
 """The fix loop: apply the selected diagnostics' edits, re-check, repeat until nothing changes.
 
 Each pass groups fix edits per note, holds back fixes that overlap one already taken (they
-are re-derived on the next pass from the new text), applies the rest to the text as read,
-and writes through `writer` with the digest the engine read. Only written notes are re-read
-and re-parsed; the index is rebuilt from the unchanged entries plus those (§10.3, §10.4).
+are re-derived on the next pass from the new text) and applies the rest, from the text as
+read, in memory. Only changed notes are re-parsed; the index is rebuilt from the unchanged
+entries plus those. Once a pass changes nothing, every changed note is written once through
+`writer`, against the digest read at the start: a crash leaves each file old or fully fixed,
+and a file edited during the run is skipped, never overwritten (§10).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class FileChange:
     after: str
     bom: bool
     fixed: Counter[str] = field(default_factory=Counter)
+    digest: str = ""  # sha256 of the bytes read, for compare-and-swap at write time
 
 
 @dataclass(slots=True)
@@ -170,36 +173,51 @@ class _Session:
         return note
 
     def rewrite(self, path: str, diagnostics: list[Diagnostic]) -> NoteEntry | None:
-        """Apply one pass of fixes to a note; its new entry, or None when it did not change."""
+        """Apply one pass of fixes to a note in memory; its new entry, or None if unchanged."""
         entry = self.vault.notes[path]
         edits, counts, _held = select_fixes(diagnostics)
         if not edits:
             return None
         try:
             note = self.text_of(entry)
-            new_text = apply_edits(note.text, edits)
-            if new_text == note.text:
-                return None
-            if self.options.dry_run:
-                digest = writer.digest(writer.encode(new_text, note.bom))
-            else:
-                digest = writer.write_note(
-                    self.vault.root,
-                    self.locations.get(path, path),
-                    new_text,
-                    bom=note.bom,
-                    expected_digest=note.digest,
-                )
         except writer.WriteSkipped as exc:
             self.skipped[path] = str(exc)
+            return None
+        new_text = apply_edits(note.text, edits)
+        if new_text == note.text:
             return None
         change = self.changes.get(path)
         if change is None:
             change = self.changes[path] = FileChange(path, note.text, new_text, note.bom)
+            change.digest = note.digest
         change.after = new_text
         change.fixed.update(counts)
+        digest = writer.digest(writer.encode(new_text, note.bom))
         self.texts[path] = NoteText(new_text, note.bom, digest)
         return dataclasses.replace(entry, parsed=parse(new_text), digest=digest)
+
+    def commit(self) -> None:
+        """Write every changed note once, against the digest read at the start (CAS)."""
+        changed = [c for c in self.changes.values() if c.before != c.after]
+        for change in changed:
+            if change.before is None:
+                try:
+                    writer.create_note(self.vault.root, change.path, change.after)
+                except writer.WriteSkipped as exc:
+                    self.skipped[change.path] = str(exc)
+        edits = [c for c in changed if c.before is not None]
+        results = writer.write_notes(
+            self.vault.root,
+            [
+                writer.NoteWrite(self.locations.get(c.path, c.path), c.after, c.bom, c.digest)
+                for c in edits
+            ],
+        )
+        for change, result in zip(edits, results, strict=True):
+            if isinstance(result, writer.WriteSkipped):
+                self.skipped[change.path] = str(result)
+        for path in self.skipped:
+            self.changes.pop(path, None)
 
     def stub_path(self, diag: Diagnostic) -> str | None:
         """Where a stub for the L001 target of `diag` goes, or None when none should be made."""
@@ -238,16 +256,10 @@ class _Session:
             return None
         self.created.add(fold(rel))
         text = f"# {strip_md(rel.rsplit('/', 1)[-1])}\n"
-        try:
-            if self.options.dry_run:
-                if self.vault.index.exact(rel) is not None:
-                    raise writer.WriteSkipped(f"{rel}: already exists, not overwritten")
-                digest = writer.digest(writer.encode(text, False))
-            else:
-                digest = writer.create_note(self.vault.root, rel, text)
-        except writer.WriteSkipped as exc:
-            self.skipped[rel] = str(exc)
+        if self.vault.index.exact(rel) is not None or (self.vault.root / rel).exists():
+            self.skipped[rel] = f"{rel}: already exists, not overwritten"
             return None
+        digest = writer.digest(writer.encode(text, False))
         self.changes[rel] = FileChange(rel, None, text, False)
         self.texts[rel] = NoteText(text, False, digest)
         if self.spec is None:
@@ -326,13 +338,17 @@ def fix_vault(
             if wanted_paths is not None:
                 wanted_paths.add(rel)  # its generated sections are part of this fix
         if not last_changed:
+            if not options.dry_run:
+                session.commit()
             return _result(session, diagnostics, passes, converged=True)
         if new_files:
             files = sorted([*files, *new_files], key=lambda f: f.path)
         session.vault = engine.build(vault.root, vault.config, files, notes)
         diagnostics = engine.check(session.vault, selection, wanted_paths)
-    # Still changing after the last pass: stop and say so (a rule's fix does not converge).
-    still = sorted(p for p in last_changed if any(d.path == p for d in diagnostics))
+    # Still changing after the last pass: a rule's fix does not converge. Nothing is written,
+    # since text that keeps changing may be growing without bound.
+    flagged = {d.path for d in diagnostics}
+    still = sorted(p for p in last_changed if p in flagged)
     result = _result(session, diagnostics, options.max_passes, converged=False)
     result.still_changing = still or sorted(last_changed)
     return result

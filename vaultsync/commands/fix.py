@@ -104,14 +104,6 @@ def run(args: argparse.Namespace) -> int:
             _write_text(out, result, quiet=args.quiet, statistics=args.statistics)
     for path, reason in result.skipped.items():
         print(f"vaultsync: skipped {path}: {reason.removeprefix(path + ': ')}", file=sys.stderr)
-    if not result.converged:
-        files = ", ".join(result.still_changing)
-        print(
-            f"vaultsync: error: fixes did not converge after {result.passes} passes; "
-            f"still changing: {files} (this is a bug in vaultsync, please report it)",
-            file=sys.stderr,
-        )
-        return 2
     if args.exit_zero:
         return 0
     if options.dry_run:
