@@ -61,6 +61,8 @@ def follow(
     code = STALE_BACKLINKS.code
     if code not in selection.enabled:
         return result  # the user turned the backlinks rule off
+    if not result.converged:
+        return result  # nothing of the fix was written; its neighbours must not be either
     fixed = set(only) | set(result.changes)
     around = neighbours(result.vault, fixed)
     if not around:
