@@ -207,6 +207,18 @@ def test_L002_fix_rewrites_only_the_target(tmp_path: Path, capsys: Cap) -> None:
     assert all(d["fix"]["applicability"] == "safe" for d in found)
 
 
+def test_L002_fix_columns_count_code_points_in_bom_crlf_notes(tmp_path: Path, capsys: Cap) -> None:
+    text = "\ufeff---\r\ntitle: x\r\n---\r\n日本語 🗂️ é [[open_source_ai_models|😀 models]] end\r\n"
+    root = write_vault(tmp_path / "v", {"Open Source AI Models.md": "", "x.md": text})
+    (found,) = diagnostics(capsys, root)
+    assert (found["line"], found["column"]) == (4, 10)  # 日本語 + space + 🗂️ (2) + space + é
+    (edit,) = found["fix"]["edits"]
+    assert (edit["line"], edit["column"], edit["end_column"]) == (4, 12, 33)
+    assert fixed_text(root, found) == text[1:].replace(
+        "open_source_ai_models|", "Open Source AI Models|"
+    )
+
+
 def test_L002_fix_qualifies_an_ambiguous_note_name(tmp_path: Path, capsys: Cap) -> None:
     root = write_vault(
         tmp_path / "v",
