@@ -293,10 +293,18 @@ def test_L009_case_only_differences_of_resolving_links(tmp_path: Path, capsys: C
                 "[[project plan#Goals|plan]] [[projects/project plan]] [[Project Plan]]\n"
                 "[p](projects/Project%20plan.md) ![[chart.PNG]] [[Project Plan.MD]]\n"
             ),
+            "Projects/rel.md": "[[./project plan]] [[../projects/Project Plan]] [[/Projects/Rel]]\n",
         },
     )
     found = diagnostics(capsys, root)
-    assert [d["code"] for d in found] == ["L009"] * 5
+    assert [d["code"] for d in found] == ["L009"] * 8
+    relative = [fixed_text(root, d) for d in found[:3]]
+    assert relative == [
+        "[[./Project Plan]] [[../projects/Project Plan]] [[/Projects/Rel]]\n",
+        "[[./project plan]] [[../Projects/Project Plan]] [[/Projects/Rel]]\n",
+        "[[./project plan]] [[../projects/Project Plan]] [[/Projects/rel]]\n",
+    ]
+    found = found[3:]
     assert all(d["severity"] == "info" and d["fix"]["applicability"] == "safe" for d in found)
     lines = [fixed_text(root, d).split("\n")[d["line"] - 1] for d in found]
     assert lines == [

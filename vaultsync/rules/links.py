@@ -282,18 +282,20 @@ def _spelled_like_file(written: str, path: str) -> str | None:
     """The file's own spelling of `written` when the two differ only in case (L009).
 
     Compared per path component, not per character: case folding can change a
-    name's length (`STRASSE` folds like `Straße`).
+    name's length (`STRASSE` folds like `Straße`). `/`, `./` and `../` stay as written.
     """
-    rooted = written.startswith("/")
-    parts = written.lstrip("/").split("/")
-    actual = path if parts[-1].lower().endswith(".md") or not is_note_path(path) else path[:-3]
-    actual_parts = actual.split("/")
-    if rooted:
-        if len(actual_parts) != len(parts):
-            return None
-    elif len(actual_parts) < len(parts):
+    segments = written.split("/")
+    named = [i for i, segment in enumerate(segments) if segment not in ("", ".", "..")]
+    if not named:
         return None
-    expected = ("/" if rooted else "") + "/".join(actual_parts[len(actual_parts) - len(parts) :])
+    last = segments[named[-1]]
+    actual = path if is_note_path(last) or not is_note_path(path) else path[:-3]
+    actual_parts = actual.split("/")
+    if len(actual_parts) < len(named):
+        return None
+    for i, part in zip(named, actual_parts[len(actual_parts) - len(named) :], strict=True):
+        segments[i] = part
+    expected = "/".join(segments)
     if expected == written or fold(expected) != fold(written):
         return None
     return expected
@@ -316,7 +318,7 @@ def _resolved(
             _data(link, path, candidates=list(resolution.candidates)),
             Fix(FixKind.UNSAFE, (Edit(link.target_span, encode_target(link, full)),)),
         )
-    elif link.linkpath and not link.linkpath.startswith(("./", "../")):
+    elif link.linkpath:
         expected = _spelled_like_file(nfc(link.linkpath), path)
         if expected is not None:
             yield from ctx.emit(
