@@ -293,7 +293,9 @@ def test_L009_case_only_differences_of_resolving_links(tmp_path: Path, capsys: C
                 "[[project plan#Goals|plan]] [[projects/project plan]] [[Project Plan]]\n"
                 "[p](projects/Project%20plan.md) ![[chart.PNG]] [[Project Plan.MD]]\n"
             ),
-            "Projects/rel.md": "[[./project plan]] [[../projects/Project Plan]] [[/Projects/Rel]]\n",
+            "Projects/rel.md": (
+                "[[./project plan]] [[../projects/Project Plan]] [[/Projects/Rel]]\n"
+            ),
         },
     )
     found = diagnostics(capsys, root)
