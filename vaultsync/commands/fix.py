@@ -81,12 +81,20 @@ def run(args: argparse.Namespace) -> int:
     known = read_baseline(args)
     if not options.dry_run:
         writer.clean_temp_files(target.root)  # a crashed run's leftovers
-    vault = load_vault(target, args.quiet)
+    vault = load_vault(target, args.quiet, use_cache=not args.no_cache)
     chosen = selection(args, target.config)
     result = fix_vault(vault, chosen, target.only, options)
     if target.only is not None:
         # Notes outside the given ones whose backlinks sections must follow their links.
         result = follow(result, chosen, target.only, options)
+    if not result.converged:
+        files = ", ".join(result.still_changing)
+        print(
+            f"vaultsync: error: fixes did not converge after {result.passes} passes, nothing "
+            f"was written; still changing: {files} (this is a bug in vaultsync, please report it)",
+            file=sys.stderr,
+        )
+        return 2
     if args.write_baseline is not None:
         write_baseline(args, result.diagnostics)  # what the fixes could not fix
     found = len(result.diagnostics)
