@@ -24,7 +24,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and ".obsidian" not in p.parts
+        # Dot-folders (.obsidian, vaultsync's cache) are not part of the vault.
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
     }
 
 

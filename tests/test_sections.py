@@ -46,7 +46,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and ".obsidian" not in p.parts
+        # Dot-folders (.obsidian, vaultsync's cache) are not part of the vault.
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
     }
 
 
@@ -356,3 +357,29 @@ def test_seeds_with_stubs_every_section_lists_exactly_the_linking_notes(
             else set()
         )
         assert listed == sources, path
+
+
+def test_names_a_wikilink_cannot_hold_are_listed_as_markdown_links(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    root = write_vault(
+        tmp_path / "v",
+        {"T.md": "t\n", "C# (notes).md": "[[T]]\n", "x/Plain.md": "[[T]]\n"},
+    )
+    fix(capsys, root, "--select", "S")
+    entries = ["- [C# (notes)](C%23%20%28notes%29.md)", "- [[Plain]]"]
+    assert read(root, "T.md") == "t\n\n" + section(entries) + "\n"
+    _code, out, _err = run_cli(capsys, "graph", str(root))
+    links = [k for k in json.loads(out)["links"] if k["source"] == "T.md"]
+    assert {k["resolved"] for k in links} == {"C# (notes).md", "x/Plain.md"}
+
+
+def test_a_wrong_hash_over_the_right_body_is_simply_renewed(tmp_path: Path, capsys: Capsys) -> None:
+    root = write_vault(tmp_path / "v", {"T.md": "t\n", "A.md": "[[T]]\n"})
+    fix(capsys, root, "--select", "S")
+    good = read(root, "T.md")
+    digest = good.split("hash=")[1][:8]
+    (root / "T.md").write_text(good.replace(digest, "0badc0de"))
+    assert [d["code"] for d in check(capsys, root, "--select", "S")] == ["S001"]
+    fix(capsys, root, "--select", "S")
+    assert read(root, "T.md") == good

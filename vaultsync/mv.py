@@ -127,10 +127,10 @@ def encode(link: Link, text: str) -> str:
     """`text` as written in `link`'s syntax (markdown links are percent-encoded)."""
     if link.kind is not LinkKind.MARKDOWN or link.angle:
         return text
-    encoded = text.replace("%", "%25").replace(" ", "%20").replace("#", "%23")
-    if encoded.count("(") != encoded.count(")"):
-        encoded = encoded.replace("(", "%28").replace(")", "%29")
-    return encoded
+    if text.count("(") == text.count(")"):
+        # Balanced parentheses are fine in a destination; keep them readable.
+        return sections.markdown_destination(text).replace("%28", "(").replace("%29", ")")
+    return sections.markdown_destination(text)
 
 
 def _section_hash_edits(

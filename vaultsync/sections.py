@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -44,6 +45,10 @@ _BACKLINKS_CACHE = "sections.backlinks"
 _UNRESOLVED_CACHE = "sections.unresolved"
 _EXCLUDE_CACHE = "sections.backlinks-exclude"
 _INDEX_OPTIONS = frozenset({"folder", "recursive", "tag", "sort", "group", "hash"})
+_DESTINATION_ESCAPES = str.maketrans(
+    {"%": "%25", " ": "%20", "#": "%23", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"}
+)
+_NOT_IN_WIKILINKS = re.compile(r"[#^|\[\]]")
 _TRUE = {"", "true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
 
@@ -237,10 +242,25 @@ def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:
     return result
 
 
+def markdown_destination(path: str) -> str:
+    """A vault path as a markdown link destination: percent-encoded where it must be.
+
+    Like Obsidian, spaces become `%20` and other text stays readable; `%`, `#`,
+    `<`, `>` and parentheses are encoded too, so the link always reads back as
+    the same path (Obsidian's own `#` does not, R42).
+    """
+    return path.translate(_DESTINATION_ESCAPES)
+
+
 def entry_line(vault: Vault, path: str, source: str) -> str:
     """`- [[Name]]`, or `- [[folder/Name|Name]]` when the name alone would not resolve."""
-    text = vault.index.link_text(path, source)
     name = vault.notes[path].name if path in vault.notes else path.rsplit("/", 1)[-1]
+    if _NOT_IN_WIKILINKS.search(path):
+        # `#`, `^`, `|` or brackets in a name cannot be written in a wikilink; a
+        # markdown link with the encoded vault path still reaches the note.
+        label = name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+        return f"- [{label}]({markdown_destination(path)})"
+    text = vault.index.link_text(path, source)
     return f"- [[{text}]]" if text == name else f"- [[{text}|{name}]]"
 
 
