@@ -37,6 +37,10 @@ Cap = pytest.CaptureFixture[str]
         ),
         pytest.param('[severity]\nQ1 = "info"\n', ["severity", "'Q1'"], id="severity-unknown-code"),
         pytest.param("[links.canonical]\na = 1\n", ["links.canonical.a", "string"]),
+        pytest.param('[links.canonical]\na = ""\n', ["links.canonical", "empty"], id="empty"),
+        pytest.param(
+            '[links.canonical]\n"c sharp" = "C# notes"\n', ["links.canonical", "'#'"], id="hash"
+        ),
         pytest.param("[watch]\ndebounce-ms = -5\n", ["watch.debounce-ms"], id="nested-range"),
     ],
 )

@@ -39,6 +39,19 @@ class LinksConfig(_Section):
     canonical: dict[str, str] = Field(default_factory=dict)
     keep_display: Flag = False
 
+    @field_validator("canonical")
+    @classmethod
+    def _canonical_is_a_link_target(cls, value: dict[str, str]) -> dict[str, str]:
+        # L002 fixes write these spellings into links: they must be usable as a target.
+        for key, spelling in value.items():
+            if not key.strip() or not spelling.strip():
+                raise ValueError(f"{key!r} = {spelling!r}: an empty spelling")
+            bad = sorted(set(spelling) & set("#|^[]"))
+            if bad or spelling != spelling.strip():
+                why = f"contains {bad[0]!r}" if bad else "has surrounding spaces"
+                raise ValueError(f"{key!r} = {spelling!r} {why}, which cannot be a link target")
+        return value
+
 
 class BacklinksConfig(_Section):
     enabled: Flag = True
