@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -142,6 +143,13 @@ def test_check_paths_reports_only_those_files(tmp_path: Path, capsys: Cap) -> No
         "b/Three.md",
     ]
     assert reported_paths(capsys, str(root / "b" / "pic.png")) == []
+
+
+def test_check_a_folder_whose_name_is_nfd_on_disk(tmp_path: Path, capsys: Cap) -> None:
+    folder = unicodedata.normalize("NFD", "Café")
+    root = write_vault(tmp_path / "v", {f"{folder}/n.md": "[[gone]]\n", "other.md": "[[x]]\n"})
+    assert reported_paths(capsys, str(root / folder)) == ["Café/n.md"]
+    assert reported_paths(capsys, str(root / folder / "n.md")) == ["Café/n.md"]
 
 
 def test_check_paths_relative_to_the_working_directory(tmp_path: Path) -> None:

@@ -91,15 +91,16 @@ def resolve_target(paths: list[Path], config_file: Path | None) -> Target:
             raise UsageError(f"{path}: outside the vault at {root}") from None
         rel_text = unicodedata.normalize("NFC", str(rel).replace(os.sep, "/"))
         if absolute.is_dir():
-            only.update(_notes_under(root, rel_text))
+            only.update(_notes_under(root, absolute))
         else:
             only.add(rel_text)
     return Target(root, config, only)
 
 
-def _notes_under(root: Path, folder: str) -> set[str]:
+def _notes_under(root: Path, folder: Path) -> set[str]:
+    # Walk the folder as it is on disk: its NFC spelling may not exist (NFD names).
     found: set[str] = set()
-    for dirpath, dirs, names in os.walk(root / folder):
+    for dirpath, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         rel = Path(dirpath).relative_to(root).as_posix()
         for name in names:
