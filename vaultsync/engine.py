@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -56,16 +58,102 @@ def build(root: Path, config: Config, files: list[VaultFile], notes: dict[str, N
     return Vault(root, config, files, notes, index, variants)
 
 
-def load(root: Path, config: Config, progress: Progress | None = None) -> Vault:
+def load(
+    root: Path, config: Config, progress: Progress | None = None, use_cache: bool = True
+) -> Vault:
+    """Index a vault: notes unchanged since the cached run are not read again."""
+    from vaultsync.cache import NoteCache
+    from vaultsync.codec import pack_entry, unpack_entry
+
     files = discover(root, config)
     note_files = [f for f in files if f.is_note]
-    notes: dict[str, NoteEntry] = {}
-    total = len(note_files)
-    for i, file in enumerate(note_files, 1):
-        notes[file.path] = read_entry(root, file, config.max_file_size)
-        if progress is not None and i % 256 == 0:
-            progress(i, total)
+    cache = NoteCache(root, config, use_cache)
+    found: dict[str, NoteEntry] = {}
+    stats: dict[str, os.stat_result] = {}
+    todo: list[VaultFile] = []
+    for file in note_files:
+        location = root / file.location
+        try:
+            stats[file.path] = stat = os.stat(location)
+        except OSError:
+            todo.append(file)  # read_entry reports why (V001)
+            continue
+        packed = cache.lookup(file.path, location, stat) if cache.enabled else None
+        if packed is None:
+            todo.append(file)
+            continue
+        entry = unpack_entry(packed)
+        if entry.excluded != file.excluded:  # `exclude` changed; parsing did not
+            entry = replace(entry, excluded=file.excluded)
+        found[file.path] = entry
+    done = len(found)
+    for entry in _read_entries(root, todo, config.max_file_size, progress, done, len(note_files)):
+        found[entry.path] = entry
+        known = stats.get(entry.path)
+        if cache.enabled and known is not None and entry.error is None:
+            cache.store(entry.path, known, entry.digest, pack_entry(entry))
+    if cache.enabled:
+        cache.retain(set(found))
+        cache.save()
+    notes = {f.path: found[f.path] for f in note_files}  # path order, as discovered
     return build(root, config, files, notes)
+
+
+# Below this many notes to parse, starting worker processes costs more than it saves.
+_POOL_THRESHOLD = 400
+_CHUNKS_PER_WORKER = 4
+
+
+def _workers() -> int:
+    configured = os.environ.get("VAULTSYNC_JOBS", "")
+    if configured.isdigit():
+        return max(1, int(configured))
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _parse_chunk(root: Path, files: list[VaultFile], max_size: int) -> list[tuple[Any, ...]]:
+    """Worker side: read and parse, returned flat (see codec) to keep the transfer cheap."""
+    from vaultsync.codec import pack_entry
+
+    return [pack_entry(read_entry(root, file, max_size)) for file in files]
+
+
+def _read_entries(
+    root: Path,
+    files: list[VaultFile],
+    max_size: int,
+    progress: Progress | None,
+    done: int,
+    total: int,
+) -> Iterator[NoteEntry]:
+    """Read and parse `files`, on every core when there are enough of them."""
+    workers = _workers()
+    # fork() is unsafe once other threads exist (the daemon's); parse in-process there.
+    if workers < 2 or len(files) < _POOL_THRESHOLD or threading.active_count() > 1:
+        for i, file in enumerate(files, 1):
+            yield read_entry(root, file, max_size)
+            if progress is not None and i % 256 == 0:
+                progress(done + i, total)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from vaultsync.codec import unpack_entry
+
+    size = max(1, -(-len(files) // (workers * _CHUNKS_PER_WORKER)))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_parse_chunk, root, chunk, max_size) for chunk in chunks]
+        for future, chunk in zip(futures, chunks, strict=True):
+            for row in future.result():
+                yield unpack_entry(row)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
 
 
 @dataclass(slots=True)

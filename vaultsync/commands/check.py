@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
     target = resolve_target(args.paths, args.config)
     known = read_baseline(args)
-    vault = load_vault(target, args.quiet)
+    vault = load_vault(target, args.quiet, use_cache=not args.no_cache)
     diagnostics = engine.check(vault, selection(args, target.config), target.only)
     if args.write_baseline is not None:
         write_baseline(args, diagnostics)

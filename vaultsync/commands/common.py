@@ -230,9 +230,11 @@ def report_stream(args: argparse.Namespace) -> Iterator[TextIO]:
         raise UsageError(f"{output}: cannot write report: {exc.strerror or exc}") from exc
 
 
-def load_vault(target: Target, quiet: bool) -> Vault:
+def load_vault(target: Target, quiet: bool, use_cache: bool = True) -> Vault:
     """engine.load with a progress bar where a person is watching."""
     from vaultsync import engine, progress
 
     with progress.loading(quiet) as on_progress:
-        return engine.load(target.root, target.config, progress=on_progress)
+        return engine.load(
+            target.root, target.config, progress=on_progress, use_cache=use_cache
+        )

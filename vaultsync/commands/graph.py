@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from vaultsync import engine, graph
 
     target = resolve_target([args.vault] if args.vault else [], args.config)
-    vault = engine.load(target.root, target.config)
+    vault = engine.load(target.root, target.config, use_cache=not args.no_cache)
     if args.format == "dot":
         graph.write_dot(sys.stdout, vault)
     else:

@@ -1,0 +1,202 @@
+"""The persistent parse cache: reused when files are unchanged, never trusted otherwise."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_vault
+from vaultsync import cache as cache_module
+from vaultsync.cli import main
+
+CACHE_FILE = Path(".vaultsync/cache/notes.pickle")
+
+
+def _vault(tmp_path: Path) -> Path:
+    return write_vault(
+        tmp_path / "vault",
+        {
+            "Alpha.md": "---\ntags: [a]\n---\nSee [[Beta]] and [[missing one]].\n",
+            "Beta.md": "# Beta\nBack to [[Alpha]].\n",
+            "sub/Gamma.md": "[[alpha]] and ![[pic.png]]\n",
+        },
+    )
+
+
+def _check_json(vault: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, object]:
+    capsys.readouterr()
+    main(["check", str(vault), "--format", "json", "--exit-zero", *extra])
+    document: dict[str, object] = json.loads(capsys.readouterr().out)
+    return document
+
+
+def _age_cache(vault: Path) -> None:
+    """Pretend the cache was written long after the files' mtimes (no racy entries)."""
+    path = vault / CACHE_FILE
+    document = pickle.loads(path.read_bytes())
+    document["written_at"] = time.time() + 60
+    path.write_bytes(pickle.dumps(document))
+
+
+def test_warm_run_reuses_cached_notes_and_gives_the_same_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault = _vault(tmp_path)
+    cold = _check_json(vault, capsys)
+    assert (vault / CACHE_FILE).is_file()
+    _age_cache(vault)
+    parsed: list[str] = []
+    from vaultsync import engine
+
+    real = engine.read_entry
+    monkeypatch.setattr(
+        engine, "read_entry", lambda root, f, m: parsed.append(f.path) or real(root, f, m)
+    )
+    warm = _check_json(vault, capsys)
+    assert warm == cold
+    assert parsed == []  # nothing was read again
+
+
+def test_a_racy_edit_is_caught_by_the_content_hash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vault = _vault(tmp_path)
+    _check_json(vault, capsys)  # cache written within the same second as the files
+    note = vault / "Beta.md"
+    stat = note.stat()
+    note.write_text("# Beta\nBack to [[Alphx]].\n", encoding="utf-8")  # same size
+    os.utime(note, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    document = _check_json(vault, capsys)
+    targets = {d["data"].get("target") for d in document["diagnostics"]}  # type: ignore[attr-defined]
+    assert "Alphx" in targets
+
+
+def test_size_or_mtime_change_is_reparsed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vault = _vault(tmp_path)
+    _check_json(vault, capsys)
+    _age_cache(vault)
+    (vault / "Beta.md").write_text("# Beta\nNow [[Nowhere]].\n", encoding="utf-8")
+    document = _check_json(vault, capsys)
+    targets = {d["data"].get("target") for d in document["diagnostics"]}  # type: ignore[attr-defined]
+    assert "Nowhere" in targets
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda b: b[: len(b) // 2], id="truncated"),
+        pytest.param(lambda b: b"\x00garbage\xff" * 100, id="garbage"),
+        pytest.param(lambda b: b"", id="empty"),
+        pytest.param(
+            lambda b: pickle.dumps(
+                {"stamp": ("0.0.1", 0, (3, 11), 1), "written_at": 0, "rows": {}}
+            ),
+            id="older-version",
+        ),
+        pytest.param(lambda b: pickle.dumps(["not", "a", "dict"]), id="wrong-shape"),
+        pytest.param(
+            lambda b: pickle.dumps(
+                {
+                    "stamp": pickle.loads(b)["stamp"],
+                    "written_at": time.time() + 60,
+                    "rows": {"Beta.md": ("x", "y")},
+                }
+            ),
+            id="bad-rows",
+        ),
+    ],
+)
+def test_a_damaged_cache_is_ignored_and_rebuilt(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: object
+) -> None:
+    vault = _vault(tmp_path)
+    expected = _check_json(vault, capsys, "--no-cache")
+    _check_json(vault, capsys)
+    path = vault / CACHE_FILE
+    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    assert _check_json(vault, capsys) == expected
+    # ...and the next run rewrote a usable cache.
+    assert _check_json(vault, capsys) == expected
+
+
+class _Exploit:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, ("touch pwned",))
+
+
+def test_a_crafted_cache_cannot_run_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault = _vault(tmp_path)
+    expected = _check_json(vault, capsys, "--no-cache")
+    (vault / CACHE_FILE).parent.mkdir(parents=True, exist_ok=True)
+    (vault / CACHE_FILE).write_bytes(pickle.dumps({"stamp": _Exploit()}))
+    monkeypatch.chdir(tmp_path)
+    assert _check_json(vault, capsys) == expected
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_no_cache_neither_reads_nor_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vault = _vault(tmp_path)
+    _check_json(vault, capsys, "--no-cache")
+    assert not (vault / ".vaultsync").exists()
+
+
+def test_cache_folder_ignores_itself_for_git(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vault = _vault(tmp_path)
+    _check_json(vault, capsys)
+    assert (vault / ".vaultsync" / ".gitignore").read_text(encoding="utf-8").strip().endswith("*")
+
+
+def test_read_only_vault_is_checked_without_a_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault = _vault(tmp_path)
+    expected = _check_json(vault, capsys, "--no-cache")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(cache_module.tempfile, "mkstemp", refuse)
+    assert _check_json(vault, capsys) == expected
+    assert not (vault / CACHE_FILE).exists()
+
+
+def test_pool_and_serial_parsing_agree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {
+        f"f{i % 7}/Note {i}.md": (
+            f"# Note {i}\n[[Note {(i * 7) % 500}]] [[note_{i % 13}]] #t{i % 5}\n"
+        )
+        for i in range(500)
+    }
+    vault = write_vault(tmp_path / "big", files)
+    monkeypatch.setenv("VAULTSYNC_JOBS", "1")
+    serial = _check_json(vault, capsys, "--no-cache")
+    import concurrent.futures
+
+    pools: list[int] = []
+
+    class RecordingPool(concurrent.futures.ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **kwargs: object) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", RecordingPool)
+    monkeypatch.setenv("VAULTSYNC_JOBS", "2")
+    pooled = _check_json(vault, capsys, "--no-cache")
+    assert pools == [2]
+    assert pooled == serial
+    assert len(serial["diagnostics"]) > 0  # type: ignore[arg-type]

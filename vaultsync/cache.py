@@ -1,0 +1,159 @@
+"""The persistent parse cache in `.vaultsync/cache/` (a warm run re-parses changed notes only).
+
+An entry is reused when the file's size and mtime_ns are what they were when it was
+parsed. When they differ, or when the mtime was too close to the moment the cache
+was written to be trusted (a write in the same clock tick would look unchanged), the
+file is read and its sha256 compared with the cached digest before anything is
+reused. The cache is versioned by vaultsync's version, the cache format, Python's
+version and the settings that change parsing; any mismatch, truncation or garbage
+means it is ignored and rebuilt, never trusted and never a crash.
+
+The file is a pickle, and a vault may come from someone else (a pull request in CI),
+so it is read with an unpickler that can build nothing but plain data and dates:
+a crafted cache file cannot run code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import pickle
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from vaultsync import __version__
+from vaultsync.config import Config
+
+FORMAT = 1
+CACHE_DIR = ".vaultsync/cache"
+NOTES_FILE = "notes.pickle"
+# mtimes this close to the cache's own write time are verified by content hash.
+_RACY_SECONDS = 2.0
+
+# Frontmatter values may hold dates; nothing else beyond builtins may be unpickled.
+_ALLOWED_GLOBALS = {
+    ("datetime", "date"),
+    ("datetime", "datetime"),
+    ("datetime", "time"),
+    ("datetime", "timedelta"),
+    ("datetime", "timezone"),
+}
+
+
+class _PlainDataUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"cache refers to {module}.{name}")
+
+
+def _stamp(config: Config) -> tuple[Any, ...]:
+    """What the cached parse results depend on besides the files themselves."""
+    return (
+        __version__,
+        FORMAT,
+        sys.version_info[:2],
+        config.max_file_size,
+    )
+
+
+CacheRow = tuple[int, int, str, tuple[Any, ...]]  # size, mtime_ns, digest, packed entry
+
+
+class NoteCache:
+    """Parsed notes from the last run, by vault path."""
+
+    def __init__(self, root: Path, config: Config, enabled: bool) -> None:
+        self.root = root
+        self.enabled = enabled and config.cache
+        self.stamp = _stamp(config)
+        self.rows: dict[str, CacheRow] = {}
+        self.written_at = 0.0
+        self.dirty = False
+        if self.enabled:
+            self._load()
+
+    @property
+    def path(self) -> Path:
+        return self.root / CACHE_DIR / NOTES_FILE
+
+    def _load(self) -> None:
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return
+        try:
+            document = _PlainDataUnpickler(io.BytesIO(data)).load()
+            if not isinstance(document, dict) or document.get("stamp") != self.stamp:
+                return
+            rows = document["rows"]
+            written_at = float(document["written_at"])
+            if not isinstance(rows, dict):
+                return
+        except Exception:  # a corrupt or foreign cache is simply rebuilt
+            return
+        self.rows = rows
+        self.written_at = written_at
+
+    def lookup(self, path: str, location: Path, stat: os.stat_result) -> tuple[Any, ...] | None:
+        """The packed entry for `path` if the file is unchanged since it was cached."""
+        row = self.rows.get(path)
+        if row is None:
+            return None
+        try:
+            size, mtime_ns, digest, packed = row
+            if not isinstance(packed, tuple) or packed[0] != path:
+                return None
+        except (TypeError, ValueError, IndexError):
+            return None
+        racy = mtime_ns / 1e9 >= self.written_at - _RACY_SECONDS
+        if size == stat.st_size and mtime_ns == stat.st_mtime_ns and not racy:
+            return packed
+        try:
+            current = hashlib.sha256(location.read_bytes()).hexdigest()
+        except OSError:
+            return None
+        if current != digest:
+            return None
+        self.rows[path] = (stat.st_size, stat.st_mtime_ns, digest, packed)
+        self.dirty = True
+        return packed
+
+    def store(self, path: str, stat: os.stat_result, digest: str, packed: tuple[Any, ...]) -> None:
+        self.rows[path] = (stat.st_size, stat.st_mtime_ns, digest, packed)
+        self.dirty = True
+
+    def retain(self, paths: set[str]) -> None:
+        """Forget notes that are gone."""
+        stale = self.rows.keys() - paths
+        for path in stale:
+            del self.rows[path]
+        self.dirty = self.dirty or bool(stale)
+
+    def save(self) -> None:
+        if not self.enabled or not self.dirty:
+            return
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            ignore = folder.parent / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# vaultsync's own state: never commit it\n*\n", encoding="utf-8")
+            document = {"stamp": self.stamp, "written_at": time.time(), "rows": self.rows}
+            fd, temp = tempfile.mkstemp(prefix=".cache-", dir=folder)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    pickle.dump(document, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(temp, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+                raise
+        except OSError:
+            return  # a read-only vault still gets checked, just not cached
+        self.dirty = False
