@@ -83,6 +83,7 @@ class VaultIndex:
             for alias in entry.aliases:
                 self._aliases[fold(alias.strip())].append(path)
         self._heading_keys: dict[str, list[tuple[int, str]]] = {}
+        self._heading_found: dict[tuple[str, str], bool] = {}
         self._global_cache: dict[str, Resolution] = {}
         self._resolve_cache: dict[tuple[str, str], Resolution] = {}
 
@@ -173,6 +174,13 @@ class VaultIndex:
 
     def has_heading(self, path: str, subpath: str) -> bool:
         """R60: `#H1#H2` walks nested headings of the target note."""
+        key = (path, subpath)
+        known = self._heading_found.get(key)
+        if known is None:
+            known = self._heading_found[key] = self._has_heading(path, subpath)
+        return known
+
+    def _has_heading(self, path: str, subpath: str) -> bool:
         entry = self.notes.get(path)
         if entry is None or entry.parsed is None:
             return False

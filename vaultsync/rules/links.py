@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from vaultsync.markers import generated_ranges, in_ranges
@@ -278,6 +279,7 @@ def _unresolved(
     )
 
 
+@lru_cache(maxsize=1 << 16)
 def _spelled_like_file(written: str, path: str) -> str | None:
     """The file's own spelling of `written` when the two differ only in case (L009).
 
