@@ -210,3 +210,15 @@ def test_links_inside_generated_blocks_are_not_link_problems(
     assert "- [[Ghost]] (1)" in (root / "U.md").read_text()
     _code, out, _ = run_cli(capsys, "check", str(root), "--select", "L", "--format", "json")
     assert {d["path"] for d in json.loads(out)["diagnostics"]} == {"A.md"}
+
+
+def test_unresolved_target_a_wikilink_cannot_hold_is_shown_as_code(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    block = "<!-- vaultsync:begin unresolved -->\n<!-- vaultsync:end unresolved -->\n"
+    root = write_vault(tmp_path / "v", {"U.md": block, "A.md": "[x](a|b.md) [[c]]\n"})
+    run_cli(capsys, "fix", str(root), "--select", "S002")
+    assert body_of((root / "U.md").read_text(), "unresolved") == [
+        "- `a|b.md` (1)",
+        "- [[c]] (1)",
+    ]

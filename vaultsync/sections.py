@@ -459,7 +459,13 @@ def unresolved_counts(vault: Vault) -> list[tuple[str, int]]:
 def block_body(vault: Vault, path: str, found: Found, newline: str) -> str:
     """The body an index or unresolved block in the note `path` should have."""
     if found.kind == UNRESOLVED:
-        lines = [f"- [[{target}]] ({count})" for target, count in unresolved_counts(vault)]
+        lines = [
+            # A target a wikilink cannot hold (`a|b` from a markdown link) is shown as code.
+            f"- `{target}` ({count})"
+            if _NOT_IN_WIKILINKS.search(target)
+            else f"- [[{target}]] ({count})"
+            for target, count in unresolved_counts(vault)
+        ]
         empty = "_No unresolved links._"
     else:
         lines = index_lines(vault, path, Query.from_options(found.options))
