@@ -120,10 +120,10 @@ def test_broken_seeds_report_each_problem_at_its_line_and_column(
 def test_fix_repairs_f004_and_f006_and_changes_no_other_byte(
     capsys: pytest.CaptureFixture[str], broken_seeds: Path
 ) -> None:
-    before = {p.name: p.read_bytes() for p in broken_seeds.iterdir()}
+    before = {p.name: p.read_bytes() for p in broken_seeds.iterdir() if p.is_file()}
     code, _, err = run_cli(capsys, "fix", str(broken_seeds), "--select", "F")
     assert code == 1, err  # the F001/F002 problems have no fix and remain
-    after = {p.name: p.read_bytes() for p in broken_seeds.iterdir()}
+    after = {p.name: p.read_bytes() for p in broken_seeds.iterdir() if p.is_file()}
     changed = {name for name in before if before[name] != after[name]}
     assert changed == {
         "Importance of Open Source in AI Development.md",

@@ -8,6 +8,7 @@ Positions of keys and values are not kept here; `yamlpos` recomputes them from
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any, ClassVar
@@ -225,6 +226,21 @@ def compose(source: str) -> Node | None:
         return node
     finally:
         loader.dispose()
+
+
+_PLAIN = re.compile(r"(?![-?:,\[\]{}#&*!|>'\"%@`])[^\s,\[\]{}][^,\[\]{}\n\r]*(?<!\s)")
+
+
+def yaml_scalar(text: str) -> str:
+    """`text` written as a YAML scalar that reads back as the same text: plain if it can be."""
+    if _PLAIN.fullmatch(text) and ": " not in text and " #" not in text:
+        try:
+            if yaml.load(text, Loader=YamlLoader) == text:
+                return text
+        except yaml.YAMLError:
+            pass
+    # A JSON string is a valid YAML double-quoted scalar.
+    return json.dumps(text, ensure_ascii=False)
 
 
 def string_list(value: Any) -> list[str]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from yaml.nodes import ScalarNode
 
 from vaultsync import yamlpos
-from vaultsync.frontmatter import YamlLoader, string_list
+from vaultsync.frontmatter import string_list, yaml_scalar
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Frontmatter, Severity, Span
 from vaultsync.rules import Rule, checker, define
 from vaultsync.text import LineIndex, nfc
@@ -145,7 +145,6 @@ _LIST_KEYS = frozenset(_DEPRECATED.values())
 _FILE_START = Span(0, 0, 1, 1, 1, 1)
 _STRICTNESS = {"allow": 0, "warn": 1, "error": 2}
 _GAP = re.compile(r"\s*:\s*")
-_PLAIN_ITEM = re.compile(r"(?![-?:,\[\]{}#&*!|>'\"%@`])[^\s,\[\]{}][^,\[\]{}\n\r]*(?<!\s)")
 
 
 # --- per-vault state: schemas and Obsidian's property types, loaded once -----------------
@@ -446,13 +445,5 @@ def _list_fix(
 
 
 def _quoted(item: str, force: bool = False) -> str:
-    """The item as YAML that reads back as the same text: plain when it can be."""
-    if not force and _PLAIN_ITEM.fullmatch(item) and ": " not in item and " #" not in item:
-        import yaml
-
-        try:
-            if yaml.load(item, Loader=YamlLoader) == item:
-                return item
-        except yaml.YAMLError:
-            pass
-    return json.dumps(item, ensure_ascii=False)
+    # In a flow list (`[...]`) every item is quoted, the way JSON-style blocks are written.
+    return json.dumps(item, ensure_ascii=False) if force else yaml_scalar(item)
