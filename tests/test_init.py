@@ -1,0 +1,170 @@
+"""`vaultsync init`: starter config, inferred schemas, index notes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, write_vault
+from tests.test_frontmatter import f_diagnostics, run_cli
+from vaultsync.commands.init import INDEX_TEXT, STARTER_CONFIG, UNRESOLVED_TEXT
+from vaultsync.config import Config, load_config
+from vaultsync.parse import parse
+
+
+def test_starter_config_is_valid_and_says_the_defaults(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = write_vault(tmp_path / "v", {"n.md": "x\n"})
+    code, out, err = run_cli(capsys, "init", str(root))
+    assert code == 0, err
+    assert "Wrote .vaultsync.toml" in out
+    assert (root / ".vaultsync.toml").read_text(encoding="utf-8") == STARTER_CONFIG
+    # The values shown are the defaults (`select = ["ALL"]` is what no select means).
+    assert load_config(root) == Config(select=["ALL"])
+
+
+def test_init_refuses_to_overwrite_a_config_unless_forced(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = write_vault(tmp_path / "v", {".vaultsync.toml": 'ignore = ["L006"]\n'})
+    code, _, err = run_cli(capsys, "init", str(root))
+    assert code == 2 and "already exists" in err and err.count("\n") == 1
+    assert (root / ".vaultsync.toml").read_text() == 'ignore = ["L006"]\n'
+    code, _, err = run_cli(capsys, "init", str(root), "--force")
+    assert code == 0, err
+    assert (root / ".vaultsync.toml").read_text() == STARTER_CONFIG
+
+
+def test_init_of_a_missing_folder_is_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run_cli(capsys, "init", str(tmp_path / "nope"))
+    assert code == 2 and "no such folder" in err
+
+
+def test_index_notes_are_created_and_never_overwritten(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = write_vault(tmp_path / "v", {"Index.md": "# My own index\n"})
+    code, _, err = run_cli(capsys, "init", str(root), "--index", "--force")
+    assert code == 0, err
+    assert (root / "Index.md").read_text() == "# My own index\n"
+    assert (root / "Unresolved links.md").read_text() == UNRESOLVED_TEXT
+    (root / "Index.md").unlink()
+    code, _, _ = run_cli(capsys, "init", str(root), "--index")  # config kept, notes made
+    assert code == 0
+    assert (root / "Index.md").read_text() == INDEX_TEXT
+    kinds = [c.text.split()[0:2] for c in parse(INDEX_TEXT).comments]
+    assert kinds == [["vaultsync:begin", "index"], ["vaultsync:end", "index"]]
+
+
+def _note(props: str) -> str:
+    return f"---\n{props}---\nBody\n"
+
+
+def test_infer_schemas_types_required_enum(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    notes = {
+        f"Talks/t{i}.md": _note(
+            f"title: Talk {i}\nkind: {'keynote' if i % 2 else 'panel'}\n"
+            f"rating: {'high' if i == 0 else i}\nseen: {i % 2 == 0}\nwhen: 2024-01-0{i + 1}\n"
+            f"speakers: ['[[Ada]]']\nmeta: {{a: 1}}\n" + ("extra: x\n" if i == 1 else "")
+        )
+        for i in range(6)
+    }
+    notes["Talks/empty.md"] = "No frontmatter, so nothing is required.\n"
+    notes["Root note.md"] = _note("title: root\n")
+    root = write_vault(tmp_path / "v", notes)
+    del notes["Talks/empty.md"]
+    code, out, err = run_cli(capsys, "init", str(root), "--infer-schemas")
+    assert code == 0, err
+    assert "Wrote .vaultsync/schemas/Talks.yaml (7 properties from 7 notes)" in out
+    assert sorted(p.name for p in (root / ".vaultsync" / "schemas").iterdir()) == ["Talks.yaml"]
+    schema = yaml.safe_load((root / ".vaultsync" / "schemas" / "Talks.yaml").read_text())
+    assert schema["applies-to"] == {"paths": ["Talks/**"]}
+    # Majority types (5 numbers beat 1 text); nested objects (`meta`) are no Obsidian type;
+    # nothing is required since one note has no frontmatter; `kind` takes two values.
+    assert schema["properties"] == {
+        "extra": {"type": "text"},
+        "kind": {"type": "text", "enum": ["keynote", "panel"]},
+        "rating": {"type": "number"},
+        "seen": {"type": "checkbox"},
+        "speakers": {"type": "list", "items": "link"},
+        "title": {"type": "text"},
+        "when": {"type": "date"},
+    }
+    # The proposal flags the outlier it outvoted: the text rating of t0.
+    found = f_diagnostics(capsys, root, "--select", "F002")
+    assert [(d["path"], d["data"]["property"]) for d in found if "rating" in d["message"]] == [
+        ("Talks/t0.md", "rating")
+    ]
+
+
+def test_infer_schemas_marks_keys_in_every_note_required(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    notes = {f"A/n{i}.md": _note(f"title: T{i}\n" + ("x: 1\n" if i else "")) for i in range(3)}
+    root = write_vault(tmp_path / "v", notes)
+    code, _, err = run_cli(capsys, "init", str(root), "--infer-schemas")
+    assert code == 0, err
+    props = yaml.safe_load((root / ".vaultsync/schemas/A.yaml").read_text())["properties"]
+    assert props == {"title": {"type": "text", "required": True}, "x": {"type": "number"}}
+
+
+def test_infer_schemas_keeps_an_existing_schema(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    mine = "name: A\nproperties: {}\n"
+    root = write_vault(
+        tmp_path / "v", {"A/n.md": _note("title: t\n"), ".vaultsync/schemas/A.yaml": mine}
+    )
+    code, out, _ = run_cli(capsys, "init", str(root), "--infer-schemas")
+    assert code == 0 and "Kept the existing .vaultsync/schemas/A.yaml" in out
+    assert (root / ".vaultsync/schemas/A.yaml").read_text() == mine
+
+
+def test_infer_schemas_on_a_generated_vault(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = tmp_path / "gen"
+    subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "generate.py"), str(root), "--notes", "200"],
+        check=True,
+        capture_output=True,
+    )
+    code, _, err = run_cli(capsys, "init", str(root), "--infer-schemas")
+    assert code == 0, err
+    # What the notes hold, read independently of vaultsync's parser.
+    folders: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for path in root.rglob("*.md"):
+        rel = path.relative_to(root)
+        if len(rel.parts) < 2 or rel.parts[0].startswith("."):
+            continue
+        text = path.read_text(encoding="utf-8")
+        props = yaml.safe_load(text.split("---\n")[1]) if text.startswith("---\n") else {}
+        folders[rel.parts[0]].append(props or {})
+    written = {p.stem for p in (root / ".vaultsync" / "schemas").glob("*.yaml")}
+    assert written == set(folders)
+    for folder, notes in folders.items():
+        props = yaml.safe_load((root / f".vaultsync/schemas/{folder}.yaml").read_text())[
+            "properties"
+        ]
+        keys = {k for n in notes for k, v in n.items() if v not in (None, "")}
+        assert set(props) == keys
+        for key, spec in props.items():
+            assert spec.get("required", False) == all(n.get(key) not in (None, "") for n in notes)
+        statuses = {n["status"] for n in notes if isinstance(n.get("status"), str)}
+        if "status" in props and len(statuses) <= 8:
+            assert props["status"]["enum"] == sorted(statuses)
+        if "tags" in props:
+            assert props["tags"]["type"] == "tags"
+    # The proposals load (no exit 2) and the vault checks against them.
+    code, _, err = run_cli(capsys, "check", str(root), "--select", "F", "--exit-zero", "-q")
+    assert code == 0, err

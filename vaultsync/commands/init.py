@@ -1,0 +1,228 @@
+"""Set up a vault: a starter .vaultsync.toml, proposed schemas, index notes."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vaultsync.config import CONFIG_NAME, Config, load_config
+from vaultsync.errors import UsageError
+from vaultsync.frontmatter import yaml_scalar
+
+STARTER_CONFIG = """\
+# vaultsync configuration. Every key is optional; the values shown are the defaults.
+# See the README ("Configuration", "Frontmatter") and `vaultsync rule CODE`.
+
+# Notes to index but never lint or write (gitignore syntax), e.g. ["Templates/"].
+exclude = []
+# Rules to run and to skip: codes (L001), prefixes (L, F) or names (broken-link).
+select = ["ALL"]
+ignore = []
+# The lowest severity that makes `vaultsync check` exit 1: "info", "warning" or "error".
+fail-on = "warning"
+
+[severity]
+# L001 = "error"
+
+[links]
+# L002 fixes change the link target only; true also rewrites the display text.
+keep-display = false
+
+[links.canonical]
+# "open source ai models" = "Open Source AI Models"
+
+[backlinks]
+enabled = true
+heading = "## Backlinks"
+
+[schemas]
+# Frontmatter schemas of this vault (`vaultsync init --infer-schemas` proposes some).
+dir = ".vaultsync/schemas"
+# Schemas shipped with vaultsync to use as well, by name, e.g. ["video-note"].
+use = []
+"""
+
+INDEX_NOTE = "Index.md"
+INDEX_TEXT = (
+    '<!-- vaultsync:begin index folder="" recursive=true sort="name" -->\n'
+    "<!-- vaultsync:end index -->\n"
+)
+UNRESOLVED_NOTE = "Unresolved links.md"
+UNRESOLVED_TEXT = "<!-- vaultsync:begin unresolved -->\n<!-- vaultsync:end unresolved -->\n"
+
+# A text property becomes an enum when it takes at most this many values, each seen
+# (on average) at least ENUM_MIN_REPEAT times: `status`, not `title`.
+ENUM_MAX_VALUES = 8
+ENUM_MIN_REPEAT = 3
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("vault", nargs="?", type=Path, default=Path(), metavar="VAULT")
+    parser.add_argument("--force", action="store_true", help="overwrite files init made before")
+    parser.add_argument(
+        "--infer-schemas",
+        action="store_true",
+        help="propose a frontmatter schema per top-level folder from its notes",
+    )
+    parser.add_argument(
+        "--index", action="store_true", help="also create Index.md and 'Unresolved links.md'"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    root: Path = args.vault
+    if not root.is_dir():
+        raise UsageError(f"{root}: no such folder")
+    root = root.resolve()
+    config_path = root / CONFIG_NAME
+    if config_path.exists() and not args.force:
+        if not (args.infer_schemas or args.index):
+            raise UsageError(f"{config_path}: already exists (use --force to overwrite)")
+        print(f"Kept the existing {CONFIG_NAME} (use --force to overwrite it)")
+    else:
+        config_path.write_text(STARTER_CONFIG, encoding="utf-8")
+        print(f"Wrote {CONFIG_NAME}")
+    config = load_config(root)
+    if args.infer_schemas:
+        write_schemas(root, config, args.force)
+    if args.index:
+        for name, text in ((INDEX_NOTE, INDEX_TEXT), (UNRESOLVED_NOTE, UNRESOLVED_TEXT)):
+            path = root / name
+            if path.exists():  # a user's note: never overwritten, not even with --force
+                print(f"Kept the existing {name}")
+                continue
+            path.write_text(text, encoding="utf-8")
+            print(f"Wrote {name}")
+    return 0
+
+
+# --- schema inference --------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Key:
+    notes: int = 0  # notes with a non-empty value
+    types: Counter[str] = field(default_factory=Counter)
+    texts: Counter[str] = field(default_factory=Counter)  # values, when text
+    link_items: int = 0  # list items that are wikilinks
+    items: int = 0  # list items in all
+
+
+def value_type(key: str, value: Any) -> str | None:
+    """The Obsidian type a value reads as; None for nested objects."""
+    from vaultsync.schema import WIKILINK, is_date, is_datetime, is_number
+
+    if isinstance(value, bool):
+        return "checkbox"
+    if is_number(value):
+        return "number"
+    if isinstance(value, list):
+        return {"tags": "tags", "aliases": "aliases"}.get(key, "list")
+    if isinstance(value, str):
+        if is_date(value):
+            return "date"
+        if is_datetime(value):
+            return "datetime"
+        return "link" if WIKILINK.match(value) else "text"
+    return None
+
+
+def infer(notes: Iterable[dict[str, Any]]) -> tuple[int, dict[str, dict[str, Any]]]:
+    """(notes seen, property specs) for one folder's notes' properties."""
+    keys: dict[str, _Key] = defaultdict(_Key)
+    count = 0
+    for props in notes:
+        count += 1
+        for key, value in props.items():
+            kind = value_type(key, value)
+            if value is None or value == "" or kind is None:
+                continue
+            stats = keys[key]
+            stats.notes += 1
+            stats.types[kind] += 1
+            if kind == "text":
+                stats.texts[value] += 1
+            if isinstance(value, list):
+                stats.items += len(value)
+                stats.link_items += sum(
+                    1 for v in value if isinstance(v, str) and value_type("", v) == "link"
+                )
+    specs: dict[str, dict[str, Any]] = {}
+    for key in sorted(keys, key=str.casefold):
+        stats = keys[key]
+        kind = stats.types.most_common(1)[0][0]
+        spec: dict[str, Any] = {"type": kind}
+        if count >= 2 and stats.notes == count:
+            spec["required"] = True
+        if kind == "list" and stats.items and stats.link_items == stats.items:
+            spec["items"] = "link"
+        distinct = len(stats.texts)
+        text_count = stats.types["text"]
+        if (
+            kind == "text"
+            and distinct <= ENUM_MAX_VALUES
+            and text_count >= ENUM_MIN_REPEAT * distinct
+        ):
+            spec["enum"] = sorted(stats.texts)
+        specs[key] = spec
+    return count, specs
+
+
+_GLOB_SPECIAL = re.compile(r"([\[\]*?!#\\])")
+
+
+def schema_text(folder: str, count: int, specs: dict[str, dict[str, Any]]) -> str:
+    glob = _GLOB_SPECIAL.sub(r"\\\1", folder) + "/**"
+    lines = [
+        f"# Proposed by `vaultsync init --infer-schemas` from {count} notes in {folder}/.",
+        "# Types are each property's majority; `required`: in every note; `enum`: few values.",
+        "# Review it, then tighten additional-properties to warn or error if you like.",
+        f"name: {yaml_scalar(folder)}",
+        "applies-to:",
+        f"  paths: [{yaml_scalar(glob)}]",
+        "properties:" if specs else "properties: {}",
+    ]
+    for key, spec in specs.items():
+        parts = [f"type: {spec['type']}"]
+        if spec.get("required"):
+            parts.append("required: true")
+        if "items" in spec:
+            parts.append(f"items: {spec['items']}")
+        if "enum" in spec:
+            parts.append("enum: [" + ", ".join(yaml_scalar(v) for v in spec["enum"]) + "]")
+        lines.append(f"  {yaml_scalar(key)}: {{{', '.join(parts)}}}")
+    lines.append("additional-properties: allow")
+    return "\n".join(lines) + "\n"
+
+
+def write_schemas(root: Path, config: Config, force: bool) -> None:
+    from vaultsync import engine
+    from vaultsync.schema import parse_schema
+
+    vault = engine.load(root, config)
+    by_folder: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for path, entry in sorted(vault.notes.items()):
+        if "/" not in path or entry.excluded or entry.parsed is None:
+            continue
+        by_folder[path.split("/", 1)[0]].append(entry.parsed.properties or {})
+    folder_dir = root / config.schemas.dir
+    if not by_folder:
+        print("No notes in folders: no schema proposed")
+        return
+    folder_dir.mkdir(parents=True, exist_ok=True)
+    for folder, notes in sorted(by_folder.items()):
+        target = folder_dir / f"{folder}.yaml"
+        rel = target.relative_to(root).as_posix()
+        if target.exists() and not force:
+            print(f"Kept the existing {rel} (use --force to overwrite it)")
+            continue
+        count, specs = infer(notes)
+        text = schema_text(folder, count, specs)
+        parse_schema(text, rel)  # what we write must load: a bug here is ours, not the user's
+        target.write_text(text, encoding="utf-8")
+        print(f"Wrote {rel} ({len(specs)} properties from {count} notes)")
