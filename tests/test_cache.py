@@ -200,3 +200,65 @@ def test_pool_and_serial_parsing_agree(
     assert pools == [2]
     assert pooled == serial
     assert len(serial["diagnostics"]) > 0  # type: ignore[arg-type]
+
+
+def _age_files(vault: Path, seconds: float = 3600) -> None:
+    """Make every file look older than the racy window, as in a vault at rest."""
+    past = time.time() - seconds
+    for path in vault.rglob("*"):
+        if path.is_file() and ".vaultsync" not in path.parts:
+            os.utime(path, (past, past))
+
+
+def test_unchanged_vault_is_answered_from_the_results_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault = _vault(tmp_path)
+    _age_files(vault)
+    first = _check_json(vault, capsys)
+    assert (vault / ".vaultsync/cache/results.pickle").is_file()
+    from vaultsync import engine
+
+    def no_load(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the vault was indexed again")
+
+    monkeypatch.setattr(engine, "load", no_load)
+    assert _check_json(vault, capsys) == first
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda v: (v / "Beta.md").write_text("[[Nowhere]]\n"), id="note-edited"),
+        pytest.param(lambda v: (v / "New.md").write_text("[[Nowhere]]\n"), id="note-added"),
+        pytest.param(lambda v: (v / "Beta.md").unlink(), id="note-deleted"),
+        pytest.param(lambda v: (v / "pic.png").write_bytes(b"\x89PNG"), id="attachment-added"),
+        pytest.param(
+            lambda v: (v / ".vaultsync.toml").write_text('ignore = ["L001"]\n'), id="config"
+        ),
+        pytest.param(
+            lambda v: (v / ".obsidian/types.json").write_text('{"types": {"tags": "text"}}'),
+            id="obsidian-types",
+        ),
+    ],
+)
+def test_any_change_invalidates_the_results_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: object
+) -> None:
+    vault = _vault(tmp_path)
+    _age_files(vault)
+    _check_json(vault, capsys)
+    change(vault)  # type: ignore[operator]
+    expected = _check_json(vault, capsys, "--no-cache")
+    assert _check_json(vault, capsys) == expected
+
+
+def test_selection_is_part_of_the_results_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vault = _vault(tmp_path)
+    _age_files(vault)
+    everything = _check_json(vault, capsys)
+    only_l001 = _check_json(vault, capsys, "--select", "L001")
+    assert {d["code"] for d in only_l001["diagnostics"]} == {"L001"}  # type: ignore[index]
+    assert _check_json(vault, capsys) == everything

@@ -7,11 +7,11 @@ import io
 import os
 import sys
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TextIO
 
 from vaultsync.config import Config, find_root, load_config
 from vaultsync.errors import UsageError
@@ -173,10 +173,27 @@ def without_baseline(
     return baseline.new_problems(diagnostics, known)
 
 
+class ReportSubject(Protocol):
+    """What a report names besides the diagnostics: the vault root and its notes."""
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def notes(self) -> Sized: ...
+
+
+class Summary(NamedTuple):
+    """A ReportSubject for a report answered from the results cache."""
+
+    root: Path
+    notes: Sized
+
+
 def render_report(
     out: TextIO,
     args: argparse.Namespace,
-    vault: Vault,
+    vault: ReportSubject,
     diagnostics: list[Diagnostic],
     hidden: int,
 ) -> None:
@@ -205,7 +222,7 @@ def render_report(
 
 
 def write_report(
-    args: argparse.Namespace, vault: Vault, diagnostics: list[Diagnostic], hidden: int = 0
+    args: argparse.Namespace, vault: ReportSubject, diagnostics: list[Diagnostic], hidden: int = 0
 ) -> None:
     """Write the report in `--format` to `--output` or stdout.
 
@@ -235,6 +252,4 @@ def load_vault(target: Target, quiet: bool, use_cache: bool = True) -> Vault:
     from vaultsync import engine, progress
 
     with progress.loading(quiet) as on_progress:
-        return engine.load(
-            target.root, target.config, progress=on_progress, use_cache=use_cache
-        )
+        return engine.load(target.root, target.config, progress=on_progress, use_cache=use_cache)

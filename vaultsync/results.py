@@ -1,0 +1,140 @@
+"""Cached `check` results: when no file changed, the last report is the answer.
+
+A warm `check` of an unchanged vault then costs one directory walk and one `stat`
+per file plus loading this file, instead of indexing the vault. The key covers
+everything a diagnostic can depend on: every vault file's path, size and mtime, the
+Obsidian settings and schema files read beside the notes, the configuration, the
+rule selection, the paths asked about and vaultsync's own version. Results are not
+stored while any file is younger than the mtime granularity can vouch for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import pickle
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from vaultsync import __version__
+from vaultsync.cache import CACHE_DIR
+from vaultsync.config import Config
+from vaultsync.model import Diagnostic
+from vaultsync.rules import Selection
+from vaultsync.vault import discover
+
+RESULTS_FILE = "results.pickle"
+FORMAT = 1
+_RACY_SECONDS = 2.0
+_ALLOWED = {
+    ("vaultsync.model", "Diagnostic"),
+    ("vaultsync.model", "Span"),
+    ("vaultsync.model", "Edit"),
+    ("vaultsync.model", "Fix"),
+    ("vaultsync.model", "Severity"),
+    ("vaultsync.model", "FixKind"),
+    ("datetime", "date"),
+    ("datetime", "datetime"),
+}
+
+
+class _ResultUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"results cache refers to {module}.{name}")
+
+
+def _side_files(root: Path, config: Config) -> list[Path]:
+    """Files outside the note set that rules read: Obsidian settings, config, schemas."""
+    paths = [
+        root / ".obsidian" / "types.json",
+        root / ".obsidian" / "app.json",
+        root / ".vaultsync.toml",
+    ]
+    schema_dir = root / config.schemas.dir
+    with contextlib.suppress(OSError):
+        paths.extend(sorted(schema_dir.iterdir()))
+    return paths
+
+
+class ResultCache:
+    def __init__(
+        self, root: Path, config: Config, selection: Selection, only: set[str] | None
+    ) -> None:
+        self.path = root / CACHE_DIR / RESULTS_FILE
+        self.storable = True
+        digest = hashlib.sha256()
+        newest = 0
+        header = (
+            __version__,
+            FORMAT,
+            sys.version_info[:2],
+            config.model_dump_json(),
+            sorted(selection.enabled),
+            sorted((code, int(level)) for code, level in selection.severities.items()),
+            None if only is None else sorted(only),
+        )
+        digest.update(repr(header).encode())
+        for file in discover(root, config):
+            try:
+                stat = os.stat(root / file.location)
+            except OSError:
+                self.storable = False
+                continue
+            newest = max(newest, stat.st_mtime_ns)
+            digest.update(f"\0{file.path}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+        for side in _side_files(root, config):
+            try:
+                stat = side.stat()
+            except OSError:
+                digest.update(f"\0{side.name}\0-".encode())
+                continue
+            newest = max(newest, stat.st_mtime_ns)
+            digest.update(f"\0{side}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+        self.key = digest.hexdigest()
+        # A file written within the mtime granularity could change without its stat
+        # changing; results computed now are not reused for such a vault.
+        if newest / 1e9 >= time.time() - _RACY_SECONDS:
+            self.storable = False
+
+    def load(self) -> tuple[int, list[Diagnostic]] | None:
+        """(number of notes, diagnostics) of the last run with this exact key."""
+        try:
+            data = self.path.read_bytes()
+            document = _ResultUnpickler(io.BytesIO(data)).load()
+            if not isinstance(document, dict) or document.get("key") != self.key:
+                return None
+            notes = document["notes"]
+            diagnostics = document["diagnostics"]
+            if not isinstance(notes, int) or not isinstance(diagnostics, list):
+                return None
+            if not all(isinstance(d, Diagnostic) for d in diagnostics):
+                return None
+            return notes, diagnostics
+        except Exception:  # missing, corrupt or foreign: compute the answer instead
+            return None
+
+    def save(self, notes: int, diagnostics: list[Diagnostic]) -> None:
+        if not self.storable:
+            return
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=".results-", dir=folder)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    document = {"key": self.key, "notes": notes, "diagnostics": diagnostics}
+                    pickle.dump(document, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(temp, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+                raise
+        except OSError:
+            return
