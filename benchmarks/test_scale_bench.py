@@ -1,0 +1,126 @@
+"""Warm checks, fix and graph export on generated vaults (design.md §11, issue 6).
+
+Every round is a real `vaultsync` process, so figures include start-up and imports.
+Peak memory is measured per process with wait4(2) and kept in `extra_info`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HUGE = os.environ.get("VAULTSYNC_BENCH_HUGE") == "1"
+SIZES = [
+    1_000,
+    10_000,
+    pytest.param(100_000, marks=pytest.mark.skipif(not HUGE, reason="set VAULTSYNC_BENCH_HUGE=1")),
+]
+
+BenchVault = Callable[..., Path]
+
+
+def vaultsync(*args: str) -> tuple[int, float]:
+    """Run `python -m vaultsync ARGS`; (exit code, peak RSS in MB) of that process."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vaultsync", *args],
+        stdout=subprocess.DEVNULL,
+        cwd=REPO_ROOT,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_maxrss / 1024
+
+
+def _record(benchmark: BenchmarkFixture, group: str, notes: int, peaks: list[float]) -> None:
+    benchmark.group = group
+    benchmark.extra_info["notes"] = notes
+    benchmark.extra_info["peak_rss_mb"] = round(max(peaks), 1) if peaks else None
+
+
+@pytest.mark.parametrize("notes", SIZES)
+def test_warm_check_unchanged(
+    benchmark: BenchmarkFixture, bench_vault: BenchVault, notes: int
+) -> None:
+    vault = bench_vault(notes)
+    assert vaultsync("check", str(vault), "--exit-zero", "-q")[0] == 0  # fill the caches
+    peaks: list[float] = []
+
+    def once() -> None:
+        code, peak = vaultsync("check", str(vault), "--exit-zero", "-q")
+        assert code == 0
+        peaks.append(peak)
+
+    benchmark.pedantic(once, rounds=5, iterations=1)  # type: ignore[no-untyped-call]
+    _record(benchmark, "warm check, nothing changed", notes, peaks)
+
+
+@pytest.mark.parametrize("notes", SIZES)
+def test_warm_check_after_editing_one_note(
+    benchmark: BenchmarkFixture, bench_vault: BenchVault, notes: int, tmp_path: Path
+) -> None:
+    vault = tmp_path / "vault"
+    shutil.copytree(bench_vault(notes), vault, symlinks=True)
+    assert vaultsync("check", str(vault), "--exit-zero", "-q")[0] == 0
+    note = sorted(vault.glob("*.md"))[0]
+    original = note.read_text(encoding="utf-8")
+    rounds = iter(range(1_000))
+    peaks: list[float] = []
+
+    def edit() -> tuple[tuple[()], dict[str, object]]:
+        note.write_text(original + f"\nEdit {next(rounds)}: [[Edited link]]\n", encoding="utf-8")
+        return (), {}
+
+    def once() -> None:
+        code, peak = vaultsync("check", str(vault), "--exit-zero", "-q")
+        assert code == 0
+        peaks.append(peak)
+
+    benchmark.pedantic(once, setup=edit, rounds=5, iterations=1)  # type: ignore[no-untyped-call]
+    _record(benchmark, "warm check, one note edited", notes, peaks)
+
+
+@pytest.mark.parametrize("notes", SIZES)
+def test_fix_whole_vault(
+    benchmark: BenchmarkFixture, bench_vault: BenchVault, notes: int, tmp_path: Path
+) -> None:
+    source = bench_vault(notes)
+    copies = iter(range(1_000))
+    peaks: list[float] = []
+    target: list[Path] = []
+
+    def fresh_copy() -> tuple[tuple[()], dict[str, object]]:
+        copy = tmp_path / f"copy-{next(copies)}"
+        shutil.copytree(source, copy, symlinks=True)
+        target[:] = [copy]
+        return (), {}
+
+    def once() -> None:
+        code, peak = vaultsync("fix", str(target[0]), "--exit-zero", "-q", "--no-cache")
+        assert code == 0
+        peaks.append(peak)
+        shutil.rmtree(target[0])
+
+    benchmark.pedantic(once, setup=fresh_copy, rounds=3, iterations=1)  # type: ignore[no-untyped-call]
+    _record(benchmark, "fix, whole vault (no cache)", notes, peaks)
+
+
+@pytest.mark.parametrize("notes", SIZES)
+def test_graph_export(benchmark: BenchmarkFixture, bench_vault: BenchVault, notes: int) -> None:
+    vault = bench_vault(notes)
+    peaks: list[float] = []
+
+    def once() -> None:
+        code, peak = vaultsync("graph", str(vault), "--no-cache")
+        assert code == 0
+        peaks.append(peak)
+
+    benchmark.pedantic(once, rounds=3, iterations=1)  # type: ignore[no-untyped-call]
+    _record(benchmark, "graph export (no cache)", notes, peaks)
