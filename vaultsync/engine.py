@@ -39,7 +39,7 @@ class Vault:
 def read_entry(root: Path, file: VaultFile, max_size: int) -> NoteEntry:
     """Read and parse one note; an unreadable one becomes an entry with an error."""
     try:
-        note = read_note(root / file.location, max_size)
+        note = read_note(root / file.location, max_size, root)
     except UnreadableFile as exc:
         return NoteEntry(file.path, None, error=str(exc), excluded=file.excluded)
     return NoteEntry(

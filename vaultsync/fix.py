@@ -164,7 +164,9 @@ class _Session:
             return known
         try:
             location = self.locations.get(entry.path, entry.path)
-            note = read_note(self.vault.root / location, self.vault.config.max_file_size)
+            note = read_note(
+                self.vault.root / location, self.vault.config.max_file_size, self.vault.root
+            )
         except UnreadableFile as exc:
             raise writer.WriteSkipped(f"{entry.path}: {exc}") from None
         if note.digest != entry.digest:

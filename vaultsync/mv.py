@@ -210,7 +210,7 @@ def plan_move(vault: Vault, old: str, new: str) -> MovePlan:
 
 def _change(vault: Vault, entry: NoteEntry, source: str, edits: list[Edit]) -> NoteChange:
     try:
-        note = read_note(vault.root / entry.path, vault.config.max_file_size)
+        note = read_note(vault.root / entry.path, vault.config.max_file_size, vault.root)
     except UnreadableFile as exc:
         raise MoveError(f"{entry.path}: {exc}") from None
     if note.digest != entry.digest:

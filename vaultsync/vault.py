@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,13 +126,46 @@ def discover(root: Path, config: Config) -> list[VaultFile]:
     return files
 
 
-def read_note(path: Path, max_size: int) -> NoteText:
-    """Read a note as UTF-8, keeping track of its BOM; raise UnreadableFile with a reason."""
+def _inside(real_root: str, real: str) -> bool:
+    return real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def _open_note(path: Path, root: Path | None) -> int:
+    """A read-only descriptor for `path`. With `root`, a symlink is followed only when it
+    resolves inside the vault (§10.6): a note linking to /etc/passwd is never read.
+
+    O_NONBLOCK keeps a FIFO named `x.md` from blocking the run (it is refused as not a
+    regular file); it changes nothing for regular files.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    if root is None:
+        return os.open(path, flags)
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
     try:
-        with path.open("rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > max_size:
-                raise UnreadableFile(f"file is {size} bytes, over max-file-size ({max_size})")
+        return os.open(path, flags | nofollow)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+    real = os.path.realpath(path)  # a symlink (or a loop, which fails again below)
+    if not _inside(os.path.realpath(root), real):
+        raise UnreadableFile("symbolic link to a file outside the vault, not read")
+    return os.open(real, flags | nofollow)
+
+
+def read_note(path: Path, max_size: int, root: Path | None = None) -> NoteText:
+    """Read a note as UTF-8, keeping track of its BOM; raise UnreadableFile with a reason.
+
+    Pass the vault `root` so that a symlinked note is read only if it stays in the vault.
+    """
+    try:
+        with os.fdopen(_open_note(path, root), "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise UnreadableFile("not a regular file")
+            if info.st_size > max_size:
+                raise UnreadableFile(
+                    f"file is {info.st_size} bytes, over max-file-size ({max_size})"
+                )
             raw = handle.read(max_size + 1)
     except OSError as exc:
         raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
