@@ -1,9 +1,13 @@
 """One pass over a note: frontmatter, headings, block ids, tags, links, with exact ranges.
 
-The rules follow `obsidian-semantics.md` (R-numbers below). The scanner is a
-line pass for block structure (fences, indented code, math blocks) followed by
-one compiled-regex pass over the remaining text; a full CommonMark parse costs
-about ten times as much and is used only as a test oracle.
+The rules follow `obsidian-semantics.md` (R-numbers below). A block pass finds code
+and math blocks (fences, indented code, `$$`); one compiled-regex scan over the text
+between them finds everything else. A full CommonMark parse costs about ten times as
+much and serves only as a test oracle (tests/test_parser_oracle.py).
+
+Speed matters here: every note of a vault goes through `parse` on each check. Each
+regex that scans whole text starts with a literal (or an alternation of literals), so
+`re` skips ahead at C speed; Python code runs only where something may start.
 """
 
 from __future__ import annotations
@@ -28,9 +32,218 @@ from vaultsync.text import LineIndex, nfc
 
 # --- block level -----------------------------------------------------------------------
 
-_LIST_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
-# An ATX heading, matched at its first `#` once the scan knows it opens a line.
-_HEADING = re.compile(r"(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*\r?(?=\n|\Z)")
+# A line that may open a block: a fence, `$$` or `<!--` line, or an indented line after a
+# blank line or a heading (the only places indented code can start, R11).
+_BLOCK_EVENT = re.compile(
+    r"\n(?:[ \t]*(?:```|~~~|\$\$|<!--)"
+    r"|[ \t]*\r?\n(?= {4}| {0,3}\t)"
+    r"| {0,3}#{1,6}(?:[ \t][^\n]*)?\n(?= {4}| {0,3}\t))"
+)
+_FENCE = re.compile(r"`{3,}|~{3,}")
+_LIST_ITEM = re.compile(r"([ \t]*)([-*+]|\d{1,9}[.)])([ \t]*)(\S?)")
+_THEMATIC_BREAK = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*\r?$")
+_MARGIN_BLOCK = re.compile(r"#{1,6}(?:[ \t]|\r?$)|```|~~~")
+# How far back to look for the list item an indented line belongs to. Past it the line
+# is taken as list content: a link is never hidden on a guess.
+_LIST_LOOKBACK_LINES = 200
+
+
+def _width(indent: str) -> int:
+    """Columns of leading whitespace; a tab advances to the next multiple of 4."""
+    return len(indent.expandtabs(4)) if "\t" in indent else len(indent)
+
+
+def _line_end(text: str, pos: int) -> int:
+    nl = text.find("\n", pos)
+    return len(text) if nl == -1 else nl
+
+
+def _list_content_indent(
+    text: str, line_start: int, floor: int, width: int, ranges: list[tuple[int, int]]
+) -> int | None:
+    """The content column of the list item a line indented by `width` continues, if any.
+
+    Walks back over the lines before it; code blocks found so far (`ranges`) are
+    skipped whole, since list markers inside them are code.
+    """
+    end = line_start - 1  # the newline before the line
+    limit = width  # a parent item must have its content at or left of this column
+    fence_width = width  # the least indented fence passed: a list ends before it
+    block = len(ranges) - 1
+    for _ in range(_LIST_LOOKBACK_LINES):
+        if end < floor:
+            return None
+        while block >= 0 and ranges[block][0] >= end:
+            block -= 1
+        if block >= 0 and ranges[block][1] >= end:
+            block_start = ranges[block][0]
+            opener = text[block_start : _line_end(text, block_start)]
+            body = opener.lstrip(" \t")
+            if body.startswith(("```", "~~~")):
+                fence_width = min(fence_width, _width(opener[: len(opener) - len(body)]))
+            end = block_start - 1
+            block -= 1
+            continue
+        start = max(text.rfind("\n", floor, end) + 1, floor)
+        line = text[start:end]
+        end = start - 1
+        if not line.strip():
+            continue
+        item = _LIST_ITEM.match(line)
+        if item is not None and (item.group(3) or not item.group(4)):
+            if _THEMATIC_BREAK.match(line):
+                return None
+            marker_end = _width(item.group(1)) + len(item.group(2))
+            spaces = _width(item.group(3))
+            # CommonMark: content starts after 1-4 spaces; more means indented code.
+            content = marker_end + (spaces if 1 <= spaces <= 4 and item.group(4) else 1)
+            if content <= limit:
+                return content if fence_width >= content else None
+            # The line is not inside this item. A parent must hold the item too: one
+            # whose content starts right of the marker was closed by it.
+            limit = min(limit, _width(item.group(1)))
+            continue
+        if line[0] in " \t":
+            body = line.lstrip(" \t")
+            if body.startswith(("```", "~~~")):
+                fence_width = min(fence_width, _width(line[: len(line) - len(body)]))
+        else:
+            if _MARGIN_BLOCK.match(line) or start <= floor:
+                return None
+            before = text[max(text.rfind("\n", floor, start - 1) + 1, floor) : start - 1]
+            if not before.strip() or before.lstrip().startswith(("```", "~~~")):
+                return None  # a paragraph at the margin after a blank or a fence ends lists
+    return width  # too far to tell: treat as list content, never hide links on a guess
+
+
+def _indented_end(text: str, pos: int, need: int) -> int:
+    """End of the indented code block whose first line starts at `pos`."""
+    n = len(text)
+    end = pos
+    while pos < n:
+        line_end = _line_end(text, pos)
+        line = text[pos:line_end]
+        body = line.lstrip(" \t")
+        if body.strip():
+            if _width(line[: len(line) - len(body)]) < need:
+                break
+            end = line_end
+        pos = line_end + 1
+    return end
+
+
+_closing_fences: dict[tuple[str, int, int], re.Pattern[str]] = {}
+
+
+def _closing_fence(char: str, length: int, indent: int) -> re.Pattern[str]:
+    """R10: a fence closes at a line of the same character, at least as long."""
+    key = (char, length, indent)
+    pattern = _closing_fences.get(key)
+    if pattern is None:
+        pattern = _closing_fences[key] = re.compile(
+            rf"\n {{0,{indent}}}{re.escape(char)}{{{length},}}[ \t]*\r?(?=\n|\Z)"
+        )
+    return pattern
+
+
+def _list_fence_end(text: str, pos: int, char: str, length: int, base: int) -> int:
+    """End of a fence inside a list item whose content starts at column `base`.
+
+    The fence closes at a fence line indented base..base+3, or ends with its list item:
+    at the first line indented less than `base` (CommonMark containers).
+    """
+    n = len(text)
+    end = pos
+    while pos < n:
+        line_start = pos + 1
+        line_end = _line_end(text, line_start)
+        line = text[line_start:line_end]
+        body = line.lstrip(" \t")
+        if body.strip():
+            width = _width(line[: len(line) - len(body)])
+            if width < base:
+                return end
+            if width <= base + 3 and body.startswith(char * length):
+                run = len(body) - len(body.lstrip(char))
+                if run >= length and not body[run:].strip():
+                    return line_end
+        end = pos = line_end
+    return n
+
+
+def _block_at(
+    text: str, line_start: int, floor: int, after_break: bool, ranges: list[tuple[int, int]]
+) -> tuple[int, bool]:
+    """Record the code or math block opening at `line_start`, if any.
+
+    Returns where the search goes on, and whether an indented line there would be code:
+    after a blank line, a heading, a fence or an HTML comment (not after a paragraph).
+    """
+    line_end = _line_end(text, line_start)
+    line = text[line_start:line_end]
+    body = line.lstrip(" \t")
+    if not body.strip():
+        return line_end, True  # a blank line: the next line may start indented code
+    width = _width(line[: len(line) - len(body)])
+    base = 0
+    if width >= 4 or (width and body.startswith(("```", "~~~"))):
+        content = _list_content_indent(text, line_start, floor, width, ranges)
+        if content is not None and width >= content:
+            base = content  # inside a list item, columns count from its content
+    if width - base >= 4:
+        if not after_break:
+            return line_end, False  # an indented line continues a paragraph
+        end = _indented_end(text, line_start, base + 4)
+        ranges.append((line_start, end))
+        return end, False
+    if body.startswith(("```", "~~~")):
+        run = _FENCE.match(body)
+        assert run is not None
+        if body[0] == "`" and "`" in body[run.end() :]:
+            return line_end, False  # a backtick fence's info string has no backtick: inline code
+        if base:
+            end = _list_fence_end(text, line_end, body[0], run.end(), base)
+        else:
+            close = _closing_fence(body[0], run.end(), 3).search(text, line_end)
+            end = len(text) if close is None else close.end()
+        ranges.append((line_start, end))
+        return end, True
+    if body.startswith("$$"):  # R15: a display math block
+        close_at = text.find("$$", line_end - len(body) + 2)
+        if close_at == -1:
+            return line_end, False
+        end = _line_end(text, close_at)
+        ranges.append((line_start, end))
+        return end, False
+    if body.startswith("<!--"):
+        # An HTML comment block (R13): its lines open nothing. The scan records it.
+        close_at = text.find("-->", line_end - len(body) + 4)
+        return (len(text) if close_at == -1 else _line_end(text, close_at)), True
+    # Indented code may follow a heading directly, as it may a blank line.
+    return line_end, width <= 3 and _HEADING_START.match(body) is not None
+
+
+def _code_blocks(text: str, start: int) -> list[tuple[int, int]]:
+    """Ranges of fenced code (R10), indented code (R11) and `$$` math blocks (R15)."""
+    ranges: list[tuple[int, int]] = []
+    n = len(text)
+    pos, after_block = start, False
+    if start < n:
+        pos, after_block = _block_at(text, start, start, True, ranges)
+    search = _BLOCK_EVENT.search
+    while pos < n:
+        if after_block:
+            pos, after_block = _block_at(text, pos + 1, start, True, ranges)
+            continue
+        m = search(text, pos)
+        if m is None:
+            break
+        if m.end() - m.start() > 1 and text[m.end() - 1] == "\n":
+            pos, after_block = _block_at(text, m.end(), start, True, ranges)  # after a blank
+        else:
+            pos, after_block = _block_at(text, m.start() + 1, start, False, ranges)
+    return ranges
+
 
 # --- inline level -----------------------------------------------------------------------
 
@@ -38,22 +251,46 @@ _HEADING = re.compile(r"(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*\r?(?=\n|\Z)")
 # whitespace or common punctuation. ASCII punctuation other than `_ - /` ends a tag.
 _TAG_CHAR = r"[^\s!-,.:-@\[-\^`{-~\u2000-\u206f\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]"
 
-# Every inline construct starts with one of these characters. A plain character class
-# lets `re` skip ahead at C speed; an alternation with lookbehinds is ~25x slower.
-_TRIGGER = re.compile(r"[\\`\[$#^<]")
-_TAG = re.compile(rf"{_TAG_CHAR}+")
-_TAG_PRECEDERS = frozenset(" \t\n\r\f\v[(")
-_BLOCK_ID = re.compile(r"[A-Za-z0-9-]+(?=[ \t]*\r?(?:\n|\Z))")
-_BLOCK_PRECEDERS = frozenset(" \t\n\r])")
+# A wikilink's inside: no line break (R6), no `[[` (a nested link keeps only the inner
+# one, R6) and no `]]`; a single `]` is part of the target (R6). Possessive, so a long
+# unclosed `[[…` fails in linear time.
+_WIKI_BODY = r"(?:[^\[\]\n]++|\[(?!\[)|\](?!\]))++"
+_MD_LABEL = r"(?:[^\[\]\\\n]|\\.|\[(?:[^\[\]\\\n]|\\.)*\])*"
 
-_MD_LINK = re.compile(
-    r"!?\[(?:[^\[\]\\\n]|\\.|\[(?:[^\[\]\\\n]|\\.)*\])*\]"
-    r"\([ \t]*(?:<(?P<angle>[^<>\n]*)>|(?P<bare>[^\s()<>]*(?:\([^\s()]*\)[^\s()<>]*)*))"
-    r"(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*\)"
+
+def _md_link(label: str, angle: str, bare: str) -> str:
+    """`[label](dest "title")`; `<…>` allows spaces, a bare destination does not (R40)."""
+    return (
+        rf"\[(?P<{label}>{_MD_LABEL})\]"
+        rf"\([ \t]*(?:<(?P<{angle}>[^<>\n]*)>"
+        rf"|(?P<{bare}>[^\s()<>]*(?:\([^\s()]*\)[^\s()<>]*)*))"
+        r"(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*\)"
+    )
+
+
+# Everything inline, one alternative per construct. Each alternative starts with a
+# literal character, so `re` only tries the pattern where one of them occurs, and
+# only what matches in full costs Python time (a lone `[` or `#` costs none).
+_INLINE = re.compile(
+    r"\\[^\n]"  # R16: an escaped character is text
+    rf"|\[\[(?P<wiki>{_WIKI_BODY})\]\]"
+    rf"|!\[\[(?P<embed>{_WIKI_BODY})\]\]"
+    rf"|{_md_link('label', 'angle', 'bare')}"
+    rf"|!{_md_link('alt', 'image_angle', 'image_bare')}"
+    r"|``*"  # a code span (R12)
+    r"|<!--"  # an HTML comment (R13)
+    r"|\$\$?"  # math (R15)
+    r"|\n {0,3}#{1,6}[ \t]"  # an ATX heading
+    rf"|#(?<![^\s\[(]#)(?P<tag>{_TAG_CHAR}+)"  # a tag (R70, R71): after space, `[` or `(`
+    r"|\^(?<![^\s\])]\^)(?P<block>[A-Za-z0-9-]+)(?=[ \t]*\r?$)",  # a block id (R61, R62)
+    re.MULTILINE,
 )
+_HEADING = re.compile(r"(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*\r?(?=\n|\Z)")
+_HEADING_START = re.compile(r" {0,3}#{1,6}[ \t]")
+
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:|//")
 _PARAGRAPH_END = re.compile(r"\n[ \t]*\r?\n")
-_MATH_CLOSE = re.compile(r"(?<![\s\\])\$(?!\d)")
+_MATH_CLOSE = re.compile(r"\$(?<![\s\\]\$)(?!\d)")
 _SUPPRESSION = re.compile(
     r"(?:%%|<!--)[ \t]*vaultsync-ignore(?P<file>-file)?(?P<codes>[^%\n]*?)[ \t]*(?:%%|-->)"
 )
@@ -64,127 +301,11 @@ _closing_ticks: dict[int, re.Pattern[str]] = {}
 
 
 def _closing_tick(n: int) -> re.Pattern[str]:
+    """A run of exactly `n` backticks."""
     pattern = _closing_ticks.get(n)
     if pattern is None:
-        pattern = _closing_ticks[n] = re.compile(rf"(?<!`)`{{{n}}}(?!`)")
+        pattern = _closing_ticks[n] = re.compile(rf"`{{{n}}}(?<!`{{{n + 1}}})(?!`)")
     return pattern
-
-
-def _paragraph_end(text: str, pos: int, limit: int) -> int:
-    m = _PARAGRAPH_END.search(text, pos, limit)
-    return m.start() if m else limit
-
-
-# What can open a code or math block: a fence run, `$$`, or a blank line followed by an
-# indented line. Each is found with str.find or a literal-led regex: `re` gets no
-# literal prefix for an alternation of them and is ~20x slower.
-_BLANK_THEN_INDENT = re.compile(r"\n[ \t]*\r?\n(?= {4}|\t)")
-_FENCE_RUN = re.compile(r"`+|~+")
-
-
-def _next_block_event(text: str, pos: int) -> tuple[int, str] | None:
-    """The next (offset, token) that may open a block: "```…", "~~~…", "$$" or "\n"."""
-    best: tuple[int, str] | None = None
-    for literal in ("```", "~~~", "$$"):
-        at = text.find(literal, pos)
-        if at != -1 and (best is None or at < best[0]):
-            best = (at, literal)
-    blank = _BLANK_THEN_INDENT.search(text, pos, best[0] if best else len(text))
-    if blank is not None:
-        return blank.start(), text[blank.start() : blank.end()]
-    if best is not None and best[1] != "$$":
-        run = _FENCE_RUN.match(text, best[0])
-        assert run is not None
-        return best[0], run.group()
-    return best
-
-
-_INDENTED = (" " * 4, "\t")
-_LIST_LOOKBACK_LINES = 400
-
-
-def _in_list(text: str, blank_at: int, start: int) -> bool:
-    """Is the blank line at `blank_at` inside a list? Walk back to the last unindented line."""
-    end = blank_at
-    for _ in range(_LIST_LOOKBACK_LINES):
-        if end <= start:
-            return False
-        line_start = max(text.rfind("\n", start, end - 1) + 1, start)
-        line = text[line_start:end]
-        if line.strip() and line[0] not in " \t":
-            return _LIST_ITEM.match(line) is not None
-        end = line_start
-    return True  # a very long indented run: treat as list content, never hide links
-
-
-def _indented_end(text: str, pos: int) -> int:
-    """End of an indented code block starting at line `pos`: before the next unindented line."""
-    n = len(text)
-    end = pos
-    while pos < n:
-        nl = text.find("\n", pos)
-        line_end = n if nl == -1 else nl
-        line = text[pos:line_end]
-        if line.strip():
-            if not line.startswith(_INDENTED):
-                break
-            end = line_end
-        pos = line_end + 1
-    return end
-
-
-def _line_end(text: str, pos: int) -> int:
-    nl = text.find("\n", pos)
-    return len(text) if nl == -1 else nl
-
-
-def _code_blocks(text: str, start: int) -> list[tuple[int, int]]:
-    """Ranges of fenced code (R10), indented code (R11) and `$$` math blocks (R15)."""
-    ranges: list[tuple[int, int]] = []
-    pos = start
-    if text.startswith(_INDENTED, start):  # indented code on the first body line
-        end = _indented_end(text, start)
-        ranges.append((start, end))
-        pos = end
-    while True:
-        event = _next_block_event(text, pos)
-        if event is None:
-            return ranges
-        at, token = event
-        token_end = at + len(token)
-        if token[0] == "\n":
-            code_start = token_end
-            if _in_list(text, at, start):
-                pos = code_start
-                continue
-            end = _indented_end(text, code_start)
-            ranges.append((code_start, end))
-            pos = end
-            continue
-        line_start = text.rfind("\n", start, at) + 1 if at > start else start
-        line_start = max(line_start, start)
-        prefix = text[line_start:at]
-        if len(prefix) > 3 or prefix.strip():
-            pos = token_end  # not at the start of a line: inline backticks or `$$`
-            continue
-        if token[0] == "$":
-            close_at = text.find("$$", token_end)
-            if close_at == -1:
-                pos = token_end
-                continue
-            end = _line_end(text, close_at)
-        else:
-            info_end = _line_end(text, token_end)
-            if token[0] == "`" and "`" in text[token_end:info_end]:
-                pos = token_end  # a backtick fence's info string has no backtick
-                continue
-            # R10: closed by a line of the same character, at least as long.
-            close = re.compile(
-                rf"^ {{0,3}}{re.escape(token[0])}{{{len(token)},}}[ \t]*\r?$", re.MULTILINE
-            ).search(text, min(info_end + 1, len(text)))
-            end = len(text) if close is None else close.end()
-        ranges.append((line_start, end))
-        pos = end
 
 
 class _Scanner:
@@ -198,69 +319,89 @@ class _Scanner:
         self.tags: list[Tag] = []
         self.comments: list[Comment] = []
         self.headings: list[Heading] = []
-        self.hidden: list[tuple[int, int]] = []  # comment ranges: no headings there (R13)
+        self.paragraph_end = -1  # where the paragraph holding the scan position ends
+        # A line cursor: the scan asks for positions in increasing order, so counting
+        # newlines since the previous one is cheaper than any lookup.
+        self.cursor = 0
+        self.line = 1
+        self.line_start = 0
+
+    def span(self, start: int, end: int) -> Span:
+        text = self.text
+        cursor = self.cursor
+        if start < cursor:
+            return self.lines.span(start, end)
+        newlines = text.count("\n", cursor, start)
+        if newlines:
+            self.line += newlines
+            self.line_start = text.rfind("\n", cursor, start) + 1
+        self.cursor = start
+        line = self.line
+        column = start - self.line_start + 1
+        if text.find("\n", start, end) == -1:
+            return Span(start, end, line, column, line, column + end - start)
+        end_line, end_column = self.lines.position(end)
+        return Span(start, end, line, column, end_line, end_column)
 
     def scan(self, start: int, end: int) -> None:
         text = self.text
-        search = _TRIGGER.search
+        search = _INLINE.search
         pos = start
+        if (start == 0 or text[start - 1] == "\n") and _HEADING_START.match(text, start, end):
+            heading = _HEADING.match(text, text.index("#", start), end)
+            if heading is not None:
+                pos = self._heading(start, heading)
         while True:
             m = search(text, pos, end)
             if m is None:
                 return
             i = m.start()
-            char = text[i]
-            pos = i + 1
-            if char == "[":
-                opener = i - 1 if i > start and text[i - 1] == "!" else i
-                if text.startswith("[", pos):
-                    pos = self._wikilink(opener, pos + 1, end)
+            pos = m.end()
+            kind = m.lastgroup
+            if kind is not None:
+                if kind == "wiki" or kind == "embed":
+                    self._wikilink(m, kind)
+                elif kind == "tag":
+                    name = m.group(kind)
+                    if not name.replace("/", "").isdigit():  # R70: `#1984` is no tag
+                        self.tags.append(Tag(name, self.span(i, pos)))
+                elif kind == "block":
+                    self.blocks.append(BlockId(m.group(kind), self.span(i, pos)))
                 else:
-                    pos = self._markdown_link(opener, pos, end)
-            elif char == "\\":
-                if pos < end and text[pos] != "\n":
-                    pos += 1  # R16: an escaped character is text
-            elif char == "<":
-                if text.startswith("<!--", i):
-                    pos = self._comment(i, end)
+                    self._markdown_link(m)
+                continue
+            char = text[i]
+            if char == "\n":
+                heading = _HEADING.match(text, text.index("#", i), end)
+                pos = i + 1 if heading is None else self._heading(i + 1, heading)
             elif char == "`":
-                pos = self._code_span(i, end)
+                pos = self._code_span(pos, pos - i, end)
+            elif char == "<":
+                pos = self._comment(i, end)
             elif char == "$":
-                pos = self._math(i, pos + 1 if text.startswith("$", pos) else pos, end)
-            elif char == "#":
-                line_start = text.rfind("\n", 0, i) + 1
-                if i - line_start <= 3 and not text[line_start:i].strip(" "):
-                    heading = _HEADING.match(text, i, end)
-                    if heading is not None:
-                        self.headings.append(
-                            Heading(
-                                len(heading.group(1)),
-                                heading.group(2),
-                                self.lines.span(line_start, heading.end(2)),
-                            )
-                        )
-                        pos = heading.end(1)  # its text may hold links and tags
-                        continue
-                if i == 0 or text[i - 1] in _TAG_PRECEDERS:
-                    tag = _TAG.match(text, pos, end)
-                    if tag is not None:
-                        name = tag.group()
-                        if not name.replace("/", "").isdigit():  # R70: `#1984` is no tag
-                            self.tags.append(Tag(name, self.lines.span(i, tag.end())))
-                        pos = tag.end()
-            elif i == 0 or text[i - 1] in _BLOCK_PRECEDERS:  # char == "^"
-                block = _BLOCK_ID.match(text, pos, end)
-                if block is not None:
-                    self.blocks.append(BlockId(block.group(), self.lines.span(i, block.end())))
-                    pos = block.end()
+                pos = self._math(i, pos, end)
+            # "\\": the escaped character is skipped with the match
 
-    def _code_span(self, i: int, end: int) -> int:
-        text = self.text
-        pos = i + 1
-        while pos < end and text[pos] == "`":
-            pos += 1
-        close = _closing_tick(pos - i).search(text, pos, _paragraph_end(text, pos, end))
-        return pos if close is None else close.end()
+    def _heading(self, line_start: int, heading: re.Match[str]) -> int:
+        self.headings.append(
+            Heading(
+                len(heading.group(1)),
+                heading.group(2),
+                self.span(line_start, heading.end(2)),
+            )
+        )
+        return heading.end(1)  # its text may hold links and tags
+
+    def _paragraph_limit(self, pos: int, end: int) -> int:
+        """End of the paragraph holding `pos`: inline code and math never cross it."""
+        if pos >= self.paragraph_end or self.paragraph_end > end:
+            m = _PARAGRAPH_END.search(self.text, pos, end)
+            self.paragraph_end = m.start() if m else end
+        return self.paragraph_end
+
+    def _code_span(self, pos: int, ticks: int, end: int) -> int:
+        close = _closing_tick(ticks).search(self.text, pos, self._paragraph_limit(pos, end))
+        return pos if close is None else close.end()  # unmatched backticks are text
 
     def _comment(self, i: int, end: int) -> int:
         text = self.text
@@ -270,62 +411,52 @@ class _Scanner:
             line_start = text.rfind("\n", 0, i) + 1
             if text[line_start:i].strip():
                 return pos  # an inline `<!--` without an end is text
-            close_at = end - 3
-        stop = min(close_at + 3, end)
-        self.comments.append(Comment(text[pos : max(close_at, pos)], self.lines.span(i, stop)))
-        self.hidden.append((i, stop))
+            inner, stop = text[pos:end], end  # an unclosed comment block runs to the end
+        else:
+            inner, stop = text[pos:close_at], close_at + 3
+        self.comments.append(Comment(inner, self.span(i, stop)))
         return stop
 
-    def _math(self, start: int, pos: int, end: int) -> int:
+    def _math(self, i: int, pos: int, end: int) -> int:
         text = self.text
-        if pos - start == 2:
+        if pos - i == 2:
             close_at = text.find("$$", pos, end)
             return pos if close_at == -1 else close_at + 2
         if pos >= end or text[pos].isspace():
-            return pos
-        close = _MATH_CLOSE.search(text, pos, _paragraph_end(text, pos, end))
-        return pos if close is None else close.end()
+            return pos  # `$ 5` opens nothing
+        close = _MATH_CLOSE.search(text, pos, self._paragraph_limit(pos, end))
+        return pos if close is None else close.end()  # `$5.5 … $500`: no math
 
-    def _wikilink(self, start: int, pos: int, end: int) -> int:
-        text = self.text
-        close_at = text.find("]]", pos, end)
-        if close_at == -1:
-            return pos
-        newline = text.find("\n", pos, close_at)
-        if newline != -1:
-            return pos  # R6: a line break means no link
-        inner_open = text.rfind("[[", pos, close_at)
-        if inner_open != -1:
-            # R6: nested links keep only the inner one.
-            start = inner_open - 1 if text[inner_open - 1 : inner_open] == "!" else inner_open
-            pos = inner_open + 2
-        content_start = pos
-        if close_at == content_start:
-            return close_at + 2  # `[[]]` is no link
-        embed = text[start] == "!"
-        pipe = text.find("|", content_start + 1, close_at)
+    def _wikilink(self, m: re.Match[str], group: str) -> None:
+        content = m.group(group)
+        content_start = m.start(group)
+        pipe = content.find("|", 1)  # R3: the first `|` that is not the first character
         if pipe == -1:
-            target_end = close_at
+            head = content
             display = None
         else:
-            display = text[pipe + 1 : close_at]
+            display = content[pipe + 1 :]
             # R4: `\|` (tables) is the display separator; the backslash is not target.
-            target_end = pipe - 1 if text[pipe - 1] == "\\" else pipe
-        hash_at = text.find("#", content_start, target_end)
-        path_end = target_end if hash_at == -1 else hash_at
-        subpath = None if hash_at == -1 else text[hash_at:target_end].strip()
-        raw = text[content_start:path_end]
-        lead = len(raw) - len(raw.lstrip())
-        target = raw.strip()
-        t_start = content_start + lead
-        span = self.lines.span(start, close_at + 2)
+            head = content[: pipe - 1] if content[pipe - 1] == "\\" else content[:pipe]
+        hash_at = head.find("#")  # R2: the path ends at the first `#`
+        if hash_at == -1:
+            raw = head
+            subpath = None
+        else:
+            raw = head[:hash_at]
+            subpath = head[hash_at:].strip() or None
+        target = raw.strip()  # R5
+        t_start = content_start + len(raw) - len(raw.lstrip())
+        start = m.start()
+        span = self.span(start, m.end())
         t_column = span.column + t_start - start  # a wikilink never spans lines (R6)
+        embed = group == "embed"
         self.links.append(
             Link(
-                kind=LinkKind.EMBED if embed else LinkKind.WIKILINK,
-                span=span,
-                target=target,
-                target_span=Span(
+                LinkKind.EMBED if embed else LinkKind.WIKILINK,
+                span,
+                target,
+                Span(
                     t_start,
                     t_start + len(target),
                     span.line,
@@ -333,42 +464,37 @@ class _Scanner:
                     span.line,
                     t_column + len(target),
                 ),
-                linkpath=nfc(target),
-                subpath=subpath or None,
-                display=display,
-                embed=embed,
+                nfc(target),
+                subpath,
+                display,
+                embed,
             )
         )
-        return close_at + 2
 
-    def _markdown_link(self, start: int, pos: int, end: int) -> int:
-        m = _MD_LINK.match(self.text, start, end)
-        if m is None:
-            return pos
-        angle = m.group("angle")
-        dest = angle if angle is not None else m.group("bare")
-        dest_start = m.start("angle") if angle is not None else m.start("bare")
+    def _markdown_link(self, m: re.Match[str]) -> None:
+        embed = m.group("alt") is not None
+        angle = m.group("image_angle" if embed else "angle")
+        dest_group = ("image_" if embed else "") + ("angle" if angle is not None else "bare")
+        dest = m.group(dest_group)
         if not dest or _SCHEME.match(dest):
-            return m.end()  # R40/R41: empty or external
+            return  # R40/R41: empty or external
+        dest_start = m.start(dest_group)
         hash_at = dest.find("#")
         path = dest if hash_at == -1 else dest[:hash_at]
-        subpath = None if hash_at == -1 else unquote(dest[hash_at:])
-        embed = self.text[start] == "!"
-        label_end = self.text.index("](", start)
+        subpath = None if hash_at == -1 else unquote(dest[hash_at:]) or None
         self.links.append(
             Link(
-                kind=LinkKind.MARKDOWN,
-                span=self.lines.span(start, m.end()),
-                target=path,
-                target_span=self.lines.span(dest_start, dest_start + len(path)),
-                linkpath=nfc(unquote(path)),
-                subpath=subpath or None,
-                display=self.text[start + (2 if embed else 1) : label_end],
-                embed=embed,
-                angle=angle is not None,
+                LinkKind.MARKDOWN,
+                self.span(m.start(), m.end()),
+                path,
+                self.span(dest_start, dest_start + len(path)),
+                nfc(unquote(path)),
+                subpath,
+                m.group("alt" if embed else "label"),
+                embed,
+                angle is not None,
             )
         )
-        return m.end()
 
 
 def _property_links(
@@ -410,13 +536,15 @@ def _property_links(
 
 
 def _suppressions(
-    text: str, lines: LineIndex
+    text: str, lines: LineIndex, code: list[tuple[int, int]]
 ) -> tuple[tuple[tuple[int, frozenset[str]], ...], frozenset[str] | None]:
     if "vaultsync-ignore" not in text:
         return (), None
     per_line: list[tuple[int, frozenset[str]]] = []
     whole: set[str] | None = None
     for m in _SUPPRESSION.finditer(text):
+        if any(start <= m.start() < end for start, end in code):
+            continue  # a suppression shown in a code example suppresses nothing
         codes = frozenset(_CODE_WORD.findall(m.group("codes")))
         if m.group("file"):
             whole = (whole or set()) | codes if codes and whole != set() else set()
@@ -447,7 +575,7 @@ def parse(text: str) -> ParsedNote:
     links = scanner.links
     if block is not None and properties:
         links = _property_links(text, block, properties, lines) + links
-    per_line, whole = _suppressions(text, lines)
+    per_line, whole = _suppressions(text, lines, code_blocks)
     return ParsedNote(
         frontmatter=block,
         properties=properties,
