@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEEDS
+from tests.clirun import diagnostics
+from tests.conftest import SEEDS, write_vault
 from vaultsync import frontmatter
 from vaultsync.model import Link, LinkKind, ParsedNote, Span
 from vaultsync.parse import parse
@@ -620,3 +621,34 @@ def test_seeds_notes_parse_to_their_visible_links() -> None:
         assert note.links, path.name
         assert all(not k.linkpath.startswith("00:") for k in note.links)
         assert len([k for k in note.links if k.kind is LinkKind.WIKILINK]) == text.count("[[")
+
+
+HIDDEN_AND_SHOWN = (
+    '---\nrelated: "[[prop target]]"\nlink: [[unquoted yaml]]\n---\n'
+    "```\n[[in fence]]\n```\n"
+    "~~~\n[[in tilde fence]]\n~~~\n"
+    "text\n\n    [[in indented code]]\n\n"
+    "`[[in inline code]]` $[[in math]]$\n"
+    "$$\n[[in math block]]\n$$\n"
+    "<!-- [[in html comment]] -->\n"
+    "\\[\\[escaped\\]\\]\n"
+    "%% [[in percent comment]] %%\n"
+    "1.  item\n    *   [[in list continuation]]\n\n"
+    "| a | [[in table\\|shown]] |\n"
+    "$5.5 million [[between dollars]] $500 billion\n"
+)
+
+
+def test_check_reports_exactly_the_links_obsidian_indexes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Done-when of issue 2: nothing in code, HTML comments or math; `%%` links count."""
+    root = write_vault(tmp_path / "v", {"Note.md": HIDDEN_AND_SHOWN})
+    found = diagnostics(capsys, root, families="L")
+    assert sorted(d["data"]["target"] for d in found if d["code"] == "L001") == [
+        "between dollars",
+        "in list continuation",
+        "in percent comment",
+        "in table",
+        "prop target",
+    ]
