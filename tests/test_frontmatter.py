@@ -404,3 +404,16 @@ def test_inline_suppression_covers_f_rules(
         tmp_path / "v", {"n.md": "---\ntag: x\n---\n%% vaultsync-ignore-file F004 %%\n"}
     )
     assert f_diagnostics(capsys, root) == []
+
+
+def test_f006_fix_after_a_bom_keeps_the_bom(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    raw = "\ufeff---\ntitle: é\ntags: a, b\n---\nBody\n".encode()
+    root = write_vault(tmp_path / "v", {"n.md": raw})
+    (d,) = f_diagnostics(capsys, root)
+    assert (d["line"], d["column"]) == (3, 7)  # positions count from after the BOM
+    code, _, err = run_cli(capsys, "fix", str(root), "--select", "F")
+    assert code == 0, err
+    expected = "\ufeff---\ntitle: é\ntags:\n  - a\n  - b\n---\nBody\n".encode()
+    assert (root / "n.md").read_bytes() == expected
