@@ -20,6 +20,7 @@ from vaultsync.config import Config
 from vaultsync.index import NoteEntry, Variants, VaultIndex
 from vaultsync.markers import generated_ranges, has_markers, in_ranges, marker_pairs
 from vaultsync.model import Diagnostic, Link
+from vaultsync.parse import parse
 from vaultsync.rules import Selection
 from vaultsync.sections import BACKLINKS
 from vaultsync.text import link_key, naming_style, nfc
@@ -33,6 +34,10 @@ from vaultsync.vault import (
 )
 
 _STYLE_ORDER = {"spaced": 0, "snake": 1, "kebab": 2}
+# Vault.cache entries that a change of note contents (not names or files) leaves valid.
+_CONTENT_INDEPENDENT = frozenset(
+    {sections._BACKLINKS_CACHE, sections._EXCLUDE_CACHE, "fix.naming-style"}
+)
 
 
 class VariantTracker:
@@ -69,25 +74,30 @@ class VariantTracker:
                 keys.add(key)
         return keys
 
-    def _settle(self, key: str) -> None:
+    def _settle(self, key: str) -> bool:
+        """Recompute one key's canonical spelling; True if it changed."""
+        before = self.canonical.pop(key, None)
+        after = self._canonical(key)
+        if after is not None:
+            self.canonical[key] = after
+        return after != before
+
+    def _canonical(self, key: str) -> str | None:
         counts = +self.spellings.get(key, Counter())
-        names = sorted(+self.names.get(key, Counter()))
-        self.canonical.pop(key, None)
-        if not counts and key not in self.overrides:
-            return
-        if len(set(counts) | set(names)) < 2 and key not in self.overrides:
-            return
+        if not counts:
+            return None  # canonical spellings are only looked up for keys someone links by
         if key in self.overrides:
-            self.canonical[key] = self.overrides[key]
-        elif names:
-            self.canonical[key] = names[0]
-        else:
-            styled = [s for s in counts if naming_style(s) == self.style] or list(counts)
-            self.canonical[key] = min(styled, key=lambda s: (-counts[s], s))
+            return self.overrides[key]
+        names = sorted(+self.names.get(key, Counter()))
+        if len(set(counts) | set(names)) < 2:
+            return None
+        if names:
+            return names[0]
+        styled = [s for s in counts if naming_style(s) == self.style] or list(counts)
+        return min(styled, key=lambda s: (-counts[s], s))
 
     def replace(self, old: Iterable[NoteEntry], new: Iterable[NoteEntry]) -> bool:
         """Account for notes that changed; True if any canonical spelling changed."""
-        before = dict(self.canonical)
         keys: set[str] = set()
         for entry in old:
             keys |= self._count(entry, -1)
@@ -97,9 +107,10 @@ class VariantTracker:
         if style != self.style:
             self.style = style
             keys = set(self.spellings) | set(self.overrides)
+        changed = False
         for key in keys:
-            self._settle(key)
-        return before != self.canonical
+            changed |= self._settle(key)
+        return changed
 
     def variants(self) -> Variants:
         return Variants(dict(self.canonical))
@@ -162,13 +173,16 @@ class Update:
 class LiveVault:
     """A Vault plus the maps the daemon keeps current; every access holds `lock`."""
 
-    def __init__(self, root: Path, config: Config, selection: Selection) -> None:
+    def __init__(
+        self, root: Path, config: Config, selection: Selection, use_cache: bool = True
+    ) -> None:
         self.root = root
         self.config = config
         self.selection = selection  # what the API reports: the config's select/ignore
         self.lock = threading.RLock()
-        self.vault = engine.load(root, config)
+        self.vault = engine.load(root, config, use_cache=use_cache)
         self.tracker = VariantTracker(self.vault.notes, config.links.canonical)
+        self._variants = self.tracker.variants()
         self.generation = 0
         self._diagnostics: dict[str, list[Diagnostic]] = {}
         self._outgoing: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
@@ -180,11 +194,13 @@ class LiveVault:
             PathSpec.from_lines("gitwildmatch", exclude).match_file if exclude else _never
         )
         self._locations: dict[str, str] = {}
+        self._files: dict[str, VaultFile] = {}
         self._map_links()
 
     # --- derived maps -------------------------------------------------------------------
 
     def _map_links(self) -> None:
+        self._files = {f.path: f for f in self.vault.files}
         self._locations = {f.path: f.location for f in self.vault.files if f.disk_path}
         # Fresh maps rather than cleared ones: a caller may still hold the previous ones.
         self._outgoing = {}
@@ -228,7 +244,8 @@ class LiveVault:
     def _seed_cache(self) -> None:
         # The sections module computes the backlink map once per Vault from every link in
         # the vault; the daemon keeps the same map current and hands it over instead.
-        self.vault.cache[sections._BACKLINKS_CACHE] = dict(self._backlinks)
+        # The map is shared, not copied: it is only read there, and replaced per target here.
+        self.vault.cache[sections._BACKLINKS_CACHE] = self._backlinks
 
     def incoming_map(self) -> dict[str, set[str]]:
         """The current map of incoming links (replaced, not cleared, on a rebuild)."""
@@ -241,8 +258,17 @@ class LiveVault:
 
     # --- reading the disk ---------------------------------------------------------------
 
-    def _read(self, file: VaultFile) -> NoteEntry:
-        return engine.read_entry(self.root, file, self.config.max_file_size)
+    def _read(self, file: VaultFile, known: str | None) -> NoteEntry | None:
+        """The note as on disk now; None when its bytes still have the `known` digest."""
+        try:
+            note = read_note(self.root / file.location, self.config.max_file_size)
+        except UnreadableFile as exc:
+            return NoteEntry(file.path, None, error=str(exc), excluded=file.excluded)
+        if note.digest == known:
+            return None  # checked before parsing: the events of our own writes cost a read
+        return NoteEntry(
+            file.path, parse(note.text), excluded=file.excluded, bom=note.bom, digest=note.digest
+        )
 
     def location(self, path: str) -> str:
         """The name a note has on disk (differs from `path` for NFD names)."""
@@ -259,15 +285,16 @@ class LiveVault:
 
     # --- applying changes -----------------------------------------------------------------
 
-    def apply(self, paths: Iterable[str], rescan: bool = False) -> Update:
-        """Bring the listed paths (or, with `rescan`, the whole file set) up to date."""
+    def apply(self, paths: Iterable[str], rescan: bool = False, reread: bool = False) -> Update:
+        """Bring the listed paths up to date; `rescan`: also the file set (folders moved,
+        appeared or vanished); `reread`: also every note's content."""
         with self.lock:
-            return self._apply(set(paths), rescan)
+            return self._apply(set(paths), rescan or reread, reread)
 
-    def _apply(self, paths: set[str], rescan: bool) -> Update:
+    def _apply(self, paths: set[str], rescan: bool, reread: bool) -> Update:
         update = Update()
         vault = self.vault
-        files = {f.path: f for f in vault.files}
+        files = self._files
         # Paths arrive as named on disk; the index keys them in NFC (an NFD name from macOS).
         on_disk = {nfc(p): (self.root / p).is_file() for p in paths if not _hidden(p)}
         paths = set(on_disk)
@@ -277,7 +304,8 @@ class LiveVault:
             update.added = set(fresh) - set(files)
             update.removed = set(files) - set(fresh)
             files = fresh
-        notes = dict(vault.notes)
+        # A plain save replaces values only; a changed file set gets a fresh dict.
+        notes = dict(vault.notes) if structural else vault.notes
         old_entries: list[NoteEntry] = []
         new_entries: list[NoteEntry] = []
         aliases_changed = False
@@ -285,14 +313,14 @@ class LiveVault:
             entry = notes.pop(path, None)
             if entry is not None:
                 old_entries.append(entry)
-        candidates = set(files) if rescan else paths | update.added
+        candidates = set(files) if reread else paths | update.added
         for path in sorted(candidates):
             file = files.get(path)
             if file is None or not file.is_note:
                 continue
-            entry = self._read(file)
             previous = notes.get(path)
-            if previous is not None and entry.digest and previous.digest == entry.digest:
+            entry = self._read(file, previous.digest if previous is not None else None)
+            if entry is None:
                 continue  # our own write, or a save that changed nothing
             if previous is not None:
                 old_entries.append(previous)
@@ -304,23 +332,21 @@ class LiveVault:
             return update
         file_list = sorted(files.values(), key=lambda f: f.path) if structural else vault.files
         return self._commit(
-            update, notes, file_list, old_entries, new_entries, structural or aliases_changed
+            update, notes, file_list, old_entries, new_entries, structural, aliases_changed
         )
 
     def replace_entry(self, path: str, text: str, bom: bool, digest: str) -> Update:
         """Record a note the daemon itself just wrote, without reading it back."""
-        from vaultsync.parse import parse
-
         with self.lock:
-            notes = dict(self.vault.notes)
+            notes = self.vault.notes  # same keys, one value replaced: no copy needed
             previous = notes.get(path)
             excluded = previous.excluded if previous is not None else False
             entry = NoteEntry(path, parse(text), excluded=excluded, bom=bom, digest=digest)
             notes[path] = entry
             old = [previous] if previous is not None else []
-            reindex = previous is not None and previous.aliases != entry.aliases
+            aliases = previous is not None and previous.aliases != entry.aliases
             update = Update(changed={path})
-            return self._commit(update, notes, self.vault.files, old, [entry], reindex)
+            return self._commit(update, notes, self.vault.files, old, [entry], False, aliases)
 
     def _commit(
         self,
@@ -329,41 +355,69 @@ class LiveVault:
         files: list[VaultFile],
         old_entries: list[NoteEntry],
         new_entries: list[NoteEntry],
-        reindex: bool,
+        structural: bool,
+        aliases_changed: bool,
     ) -> Update:
-        variants_changed = self.tracker.replace(old_entries, new_entries)
-        if reindex:
+        if self.tracker.replace(old_entries, new_entries):
+            update.variants_changed = True
+            self._variants = self.tracker.variants()
+        if structural or aliases_changed:
             index = VaultIndex(files, notes)
+            self.vault = engine.Vault(self.root, self.config, files, notes, index, self._variants)
+        elif update.variants_changed:
+            vault = self.vault
+            self.vault = engine.Vault(
+                self.root, self.config, files, notes, vault.index, self._variants
+            )
         else:
-            index = self.vault.index
-            index.notes = notes  # same files and aliases: only note contents changed
-        self.vault = engine.Vault(
-            self.root, self.config, files, notes, index, self.tracker.variants()
-        )
+            # Same files, aliases and variants: the Vault object stays (so do per-vault caches
+            # that depend on those only); caches derived from note contents are dropped.
+            cache = self.vault.cache
+            for key in list(cache):
+                if key not in _CONTENT_INDEPENDENT:
+                    del cache[key]
         self.generation += 1
-        update.variants_changed = variants_changed
-        if variants_changed:
-            self._diagnostics.clear()  # L002 of any note may change; recomputed when asked
-        update.everything = reindex
-        if update.everything:
+        if update.variants_changed or aliases_changed:
+            self._diagnostics.clear()  # L002/L006 of any note may change; redone when asked
+        if structural:
+            # Resolution itself may change anywhere: remap every link, revisit every note.
+            update.everything = True
             self._map_links()
             self._diagnostics.clear()
             update.affected = {p for p, e in notes.items() if not e.excluded}
             return update
-        affected = set(update.changed)
+        # Sections depend on who links where (links inside sections do not count), on
+        # names and on the file set; a content change alters only the first.
+        affected = set(update.changed) | self._holders
+        stale = set(update.changed)
         for path in update.changed:
-            affected |= self._unmap_note(path)
+            linkers = self._incoming.get(path, set())
+            before = self._outgoing.get(path, (frozenset(), frozenset()))[1]
+            self._unmap_note(path)
             self._map_note(notes[path])
-            affected |= self._outgoing[path][0]
-            affected |= self._incoming.get(path, set())  # their subpath checks may change
+            affected |= before ^ self._outgoing[path][1]  # notes that gained or lost it
+            stale |= linkers  # their links into this note (headings, blocks) may break
         self._seed_cache()
         affected |= self._holders
-        for path in affected:
+        stale |= affected
+        for path in stale:
             self._diagnostics.pop(path, None)
         update.affected = {p for p in affected if p in notes and not notes[p].excluded}
         return update
 
     # --- diagnostics --------------------------------------------------------------------
+
+    def check(self, selection: Selection, paths: Iterable[str]) -> list[Diagnostic]:
+        """`engine.check` of a few notes, without walking the whole vault to find them."""
+        ctx = engine.Context(self.vault, selection)
+        notes = self.vault.notes
+        found: list[Diagnostic] = []
+        for path in sorted(paths):
+            entry = notes.get(path)
+            if entry is not None and not entry.excluded:
+                found.extend(engine.check_note(ctx, entry))
+        found.sort(key=Diagnostic.sort_key)
+        return found
 
     def diagnostics(self, paths: Iterable[str] | None = None) -> list[Diagnostic]:
         """Diagnostics of the given notes (all when None), cached until a change touches them."""
@@ -374,7 +428,7 @@ class LiveVault:
             missing = [p for p in wanted if p not in self._diagnostics]
             if missing:
                 found: dict[str, list[Diagnostic]] = {p: [] for p in missing}
-                for d in engine.check(self.vault, selection, missing):
+                for d in self.check(selection, missing):
                     found[d.path].append(d)
                 self._diagnostics.update(found)
             result = [d for p in wanted for d in self._diagnostics[p]]

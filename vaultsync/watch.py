@@ -21,7 +21,7 @@ from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-from vaultsync import engine, writer
+from vaultsync import writer
 from vaultsync.fix import FixOptions, apply_edits, select_fixes, wanted
 from vaultsync.index import VaultIndex
 from vaultsync.live import LiveVault, Update
@@ -65,6 +65,8 @@ def to_events(root: str, kind: str, src: str, dest: str, is_dir: bool) -> list[F
     visible = rel is not None and not _hidden(rel)
     visible_dest = rel_dest is not None and not _hidden(rel_dest)
     if is_dir:
+        if kind == "modified":
+            return []  # a folder's listing changed: the events of its files say how
         return [FsEvent(rel or "", folder=True)] if visible or visible_dest else []
     if kind == "moved":
         if visible and visible_dest:
@@ -148,12 +150,13 @@ class Worker:
         debounce_ms: int,
         follow_renames: bool,
         publish: Publish,
+        events: queue.Queue[FsEvent | None] | None = None,
     ) -> None:
         self.live = live
         self.fix_selection = fix_selection
         self.follow_renames = follow_renames
         self.publish = publish
-        self.events: queue.Queue[FsEvent | None] = queue.Queue()
+        self.events: queue.Queue[FsEvent | None] = events if events is not None else queue.Queue()
         self.debouncer = Debouncer(debounce_ms / 1000)
         # Held for each batch and by API writes: one writer at a time, never a half batch.
         self.write_lock = threading.Lock()
@@ -230,19 +233,23 @@ class Worker:
         )
         self._announce(update, written)
 
-    def take_in(self, paths: Iterable[str], rescan: bool = False) -> Update:
-        """Process changes made by an API call; the caller holds `write_lock`."""
-        update, written = self._take_in(paths, [], rescan)
+    def take_in(self, paths: Iterable[str], reread: bool = False) -> Update:
+        """Process changes made by an API call (`reread`: every file); holds `write_lock`."""
+        update, written = self._take_in(paths, [], reread, reread)
         self._announce(update, written)
         return update
 
     def _take_in(
-        self, paths: Iterable[str], moves: list[tuple[str, str]], rescan: bool
+        self,
+        paths: Iterable[str],
+        moves: list[tuple[str, str]],
+        rescan: bool,
+        reread: bool = False,
     ) -> tuple[Update, list[str]]:
         old_index = self.live.vault.index
         old_notes = self.live.vault.notes
         old_incoming = self.live.incoming_map()  # replaced, not mutated, by a rebuild
-        update = self.live.apply(paths, rescan=rescan or bool(moves))
+        update = self.live.apply(paths, rescan=rescan or bool(moves), reread=reread)
         if update.empty:
             return update, []
         self.batches += 1
@@ -269,7 +276,7 @@ class Worker:
         for _ in range(MAX_PASSES):
             if not affected:
                 break
-            diagnostics = engine.check(self.live.vault, self.fix_selection, affected)
+            diagnostics = self.live.check(self.fix_selection, affected)
             per_file: dict[str, list[Diagnostic]] = {}
             for diag in diagnostics:
                 if wanted(diag.fix, diag.code, options):

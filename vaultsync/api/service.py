@@ -199,7 +199,7 @@ class Service:
 
     def rescan(self) -> m.RescanOut:
         with self.worker.write_lock:
-            update = self.worker.take_in([], rescan=True)
+            update = self.worker.take_in([], reread=True)
         vault = self.live.vault
         return m.RescanOut(
             notes=len(vault.notes),
