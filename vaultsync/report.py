@@ -17,9 +17,17 @@ def fixable(diagnostics: Sequence[Diagnostic]) -> int:
     return sum(1 for d in diagnostics if d.fix is not None and d.fix.applicability is FixKind.SAFE)
 
 
+def shown_path(path: str) -> str:
+    """`path` for line-oriented output: a control character (a newline in a file name) is
+    escaped, so one diagnostic stays one line and a file name cannot forge another."""
+    if path.isprintable():
+        return path
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in path)
+
+
 def write_text(out: TextIO, diagnostics: Sequence[Diagnostic], quiet: bool = False) -> None:
     for d in diagnostics:
-        out.write(f"{d.path}:{d.span.line}:{d.span.column}: {d.code} {d.message}\n")
+        out.write(f"{shown_path(d.path)}:{d.span.line}:{d.span.column}: {d.code} {d.message}\n")
     if quiet:
         return
     if not diagnostics:

@@ -47,8 +47,10 @@ _EXCLUDE_CACHE = "sections.backlinks-exclude"
 _INDEX_OPTIONS = frozenset({"folder", "recursive", "tag", "sort", "group", "hash"})
 _DESTINATION_ESCAPES = str.maketrans(
     {"%": "%25", " ": "%20", "#": "%23", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"}
+    | {"\n": "%0A", "\r": "%0D"}
 )
-_NOT_IN_WIKILINKS = re.compile(r"[#^|\[\]]")
+# A line break (a file name may hold one) would split the link over two lines.
+_NOT_IN_WIKILINKS = re.compile(r"[#^|\[\]\r\n]")
 _TRUE = {"", "true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
 
@@ -259,6 +261,7 @@ def entry_line(vault: Vault, path: str, source: str) -> str:
         # `#`, `^`, `|` or brackets in a name cannot be written in a wikilink; a
         # markdown link with the encoded vault path still reaches the note.
         label = name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+        label = label.replace("\r", " ").replace("\n", " ")
         return f"- [{label}]({markdown_destination(path)})"
     text = vault.index.link_text(path, source)
     return f"- [[{text}]]" if text == name else f"- [[{text}|{name}]]"

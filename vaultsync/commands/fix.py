@@ -111,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             _write_text(out, result, quiet=args.quiet, statistics=args.statistics)
     for path, reason in result.skipped.items():
-        print(f"vaultsync: skipped {path}: {reason.removeprefix(path + ': ')}", file=sys.stderr)
+        why = reason.removeprefix(path + ": ")
+        print(f"vaultsync: skipped {report.shown_path(path)}: {why}", file=sys.stderr)
     if args.exit_zero:
         return 0
     if options.dry_run:
@@ -126,7 +127,7 @@ def _write_text(out: TextIO, result: FixResult, *, quiet: bool, statistics: bool
     if not quiet:
         for change in result.changes.values():
             verb = "Created" if change.before is None else "Fixed"
-            out.write(f"{verb} {change.path} ({_counts(change.fixed)})\n")
+            out.write(f"{verb} {report.shown_path(change.path)} ({_counts(change.fixed)})\n")
         total = sum(fixed.values())
         files = len(result.changes)
         detail = f" ({_counts(fixed)})" if fixed else ""
