@@ -266,3 +266,15 @@ def test_generated_vault_graph_is_the_same_with_the_path_renamed(
         (d["path"], d["data"]["target"]) for d in check(capsys, root, "--select", "L001")
     }
     assert broken_after <= broken_before
+
+
+def test_a_case_only_rename_respells_the_links(tmp_path: Path, capsys: Capsys) -> None:
+    root = write_vault(
+        tmp_path / "v",
+        {"notes/project plan.md": "p\n", "A.md": "[[project plan]] [[notes/project plan|x]]\n"},
+    )
+    code, _out, err = mv(capsys, root, "notes/project plan.md", "notes/Project Plan.md")
+    assert code == 0, err
+    assert sorted(p.name for p in (root / "notes").iterdir()) == ["Project Plan.md"]
+    assert read(root, "A.md") == "[[Project Plan]] [[notes/Project Plan|x]]\n"
+    assert check(capsys, root, "--select", "L") == []

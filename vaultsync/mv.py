@@ -123,6 +123,15 @@ def link_text(index: VaultIndex, link: Link, target: str, source: str) -> str:
     return _with_md(bare, keep_md)  # a full vault path always resolves exactly
 
 
+def _spelled_like(written: str, target: str) -> bool:
+    """Does a link still spell the moved file's name exactly (`[[a]]` after `a` -> `A`)?"""
+    if written.startswith(("./", "../")):
+        return True  # a relative link names a place; resolution alone decides
+    written = written.lstrip("/")
+    spelled = target if written.lower().endswith(".md") or not is_note_path(target) else target[:-3]
+    return spelled == written or spelled.endswith("/" + written)
+
+
 def encode(link: Link, text: str) -> str:
     """`text` as written in `link`'s syntax (markdown links are percent-encoded)."""
     if link.kind is not LinkKind.MARKDOWN or link.angle:
@@ -183,7 +192,11 @@ def plan_move(vault: Vault, old: str, new: str) -> MovePlan:
                 continue
             wanted = new if before.path == old else before.path
             now = after.resolve(link.linkpath, source)
-            if now.path == wanted and (before.ambiguous or not now.ambiguous):
+            if (
+                now.path == wanted
+                and (before.ambiguous or not now.ambiguous)
+                and (before.path != old or _spelled_like(link.linkpath, new))
+            ):
                 continue
             text = link_text(after, link, wanted, source)
             edits.append(Edit(link.target_span, encode(link, text)))
