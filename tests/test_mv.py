@@ -278,3 +278,19 @@ def test_a_case_only_rename_respells_the_links(tmp_path: Path, capsys: Capsys) -
     assert sorted(p.name for p in (root / "notes").iterdir()) == ["Project Plan.md"]
     assert read(root, "A.md") == "[[Project Plan]] [[notes/Project Plan|x]]\n"
     assert check(capsys, root, "--select", "L") == []
+
+
+def test_a_note_changed_after_planning_is_skipped_not_overwritten(tmp_path: Path) -> None:
+    from vaultsync import engine
+    from vaultsync.config import load_config
+    from vaultsync.mv import apply_move, plan_move
+
+    root = write_vault(tmp_path / "v", {"Old.md": "o\n", "A.md": "[[Old]]\n", "B.md": "[[Old]]\n"})
+    vault = engine.load(root, load_config(root))
+    plan = plan_move(vault, "Old.md", "New.md")
+    (root / "A.md").write_text("[[Old]] and words typed meanwhile\n")
+    skipped = apply_move(vault, plan)
+    assert list(skipped) == ["A.md"]
+    assert read(root, "A.md") == "[[Old]] and words typed meanwhile\n"
+    assert read(root, "B.md") == "[[New]]\n"
+    assert (root / "New.md").is_file() and not (root / "Old.md").exists()
