@@ -124,6 +124,13 @@ def _read_regular(real: str, rel: str) -> tuple[bytes, int]:
     return b"".join(chunks), stat.S_IMODE(info.st_mode)
 
 
+def _check_writable(real: str, rel: str, mode: int) -> None:
+    """A read-only note stays as it is. Replacing it would succeed (a rename needs only the
+    folder's permission, and root may write anything), but the user said "do not change"."""
+    if not mode & 0o222 or not os.access(real, os.W_OK):
+        raise WriteSkipped(f"{rel}: read-only file, not written")
+
+
 def write_note(root: Path, rel: str, text: str, *, bom: bool, expected_digest: str) -> str:
     """Atomically replace the note `rel` with `text`; return the new digest.
 
@@ -138,6 +145,7 @@ def write_note(root: Path, rel: str, text: str, *, bom: bool, expected_digest: s
     new_digest = digest(data)
     if data == current:
         return new_digest
+    _check_writable(real, rel, mode)
     folder = os.path.dirname(real)
     try:
         temp = _write_temp(folder, data, mode)
@@ -194,6 +202,7 @@ def write_notes(root: Path, writes: Sequence[NoteWrite]) -> list[str | WriteSkip
                 results[-1] = digest(data)
                 if data == current:
                     continue
+                _check_writable(real, write.rel, mode)
                 try:
                     temp = _write_temp(os.path.dirname(real), data, mode, sync=not batch)
                 except OSError as exc:
