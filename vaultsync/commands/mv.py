@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from vaultsync.commands.common import add_vault_options
+from vaultsync.commands.common import Target, add_vault_options, load_vault
 from vaultsync.errors import UsageError
 
 
@@ -45,7 +45,6 @@ def destination(old: Path, new: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vaultsync import engine
     from vaultsync.config import find_root, load_config
     from vaultsync.mv import apply_move, plan_move, vault_path
 
@@ -56,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(root, args.config)
     old = vault_path(root, old_path)
     new = vault_path(root, destination(old_path, args.new))
-    vault = engine.load(root, config)
+    vault = load_vault(Target(root, config, None), args.quiet, use_cache=not args.no_cache)
     plan = plan_move(vault, old, new)
     for warning in plan.warnings:
         print(f"vaultsync: warning: {warning}", file=sys.stderr)
