@@ -124,7 +124,8 @@ class Fragment:
 def _fence(char: str, length: int, indent: int, info: str, body: list[str]) -> Fragment:
     run = char * length
     pad = " " * indent  # the body as indented as the fence: it may sit in a list item
-    inner = [pad + line for line in body if not line.lstrip().startswith(char * 3)]
+    lines = [line.replace("\n", " ").replace("\r", " ") for line in body]
+    inner = [pad + line for line in lines if not line.lstrip().startswith(char * 3)]
     lines = [f"{pad}{run}{info}", *inner, f"{pad}{run}"]
     return Fragment("\n".join(lines), fence=True)
 

@@ -68,11 +68,14 @@ def _list_content_indent(
     """
     end = line_start - 1  # the newline before the line
     limit = width  # a parent item must have its content at or left of this column
-    fence_width = width  # the least indented fence passed: a list ends before it
+    # Items whose content starts right of `closing` were closed by a line less indented
+    # than their content: one after a blank line (no lazy continuation) or a fence.
+    closing = width
+    pending: int | None = None  # width of the non-blank line after the current one
     block = len(ranges) - 1
     for _ in range(_LIST_LOOKBACK_LINES):
-        if end < floor:
-            return None
+        if end < floor or closing < 2:
+            return None  # no list item's content starts left of column 2
         while block >= 0 and ranges[block][0] >= end:
             block -= 1
         if block >= 0 and ranges[block][1] >= end:
@@ -80,39 +83,44 @@ def _list_content_indent(
             opener = text[block_start : _line_end(text, block_start)]
             body = opener.lstrip(" \t")
             if body.startswith(("```", "~~~")):
-                fence_width = min(fence_width, _width(opener[: len(opener) - len(body)]))
+                closing = min(closing, _width(opener[: len(opener) - len(body)]))
             end = block_start - 1
             block -= 1
+            if pending is not None:  # a line after a code block is no lazy continuation
+                closing = min(closing, pending)
+                pending = None
             continue
         start = max(text.rfind("\n", floor, end) + 1, floor)
         line = text[start:end]
         end = start - 1
-        if not line.strip():
+        body = line.lstrip(" \t")
+        if not body.strip():
+            if pending is not None:
+                closing = min(closing, pending)
+                pending = None
             continue
         item = _LIST_ITEM.match(line)
         if item is not None and (item.group(3) or not item.group(4)):
             if _THEMATIC_BREAK.match(line):
                 return None
-            marker_end = _width(item.group(1)) + len(item.group(2))
+            pending = None
+            marker = _width(item.group(1))
             spaces = _width(item.group(3))
             # CommonMark: content starts after 1-4 spaces; more means indented code.
-            content = marker_end + (spaces if 1 <= spaces <= 4 and item.group(4) else 1)
+            content = marker + len(item.group(2))
+            content += spaces if 1 <= spaces <= 4 and item.group(4) else 1
             if content <= limit:
-                return content if fence_width >= content else None
+                return content if closing >= content else None
             # The line is not inside this item. A parent must hold the item too: one
             # whose content starts right of the marker was closed by it.
-            limit = min(limit, _width(item.group(1)))
+            limit = min(limit, marker)
             continue
-        if line[0] in " \t":
-            body = line.lstrip(" \t")
-            if body.startswith(("```", "~~~")):
-                fence_width = min(fence_width, _width(line[: len(line) - len(body)]))
-        else:
-            if _MARGIN_BLOCK.match(line) or start <= floor:
-                return None
-            before = text[max(text.rfind("\n", floor, start - 1) + 1, floor) : start - 1]
-            if not before.strip() or before.lstrip().startswith(("```", "~~~")):
-                return None  # a paragraph at the margin after a blank or a fence ends lists
+        indent = _width(line[: len(line) - len(body)])
+        if indent == 0 and _MARGIN_BLOCK.match(line):
+            return None  # a heading or fence at the margin ends every list
+        if body.startswith(("```", "~~~")):
+            closing = min(closing, indent)
+        pending = indent
     return width  # too far to tell: treat as list content, never hide links on a guess
 
 
@@ -255,6 +263,12 @@ _TAG_CHAR = r"[^\s!-,.:-@\[-\^`{-~\u2000-\u206f\u3000-\u303f\uff01-\uff0f\uff1a-
 # one, R6) and no `]]`; a single `]` is part of the target (R6). Possessive, so a long
 # unclosed `[[…` fails in linear time.
 _WIKI_BODY = r"(?:[^\[\]\n]++|\[(?!\[)|\](?!\]))++"
+# `target`, `target#subpath`, `target|display`, `target#subpath|display` with no `\`,
+# `[` or `]` and a target that does not start with `|`: most links in a vault.
+_WIKI_SIMPLE = (
+    r"(?P<{0}_path>[^\[\]\n|#\\]+)(?:(?P<{0}_sub>#[^\[\]\n|\\]*))?"
+    r"(?:\|(?P<{0}_display>[^\[\]\n]*))?"
+)
 _MD_LABEL = r"(?:[^\[\]\\\n]|\\.|\[(?:[^\[\]\\\n]|\\.)*\])*"
 
 
@@ -273,17 +287,23 @@ def _md_link(label: str, angle: str, bare: str) -> str:
 # only what matches in full costs Python time (a lone `[` or `#` costs none).
 _INLINE = re.compile(
     r"\\[^\n]"  # R16: an escaped character is text
-    rf"|\[\[(?P<wiki>{_WIKI_BODY})\]\]"
+    rf"|\[\[{_WIKI_SIMPLE.format('wiki')}\]\]"  # the common shapes, split by `re`
+    rf"|!\[\[{_WIKI_SIMPLE.format('embed')}\]\]"
+    rf"|\[\[(?P<wiki>{_WIKI_BODY})\]\]"  # all others
     rf"|!\[\[(?P<embed>{_WIKI_BODY})\]\]"
     rf"|{_md_link('label', 'angle', 'bare')}"
     rf"|!{_md_link('alt', 'image_angle', 'image_bare')}"
     r"|``*"  # a code span (R12)
     r"|<!--"  # an HTML comment (R13)
     r"|\$\$?"  # math (R15)
-    r"|\n {0,3}#{1,6}[ \t]"  # an ATX heading
+    # An ATX heading; its text is scanned on for links and tags.
+    r"|\n {0,3}(?P<level>#{1,6})(?=[ \t]+(?P<heading>.*?)(?:[ \t]+#+)?[ \t]*\r?$)"
     rf"|#(?<![^\s\[(]#)(?P<tag>{_TAG_CHAR}+)"  # a tag (R70, R71): after space, `[` or `(`
     r"|\^(?<![^\s\])]\^)(?P<block>[A-Za-z0-9-]+)(?=[ \t]*\r?$)",  # a block id (R61, R62)
     re.MULTILINE,
+)
+_SIMPLE_GROUPS = frozenset(
+    f"{kind}_{part}" for kind in ("wiki", "embed") for part in ("path", "sub", "display")
 )
 _HEADING = re.compile(r"(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*\r?(?=\n|\Z)")
 _HEADING_START = re.compile(r" {0,3}#{1,6}[ \t]")
@@ -359,7 +379,13 @@ class _Scanner:
             pos = m.end()
             kind = m.lastgroup
             if kind is not None:
-                if kind == "wiki" or kind == "embed":
+                if kind in _SIMPLE_GROUPS:
+                    self._simple_wikilink(m, kind[0] == "e")
+                elif kind == "heading":
+                    self.headings.append(
+                        Heading(len(m.group("level")), m.group(kind), self.span(i + 1, m.end(kind)))
+                    )
+                elif kind == "wiki" or kind == "embed":
                     self._wikilink(m, kind)
                 elif kind == "tag":
                     name = m.group(kind)
@@ -371,10 +397,7 @@ class _Scanner:
                     self._markdown_link(m)
                 continue
             char = text[i]
-            if char == "\n":
-                heading = _HEADING.match(text, text.index("#", i), end)
-                pos = i + 1 if heading is None else self._heading(i + 1, heading)
-            elif char == "`":
+            if char == "`":
                 pos = self._code_span(pos, pos - i, end)
             elif char == "<":
                 pos = self._comment(i, end)
@@ -427,6 +450,20 @@ class _Scanner:
         close = _MATH_CLOSE.search(text, pos, self._paragraph_limit(pos, end))
         return pos if close is None else close.end()  # `$5.5 … $500`: no math
 
+    def _simple_wikilink(self, m: re.Match[str], embed: bool) -> None:
+        prefix = "embed_" if embed else "wiki_"
+        raw = m.group(prefix + "path")
+        sub = m.group(prefix + "sub")
+        self._add_wikilink(
+            m.start(),
+            m.end(),
+            raw,
+            m.start(prefix + "path"),
+            None if sub is None else sub.rstrip(),
+            m.group(prefix + "display"),
+            embed,
+        )
+
     def _wikilink(self, m: re.Match[str], group: str) -> None:
         content = m.group(group)
         content_start = m.start(group)
@@ -445,12 +482,24 @@ class _Scanner:
         else:
             raw = head[:hash_at]
             subpath = head[hash_at:].strip() or None
+        self._add_wikilink(
+            m.start(), m.end(), raw, content_start, subpath, display, group == "embed"
+        )
+
+    def _add_wikilink(
+        self,
+        start: int,
+        end: int,
+        raw: str,
+        raw_start: int,
+        subpath: str | None,
+        display: str | None,
+        embed: bool,
+    ) -> None:
         target = raw.strip()  # R5
-        t_start = content_start + len(raw) - len(raw.lstrip())
-        start = m.start()
-        span = self.span(start, m.end())
+        t_start = raw_start + len(raw) - len(raw.lstrip())
+        span = self.span(start, end)
         t_column = span.column + t_start - start  # a wikilink never spans lines (R6)
-        embed = group == "embed"
         self.links.append(
             Link(
                 LinkKind.EMBED if embed else LinkKind.WIKILINK,
