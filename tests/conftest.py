@@ -13,7 +13,9 @@ SEEDS = REPO / "seeds"
 def seeds_copy(tmp_path: Path) -> Path:
     """A private copy of the sample vault."""
     target = tmp_path / "seeds"
-    shutil.copytree(SEEDS, target)
+    # copyfile, not copy2: the checked-out seeds may be read-only, and `fix` leaves
+    # read-only notes alone; the copy is a user's ordinary, writable vault.
+    shutil.copytree(SEEDS, target, copy_function=shutil.copyfile)
     return target
 
 

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 MAX_PASSES = 10
 FORCE_CODES = frozenset({"S004"})  # unsafe fixes applied only with --force
 CREATE_CODE = "L001"
+# Generated sections (backlinks, index) describe the rest of the vault: they are rewritten
+# in a pass of their own once the other fixes have settled, not recomputed after each.
+SECTION_PREFIX = "S"
 # Characters Obsidian refuses in file names; a target holding one gets no stub.
 _BAD_NAME_CHARS = frozenset('\\:*?"<>|#^[]')
 
@@ -308,15 +311,19 @@ def fix_vault(
     for passes in range(1, options.max_passes + 1):
         per_file: dict[str, list[Diagnostic]] = {}
         stubs: dict[str, list[Diagnostic]] = {}
+        sections: dict[str, list[Diagnostic]] = {}
         for diag in diagnostics:
             if diag.path in session.skipped:
                 continue
             if wanted(diag.fix, diag.code, options):
-                per_file.setdefault(diag.path, []).append(diag)
+                group = sections if diag.code.startswith(SECTION_PREFIX) else per_file
+                group.setdefault(diag.path, []).append(diag)
             elif options.create_missing and diag.code == CREATE_CODE:
                 rel = session.stub_path(diag)
                 if rel is not None:
                     stubs.setdefault(rel, []).append(diag)
+        if not per_file and not stubs:
+            per_file = sections  # the rest of the vault has settled: now its sections
         notes = dict(session.vault.notes)
         files = session.vault.files
         last_changed = []
