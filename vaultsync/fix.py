@@ -11,9 +11,11 @@ and a file edited during the run is skipped, never overwritten (§10).
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from vaultsync import engine, writer
@@ -97,41 +99,50 @@ def _overlap(a: Edit, b: Edit) -> bool:
     return a.span.start < b.span.end and b.span.start < a.span.end
 
 
-def _conflict(a: Edit, b: Edit) -> bool:
-    """May edits of two different fixes not be applied in the same pass?"""
-    if _overlap(a, b):
+def _conflict(s1: int, e1: int, s2: int, e2: int) -> bool:
+    """May edits [s1, e1) and [s2, e2) of two different fixes not share a pass?"""
+    if s1 < e2 and s2 < e1:
         return True
-    s1, e1, s2, e2 = a.span.start, a.span.end, b.span.start, b.span.end
     # An insertion at the edge of (or at the same place as) another edit has no defined
     # order; keep it for the next pass.
     return (s1 == e1 and s2 <= s1 <= e2) or (s2 == e2 and s1 <= s2 <= e1)
 
 
+def _first_start(diag: Diagnostic) -> tuple[int, str]:
+    assert diag.fix is not None
+    return min(e.span.start for e in diag.fix.edits), diag.code
+
+
 def select_fixes(diagnostics: Iterable[Diagnostic]) -> tuple[list[Edit], Counter[str], int]:
     """Non-overlapping edits of one note's fixes, the codes they fix, and how many wait."""
-    taken: list[Edit] = []
+    taken: list[tuple[int, int]] = []  # (start, end) of the edits taken, sorted
+    edits_taken: list[Edit] = []
     seen: set[tuple[Edit, ...]] = set()
     counts: Counter[str] = Counter()
     held = 0
-    ordered = sorted(
-        (d for d in diagnostics if d.fix is not None),
-        key=lambda d: (min(e.span.start for e in d.fix.edits), d.code) if d.fix else (0, ""),
-    )
-    for diag in ordered:
+
+    def clashes(edit: Edit) -> bool:
+        # Taken edits do not overlap, so sorted by start they are sorted by end too: only
+        # the nearest ones can clash with a new edit.
+        s, e = edit.span.start, edit.span.end
+        i = bisect_left(taken, (s, e))
+        return any(_conflict(s, e, *taken[j]) for j in range(max(0, i - 2), min(len(taken), i + 2)))
+
+    for diag in sorted((d for d in diagnostics if d.fix is not None), key=_first_start):
         assert diag.fix is not None
         edits = tuple(sorted(diag.fix.edits, key=lambda e: (e.span.start, e.span.end)))
         if edits in seen:
             counts[diag.code] += 1  # the same edit, already taken, fixes this one too
             continue
-        if any(_conflict(e, t) for e in edits for t in taken) or any(
-            _overlap(a, b) for i, a in enumerate(edits) for b in edits[i + 1 :]
-        ):
+        if any(_overlap(a, b) for a, b in pairwise(edits)) or any(clashes(e) for e in edits):
             held += 1
             continue
         seen.add(edits)
-        taken.extend(edits)
+        for edit in edits:
+            insort(taken, (edit.span.start, edit.span.end))
+        edits_taken.extend(edits)
         counts[diag.code] += 1
-    return taken, counts, held
+    return edits_taken, counts, held
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
