@@ -170,6 +170,15 @@ def test_storm_converges_to_one_shot_fix(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     fixed = snapshot(copy)
+    # Nor did the daemon turn any section into a "hand edit" (S004) on the way.
+    edited = subprocess.run(
+        [sys.executable, "-m", "vaultsync", "check", str(copy), "--select", "S003,S004", "-q"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert edited.returncode == 0, edited.stdout[:2000]
     differs = sorted(p for p in final if fixed.get(p) != final[p])
     assert not differs, f"the daemon's result differs from `fix --select S` in {differs[:5]}"
     assert fixed == final

@@ -9,7 +9,9 @@ SIGINT/SIGTERM stop it after the batch in flight; both files are removed on the 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
+import gc
 import json
 import logging
 import os
@@ -78,6 +80,18 @@ def _write_private(path: Path, text: str, mode: int) -> None:
     finally:
         os.close(fd)
     os.replace(temp, path)
+
+
+def _release_memory() -> None:
+    """Hand the memory freed while indexing back to the OS (glibc keeps it otherwise).
+
+    The first pass replaces the parsed form of every note whose section it writes; on a
+    10,000-note vault that leaves tens of MB of freed, fragmented heap behind.
+    """
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def configure_logging(verbose: int) -> None:
@@ -150,6 +164,7 @@ def _serve(options: Options, state: Path, out: TextIO) -> int:
         )
         with worker.write_lock:
             written = worker.settle(set(live.vault.notes))
+        _release_memory()
         vault = live.vault
         _say(
             options,

@@ -215,7 +215,7 @@ class LiveVault:
         path = entry.path
         counted = not self._backlinks_excluded(path)
         every, backlinks = _targets(self.vault.index, entry, self.vault.notes, counted)
-        self._outgoing[path] = (every, backlinks)
+        self._outgoing[path] = (every, every if backlinks == every else backlinks)
         for target in every:
             self._incoming[target].add(path)
         for target in backlinks:

@@ -21,13 +21,13 @@ from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-from vaultsync import writer
+from vaultsync import mv, writer
 from vaultsync.fix import FixOptions, apply_edits, select_fixes, wanted
 from vaultsync.index import VaultIndex
 from vaultsync.live import LiveVault, Update
+from vaultsync.markers import generated_ranges, in_ranges
 from vaultsync.model import Diagnostic, Edit
 from vaultsync.rules import Selection
-from vaultsync.rules.links import retarget
 from vaultsync.text import nfc
 
 log = logging.getLogger("vaultsync.watch")
@@ -360,12 +360,16 @@ class Worker:
             if entry is None or entry.parsed is None or entry.excluded:
                 continue
             edits: list[Edit] = []
+            generated = generated_ranges(entry.parsed)
             for link in entry.parsed.links:
+                if generated and in_ranges(link.span.start, generated):
+                    continue  # sections are regenerated (editing them would look like a hand edit)
                 was = old_index.resolve(link.linkpath, source).path
                 now = moved.get(was) if was is not None else None
                 if now is None or index.resolve(link.linkpath, source).path == now:
                     continue  # not a moved note, or the link still finds it
-                edits.extend(retarget(link, index.link_text(now, source), False).edits)
+                text = mv.encode(link, mv.link_text(index, link, now, source))
+                edits.append(Edit(link.target_span, text))  # as `vaultsync mv` writes it
             if not edits:
                 continue
             note = self.live.current_text(source)

@@ -1,0 +1,143 @@
+"""The watcher's parts on their own: event mapping, debouncing, incremental variants."""
+
+from __future__ import annotations
+
+import random
+from itertools import chain
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_vault
+from vaultsync.config import Config
+from vaultsync.index import NoteEntry, find_variants
+from vaultsync.live import LiveVault, VariantTracker
+from vaultsync.parse import parse
+from vaultsync.rules import Selection
+from vaultsync.watch import Debouncer, FsEvent, to_events
+
+ROOT = "/v"
+
+
+@pytest.mark.parametrize(
+    ("kind", "src", "dest", "is_dir", "expected"),
+    [
+        ("modified", "/v/a/Note.md", "", False, [FsEvent("a/Note.md")]),
+        ("created", "/v/Note.md", "", False, [FsEvent("Note.md")]),
+        ("opened", "/v/Note.md", "", False, []),
+        ("closed_no_write", "/v/Note.md", "", False, []),
+        # The writer's temp file renamed over a note: an edit of the note, nothing else.
+        ("moved", "/v/.vaultsync-tmp-1-ab", "/v/Note.md", False, [FsEvent("Note.md")]),
+        ("created", "/v/.vaultsync-tmp-1-ab", "", False, []),
+        ("modified", "/v/.obsidian/workspace.json", "", False, []),
+        ("modified", "/v/.vaultsync/daemon.json", "", False, []),
+        ("moved", "/v/A.md", "/v/b/A.md", False, [FsEvent("A.md", "b/A.md")]),
+        ("moved", "/v/A.md", "/v/.trash/A.md", False, [FsEvent("A.md")]),
+        ("moved", "/v/A.md", "/elsewhere/A.md", False, [FsEvent("A.md")]),
+        ("deleted", "/v/sub", "", True, [FsEvent("sub", folder=True)]),
+        ("moved", "/v/sub", "/v/other", True, [FsEvent("sub", folder=True)]),
+        # A folder's listing changes with every save in it; the file events say what.
+        ("modified", "/v/sub", "", True, []),
+        ("modified", "/outside/Note.md", "", False, []),
+    ],
+)
+def test_events_map_to_vault_paths(
+    kind: str, src: str, dest: str, is_dir: bool, expected: list[FsEvent]
+) -> None:
+    assert to_events(ROOT, kind, src, dest, is_dir) == expected
+
+
+def test_debouncer_waits_for_each_file_to_be_quiet() -> None:
+    deb = Debouncer(delay=0.1)
+    deb.add(FsEvent("a.md"), now=0.0)
+    deb.add(FsEvent("b.md"), now=0.05)
+    deb.add(FsEvent("a.md"), now=0.08)  # a new save restarts a.md's quiet period
+    assert deb.take(0.12, lambda p: True) == []
+    assert deb.take(0.16, lambda p: True) == ["b.md"]
+    assert deb.next_deadline() == pytest.approx(0.18)
+    assert deb.take(0.18, lambda p: True) == ["a.md"]
+    assert deb.pending == 0
+
+
+def test_debouncer_holds_new_and_moved_files_until_the_vault_is_quiet() -> None:
+    deb = Debouncer(delay=0.1)
+    deb.add(FsEvent("old.md", "new.md"), now=0.0)
+    deb.add(FsEvent("x.md"), now=0.05)
+    # Structural changes are not "settled" edits: take() leaves them, take_all() gets them
+    # once no event came for a whole quiet period.
+    assert deb.take(0.2, lambda p: p == "x.md") == ["x.md"]
+    assert not deb.quiet(0.14)
+    assert deb.quiet(0.16)
+    paths, moves, rescan = deb.take_all()
+    assert sorted(paths) == ["new.md", "old.md"]
+    assert moves == [("old.md", "new.md")]
+    assert not rescan
+    deb.add(FsEvent("sub", folder=True), now=1.0)
+    assert deb.next_deadline() == pytest.approx(1.1)
+    assert deb.take_all()[2] is True
+
+
+def _entry(path: str, text: str) -> NoteEntry:
+    return NoteEntry(path, parse(text))
+
+
+def test_variant_tracker_matches_find_variants_through_random_changes() -> None:
+    rng = random.Random(5)
+    spellings = ["Open Source AI", "open_source_ai", "open-source-ai", "OPEN source ai", "Other"]
+    names = ["Open Source AI.md", "open_source_ai.md", "Plain.md", "a/Other.md", "snake_one.md"]
+
+    def random_note(path: str) -> NoteEntry:
+        links = " ".join(f"[[{rng.choice(spellings)}]]" for _ in range(rng.randint(0, 4)))
+        return _entry(path, f"# x\n\n{links}\n")
+
+    notes = {p: random_note(p) for p in rng.sample(names, 3)}
+    configured = {"other": "Other"}
+    tracker = VariantTracker(notes, configured)
+    for _ in range(200):
+        old: list[NoteEntry] = []
+        new: list[NoteEntry] = []
+        path = rng.choice(names)
+        if path in notes and rng.random() < 0.3:
+            old.append(notes.pop(path))
+        else:
+            if path in notes:
+                old.append(notes[path])
+            notes[path] = random_note(path)
+            new.append(notes[path])
+        tracker.replace(old, new)
+        links = chain.from_iterable(e.parsed.links for e in notes.values() if e.parsed)
+        assert tracker.canonical == find_variants(notes, links, configured).canonical
+
+
+def test_live_vault_incremental_update_equals_a_fresh_load(tmp_path: Path) -> None:
+    root = write_vault(
+        tmp_path / "v",
+        {
+            "A.md": "# A\n\n[[B]] [[C#Part]]\n",
+            "B.md": "---\naliases: [Bee]\n---\n# B\n",
+            "C.md": "# C\n\n## Part\n",
+            "sub/D.md": "[[Bee]] [[open_source_ai]]\n",
+        },
+    )
+    selection = Selection.build([], [])
+    live = LiveVault(root, Config(), selection)
+    live.diagnostics()  # fill the cache, so that stale entries would show
+    (root / "C.md").write_text("# C\n\n## Other part\n", encoding="utf-8")
+    (root / "B.md").write_text("---\naliases: [Bea]\n---\n# B\n[[A]]\n", encoding="utf-8")
+    (root / "sub" / "E.md").write_text("[[Bea]] [[Open Source AI]]\n", encoding="utf-8")
+    (root / "A.md").unlink()
+    update = live.apply(["C.md", "B.md", "sub/E.md", "A.md"])
+    assert update.changed == {"C.md", "B.md", "sub/E.md"}
+    assert update.added == {"sub/E.md"}
+    assert update.removed == {"A.md"}
+    fresh = LiveVault(root, Config(), selection)
+    assert live.diagnostics() == fresh.diagnostics()
+    assert live.incoming("B.md") == fresh.incoming("B.md")
+    # A plain save (no file added or removed) keeps the file set and the index object.
+    index = live.vault.index
+    (root / "C.md").write_text("# C\n\n## Part\n[[B]]\n", encoding="utf-8")
+    update = live.apply(["C.md"])
+    assert not update.everything
+    assert live.vault.index is index
+    assert live.incoming("B.md") == ["C.md"]  # aliases do not resolve: [[Bea]] is no link to B
+    assert live.diagnostics() == LiveVault(root, Config(), selection).diagnostics()
