@@ -374,12 +374,6 @@ def test_ten_megabyte_line_of_unclosed_wikilinks_parses_in_bounded_time() -> Non
     _parse_in_child("('[[' + 'x' * 18) * 520_000 + '\\n'")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse.py _math searches to the end of the paragraph again for every `$` that "
-    "does not close: quadratic in their number (10 MB: hours). Fix: remember the range "
-    "already searched in vain (patch in docs/reliability.md)",
-)
 def test_ten_megabyte_line_of_unclosed_math_parses_in_bounded_time() -> None:
     # 500,000 `$a` that never close (each following `$` has a space before it).
     _parse_in_child("('$a' + ' ' * 18) * 520_000 + '\\n'")

@@ -302,9 +302,9 @@ _INLINE = re.compile(
     r"|\^(?<![^\s\])]\^)(?P<block>[A-Za-z0-9-]+)(?=[ \t]*\r?$)",  # a block id (R61, R62)
     re.MULTILINE,
 )
-_SIMPLE_GROUPS = frozenset(
-    f"{kind}_{part}" for kind in ("wiki", "embed") for part in ("path", "sub", "display")
-)
+_WIKI_GROUPS = ("wiki_path", "wiki_sub", "wiki_display")
+_EMBED_GROUPS = ("embed_path", "embed_sub", "embed_display")
+_SIMPLE_GROUPS = frozenset(_WIKI_GROUPS + _EMBED_GROUPS)
 _HEADING = re.compile(r"(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*\r?(?=\n|\Z)")
 _HEADING_START = re.compile(r" {0,3}#{1,6}[ \t]")
 
@@ -340,6 +340,10 @@ class _Scanner:
         self.comments: list[Comment] = []
         self.headings: list[Heading] = []
         self.paragraph_end = -1  # where the paragraph holding the scan position ends
+        # (from, limit): a range already searched in vain for a closing `$`. Every later `$`
+        # inside it shares that answer, so a paragraph of a million unclosed `$a` costs one
+        # search instead of a million (each to the paragraph's end: quadratic).
+        self.no_math_close = (0, -1)
         # A line cursor: the scan asks for positions in increasing order, so counting
         # newlines since the previous one is cheaper than any lookup.
         self.cursor = 0
@@ -366,6 +370,7 @@ class _Scanner:
     def scan(self, start: int, end: int) -> None:
         text = self.text
         search = _INLINE.search
+        links = self.links
         pos = start
         if (start == 0 or text[start - 1] == "\n") and _HEADING_START.match(text, start, end):
             heading = _HEADING.match(text, text.index("#", start), end)
@@ -380,7 +385,39 @@ class _Scanner:
             kind = m.lastgroup
             if kind is not None:
                 if kind in _SIMPLE_GROUPS:
-                    self._simple_wikilink(m, kind[0] == "e")
+                    # The most common match by far, so handled here without calls.
+                    embed = kind[0] == "e"
+                    names = _EMBED_GROUPS if embed else _WIKI_GROUPS
+                    raw, sub, display = m.group(*names)
+                    target = raw.strip()  # R5
+                    t_start = m.start(names[0])
+                    if target[:1] != raw[:1]:
+                        t_start += len(raw) - len(raw.lstrip())
+                    cursor = self.cursor
+                    if i >= cursor:
+                        newlines = text.count("\n", cursor, i)
+                        if newlines:
+                            self.line += newlines
+                            self.line_start = text.rfind("\n", cursor, i) + 1
+                        self.cursor = i
+                        line = self.line
+                        column = i - self.line_start + 1
+                    else:
+                        line, column = self.lines.position(i)
+                    t_column = column + t_start - i  # a wikilink never spans lines (R6)
+                    size = len(target)
+                    links.append(
+                        Link(
+                            LinkKind.EMBED if embed else LinkKind.WIKILINK,
+                            Span(i, pos, line, column, line, column + pos - i),
+                            target,
+                            Span(t_start, t_start + size, line, t_column, line, t_column + size),
+                            target if target.isascii() else nfc(target),
+                            None if sub is None else sub.rstrip(),
+                            display,
+                            embed,
+                        )
+                    )
                 elif kind == "heading":
                     self.headings.append(
                         Heading(len(m.group("level")), m.group(kind), self.span(i + 1, m.end(kind)))
@@ -447,22 +484,15 @@ class _Scanner:
             return pos if close_at == -1 else close_at + 2
         if pos >= end or text[pos].isspace():
             return pos  # `$ 5` opens nothing
-        close = _MATH_CLOSE.search(text, pos, self._paragraph_limit(pos, end))
-        return pos if close is None else close.end()  # `$5.5 … $500`: no math
-
-    def _simple_wikilink(self, m: re.Match[str], embed: bool) -> None:
-        prefix = "embed_" if embed else "wiki_"
-        raw = m.group(prefix + "path")
-        sub = m.group(prefix + "sub")
-        self._add_wikilink(
-            m.start(),
-            m.end(),
-            raw,
-            m.start(prefix + "path"),
-            None if sub is None else sub.rstrip(),
-            m.group(prefix + "display"),
-            embed,
-        )
+        limit = self._paragraph_limit(pos, end)
+        searched_from, searched_to = self.no_math_close
+        if searched_from <= pos and searched_to == limit:
+            return pos
+        close = _MATH_CLOSE.search(text, pos, limit)
+        if close is None:
+            self.no_math_close = (pos, limit)
+            return pos  # `$5.5 … $500`: no math
+        return close.end()
 
     def _wikilink(self, m: re.Match[str], group: str) -> None:
         content = m.group(group)
