@@ -198,6 +198,12 @@ def test_daemon_section_latency_10k(benchmark: BenchmarkFixture, daemon: Running
                 latencies.append(at - start)
                 return
 
+    # Two rounds first, untimed: the first save after start-up pays one-off costs (lazy
+    # imports, first diagnostics of the API's rule selection), not what a save costs.
+    for _ in range(2):
+        save_and_wait_out_the_quiet_period()
+        until_section_written()
+    latencies.clear()
     benchmark.group = "daemon"
     benchmark.extra_info["notes"] = len(notes)
     benchmark.extra_info["debounce_ms"] = DEBOUNCE_MS

@@ -106,7 +106,7 @@ class Daemon:
         assert status == 200, (status, body)
         return body
 
-    def settled(self, quiet: float = 0.4, timeout: float = 30.0) -> dict[str, Any]:
+    def settled(self, quiet: float = 0.25, timeout: float = 30.0) -> dict[str, Any]:
         """Status once nothing is pending and nothing changed for `quiet` seconds."""
         deadline = time.monotonic() + timeout
         last = self.get("/v1/status")

@@ -66,6 +66,8 @@ def test_debouncer_holds_new_and_moved_files_until_the_vault_is_quiet() -> None:
     # Structural changes are not "settled" edits: take() leaves them, take_all() gets them
     # once no event came for a whole quiet period.
     assert deb.take(0.2, lambda p: p == "x.md") == ["x.md"]
+    assert deb.held == {"old.md", "new.md"}
+    assert deb.next_deadline() == pytest.approx(0.15)  # not 0.1: no busy wait meanwhile
     assert not deb.quiet(0.14)
     assert deb.quiet(0.16)
     paths, moves, rescan = deb.take_all()

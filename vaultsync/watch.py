@@ -96,10 +96,12 @@ class Handler(FileSystemEventHandler):
 
 @dataclass(slots=True)
 class Debouncer:
-    """Pending paths and when each became quiet; pure bookkeeping, driven by the worker."""
+    """Pending paths and when each becomes quiet; pure bookkeeping, driven by the worker."""
 
     delay: float
     due: dict[str, float] = field(default_factory=dict)
+    # Quiet, but a file that appeared, vanished or moved: it waits for the whole vault.
+    held: set[str] = field(default_factory=set)
     moves: list[tuple[str, str]] = field(default_factory=list)
     rescan: bool = False
     last_event: float = 0.0
@@ -109,9 +111,11 @@ class Debouncer:
         if event.folder:
             self.rescan = True
             return
-        self.due[event.path] = now + self.delay
+        for path in (event.path, event.dest):
+            if path is not None:
+                self.held.discard(path)
+                self.due[path] = now + self.delay
         if event.dest is not None:
-            self.due[event.dest] = now + self.delay
             self.moves.append((event.path, event.dest))
 
     def quiet(self, now: float) -> bool:
@@ -119,25 +123,37 @@ class Debouncer:
         return now >= self.last_event + self.delay
 
     def next_deadline(self) -> float | None:
-        if self.rescan or self.moves:
-            return self.last_event + self.delay
-        return min(self.due.values(), default=None)
+        deadlines = list(self.due.values())
+        if self.held or self.moves or self.rescan:
+            deadlines.append(self.last_event + self.delay)
+        return min(deadlines, default=None)
 
     def take(self, now: float, settled: Callable[[str], bool]) -> list[str]:
-        """Paths quiet for a period whose change is a plain edit (`settled`)."""
-        ready = [p for p, t in self.due.items() if t <= now and settled(p)]
-        for path in ready:
-            del self.due[path]
+        """Paths quiet for a period whose change is a plain edit (`settled`); the others
+        are held for the whole vault's quiet period."""
+        ready = []
+        for path, deadline in list(self.due.items()):
+            if deadline <= now:
+                del self.due[path]
+                if settled(path):
+                    ready.append(path)
+                else:
+                    self.held.add(path)
         return ready
 
     def take_all(self) -> tuple[list[str], list[tuple[str, str]], bool]:
-        paths, moves, rescan = list(self.due), self.moves, self.rescan
-        self.due, self.moves, self.rescan = {}, [], False
+        paths = [*self.due, *sorted(self.held)]
+        moves, rescan = self.moves, self.rescan
+        self.due, self.held, self.moves, self.rescan = {}, set(), [], False
         return paths, moves, rescan
 
     @property
+    def busy(self) -> bool:
+        return bool(self.due or self.held or self.moves or self.rescan)
+
+    @property
     def pending(self) -> int:
-        return len(self.due) + len(self.moves) + self.rescan
+        return len(self.due) + len(self.held) + len(self.moves) + self.rescan
 
 
 class Worker:
@@ -201,7 +217,7 @@ class Worker:
 
     def _step(self, now: float) -> None:
         deb = self.debouncer
-        if deb.quiet(now) and (deb.rescan or deb.moves or deb.due):
+        if deb.quiet(now) and deb.busy:
             paths, moves, rescan = deb.take_all()
             self.process(paths, moves, rescan)
             return
