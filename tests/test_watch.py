@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from itertools import chain
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_vault
+from tests.conftest import REPO, write_vault
 from vaultsync.config import Config
 from vaultsync.index import NoteEntry, find_variants
 from vaultsync.live import LiveVault, VariantTracker
@@ -143,3 +145,19 @@ def test_live_vault_incremental_update_equals_a_fresh_load(tmp_path: Path) -> No
     assert live.vault.index is index
     assert live.incoming("B.md") == ["C.md"]  # aliases do not resolve: [[Bea]] is no link to B
     assert live.diagnostics() == LiveVault(root, Config(), selection).diagnostics()
+
+
+def test_check_does_not_import_the_daemon_stack() -> None:
+    """`vaultsync check` starts fast: the watcher and web framework load only for `watch`."""
+    code = (
+        "import sys\n"
+        "from vaultsync.cli import main\n"
+        "main(['check', 'seeds', '-q', '--exit-zero'])\n"
+        "heavy = {'fastapi', 'uvicorn', 'starlette', 'watchdog', 'anyio'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
