@@ -153,7 +153,7 @@ def test_rename_already_followed_by_obsidian_is_not_rewritten_twice(vault: Path)
         assert backlinks_of(vault / "Beta2.md") == ["[[Alpha]]"]
 
 
-def test_survives_folder_deleted_vanishing_files_and_permission_errors(vault: Path) -> None:
+def test_survives_folder_deleted_vanishing_and_unreadable_files(vault: Path) -> None:
     with Daemon(vault) as daemon:
         daemon.settled()
         shutil.rmtree(vault / "folder")
@@ -161,13 +161,21 @@ def test_survives_folder_deleted_vanishing_files_and_permission_errors(vault: Pa
             flicker = vault / f"Flicker {i}.md"
             flicker.write_text("[[Alpha]]\n", encoding="utf-8")
             flicker.unlink()
+        # Files that cannot be read: bad UTF-8, a link to nowhere, no permission (this
+        # last one only bites when the tests do not run as root).
+        (vault / "Latin1.md").write_bytes(b"# Caf\xe9\n[[Alpha]]\n")
+        (vault / "Dangling.md").symlink_to(vault / "nowhere.md")
         locked = vault / "Locked.md"
         locked.write_text("# Locked\n\n[[Alpha]]\n", encoding="utf-8")
         locked.chmod(0)
         try:
             status = daemon.settled()
-            assert status["notes"] == 4  # Alpha, Beta, Gamma, Locked
+            assert status["notes"] == 6  # Alpha, Beta, Gamma, Latin1, Dangling, Locked
             assert backlinks_of(vault / "Gamma.md") == []
+            for name in ("Latin1.md", "Dangling.md"):
+                found = daemon.get(f"/v1/diagnostics?path={name}")["diagnostics"]
+                assert [d["code"] for d in found] == ["V001"], name
+            assert (vault / "Latin1.md").read_bytes() == b"# Caf\xe9\n[[Alpha]]\n"
             (vault / "Gamma.md").write_text("# Gamma\n\n[[Beta]]\n", encoding="utf-8")
             wait_until(lambda: "[[Gamma]]" in backlinks_of(vault / "Beta.md"))
         finally:
