@@ -6,6 +6,8 @@
   hypothesis rather than schemathesis: same idea, no new dependency, runs in seconds.)
 - Forged tokens, DNS-rebinding Hosts, cross-origin requests, path traversal in every path
   parameter (encoded too), slow and oversized bodies, 200 concurrent connections.
+- A bounded soak: a steady stream of edits while a plugin polls; the daemon's memory stays
+  flat and its vault equals a one-shot `fix` at the end.
 test_api.py holds the plain cases (missing token, one foreign Origin, ...).
 """
 
@@ -14,7 +16,11 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import random
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -376,3 +382,87 @@ def test_vault_untouched_outside_after_all(daemon: Daemon, tmp_path: Path) -> No
     assert (daemon.root.parent / "secret.md").read_text(encoding="utf-8") == SECRET
     assert (daemon.root / "escape.md").is_symlink()
     _alive(daemon)
+
+
+# --- soak: a steady stream of edits, memory flat, convergence at the end ------------------
+
+SOAK_NOTES = 60
+SOAK_PHASE_SECONDS = 4.0  # two phases; bounded by time and by count
+SOAK_PHASE_OPS = 120
+SOAK_GROWTH_MB = 15.0
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def _notes(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*.md"))
+        if ".vaultsync" not in p.parts
+    }
+
+
+def _edit_phase(daemon: Daemon, rng: random.Random, counter: list[int]) -> None:
+    """A user typing in one note after another, while a plugin reads diagnostics."""
+    deadline = time.monotonic() + SOAK_PHASE_SECONDS
+    for op in range(SOAK_PHASE_OPS):
+        if time.monotonic() > deadline:
+            break
+        name = f"Note {rng.randrange(SOAK_NOTES):02d}.md"
+        path = daemon.root / name
+        text = path.read_text(encoding="utf-8")
+        head, _, rest = text.partition("\n")
+        counter[0] += 1
+        if rng.random() < 0.3 and "\nedit " in text:  # take an earlier edit back out
+            lines = rest.split("\n")
+            lines.remove(next(line for line in lines if line.startswith("edit ")))
+            rest = "\n".join(lines)
+        else:
+            rest = f"edit {counter[0]} [[Note {rng.randrange(SOAK_NOTES):02d}]]\n{rest}"
+        path.write_text(f"{head}\n{rest}", encoding="utf-8")
+        if op % 10 == 0:
+            daemon.get(f"/v1/diagnostics?path={quote(name)}")
+        time.sleep(0.02)
+
+
+def test_soak_memory_stays_flat_and_the_daemon_converges(tmp_path: Path) -> None:
+    rng = random.Random(8)
+    root = write_vault(
+        tmp_path / "vault",
+        {
+            f"Note {i:02d}.md": f"# Note {i:02d}\n[[Note {(i * 7 + 1) % SOAK_NOTES:02d}]]\n"
+            for i in range(SOAK_NOTES)
+        },
+    )
+    vault_config(root)
+    counter = [0]
+    with Daemon(root) as daemon:
+        daemon.settled()
+        _edit_phase(daemon, rng, counter)  # the first phase absorbs one-time allocations
+        daemon.settled(quiet=0.5, timeout=60)
+        first = _rss_mb(daemon.proc.pid)
+        _edit_phase(daemon, rng, counter)
+        daemon.settled(quiet=0.5, timeout=60)
+        second = _rss_mb(daemon.proc.pid)
+        assert second - first < SOAK_GROWTH_MB, f"RSS grew {first:.0f} -> {second:.0f} MB"
+        final = _notes(root)
+    # Convergence: a one-shot fix of the same vault with the daemon's rules changes nothing.
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".vaultsync"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "vaultsync", "fix", str(copy), "--select", "S", "--exit-zero"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    fixed = _notes(copy)
+    differs = sorted(p for p in final if fixed.get(p) != final[p])
+    assert not differs, f"the daemon's vault differs from `fix --select S` in {differs[:5]}"
+    assert counter[0] >= 2 * 50  # the stream really ran
