@@ -261,7 +261,7 @@ class LiveVault:
     def _read(self, file: VaultFile, known: str | None) -> NoteEntry | None:
         """The note as on disk now; None when its bytes still have the `known` digest."""
         try:
-            note = read_note(self.root / file.location, self.config.max_file_size)
+            note = read_note(self.root / file.location, self.config.max_file_size, self.root)
         except UnreadableFile as exc:
             return NoteEntry(file.path, None, error=str(exc), excluded=file.excluded)
         if note.digest == known:
@@ -279,7 +279,7 @@ class LiveVault:
     def current_text(self, path: str) -> NoteText | None:
         """The note as it is on disk now, or None when it cannot be read."""
         try:
-            return read_note(self.root / self.location(path), self.config.max_file_size)
+            return read_note(self.root / self.location(path), self.config.max_file_size, self.root)
         except UnreadableFile:
             return None
 
