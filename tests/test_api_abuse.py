@@ -466,3 +466,26 @@ def test_soak_memory_stays_flat_and_the_daemon_converges(tmp_path: Path) -> None
     differs = sorted(p for p in final if fixed.get(p) != final[p])
     assert not differs, f"the daemon's vault differs from `fix --select S` in {differs[:5]}"
     assert counter[0] >= 2 * 50  # the stream really ran
+
+
+@pytest.mark.parametrize("when", ["before start", "while running"])
+def test_a_note_symlinked_outside_is_never_read_by_the_daemon(daemon: Daemon, when: str) -> None:
+    name = "escape.md"  # made before the daemon started
+    if when == "while running":
+        name = "late-escape.md"  # seen through the watcher, read by the live index
+        (daemon.root / name).symlink_to(daemon.root.parent / "secret.md")
+
+    def reported() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = daemon.get("/v1/diagnostics")["diagnostics"]
+        return [d for d in found if d["path"] == name]
+
+    try:
+        found = wait_until(reported, timeout=15)
+        assert [d["code"] for d in found] == ["V001"], found
+        assert "outside the vault" in found[0]["message"]
+        assert SECRET.strip() not in json.dumps(daemon.get("/v1/diagnostics"))
+        # The secret note links to Home; read through the symlink it would be a backlink.
+        assert name not in json.dumps(daemon.get("/v1/backlinks?path=Home.md"))
+    finally:
+        if when == "while running":
+            (daemon.root / name).unlink()
