@@ -652,3 +652,9 @@ def test_check_reports_exactly_the_links_obsidian_indexes(
         "in table",
         "prop target",
     ]
+
+
+def test_comment_closes_are_searched_per_segment() -> None:
+    """An unclosed inline `<!--` before a fence must not hide a comment after it (R13)."""
+    text = "a <!-- open\n```\ncode\n```\n<!-- [[Hidden]] --> [[Shown]]\n"
+    assert [k.linkpath for k in parse(text).links] == ["Shown"]

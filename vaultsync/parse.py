@@ -45,7 +45,7 @@ _THEMATIC_BREAK = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*\r?$")
 _MARGIN_BLOCK = re.compile(r"#{1,6}(?:[ \t]|\r?$)|```|~~~")
 # How far back to look for the list item an indented line belongs to. Past it the line
 # is taken as list content: a link is never hidden on a guess.
-_LIST_LOOKBACK_LINES = 200
+_LIST_LOOKBACK_LINES = 64
 
 
 def _width(indent: str) -> int:
@@ -74,7 +74,7 @@ def _list_content_indent(
     pending: int | None = None  # width of the non-blank line after the current one
     block = len(ranges) - 1
     for _ in range(_LIST_LOOKBACK_LINES):
-        if end < floor or closing < 2:
+        if end < floor or closing < 2 or limit < 2:
             return None  # no list item's content starts left of column 2
         while block >= 0 and ranges[block][0] >= end:
             block -= 1
@@ -344,6 +344,7 @@ class _Scanner:
         # inside it shares that answer, so a paragraph of a million unclosed `$a` costs one
         # search instead of a million (each to the paragraph's end: quadratic).
         self.no_math_close = (0, -1)
+        self.no_comment_close = len(text)  # no `-->` from here to the segment end
         # A line cursor: the scan asks for positions in increasing order, so counting
         # newlines since the previous one is cheaper than any lookup.
         self.cursor = 0
@@ -371,6 +372,7 @@ class _Scanner:
         text = self.text
         search = _INLINE.search
         links = self.links
+        self.no_comment_close = end  # a new segment: searches so far say nothing of it
         pos = start
         if (start == 0 or text[start - 1] == "\n") and _HEADING_START.match(text, start, end):
             heading = _HEADING.match(text, text.index("#", start), end)
@@ -466,10 +468,15 @@ class _Scanner:
     def _comment(self, i: int, end: int) -> int:
         text = self.text
         pos = i + 4
-        close_at = text.find("-->", pos, end)
+        # Once a search for `-->` failed from some point, it fails from any later one: a
+        # line of a million `<!--` costs one search, not a million (quadratic).
+        close_at = -1 if self.no_comment_close <= pos else text.find("-->", pos, end)
         if close_at == -1:
-            line_start = text.rfind("\n", 0, i) + 1
-            if text[line_start:i].strip():
+            self.no_comment_close = min(self.no_comment_close, pos)
+            before = i
+            while before > 0 and text[before - 1] in " \t":
+                before -= 1
+            if before > 0 and text[before - 1] != "\n":
                 return pos  # an inline `<!--` without an end is text
             inner, stop = text[pos:end], end  # an unclosed comment block runs to the end
         else:
