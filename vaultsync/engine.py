@@ -45,7 +45,7 @@ def read_entry(root: Path, file: VaultFile, max_size: int) -> NoteEntry:
     return NoteEntry(
         file.path,
         parse(note.text),
-        excluded=file.excluded,
+        excluded=file.excluded or note.symlink,
         bom=note.bom,
         digest=note.digest,
     )
@@ -90,7 +90,14 @@ def load(
     for entry in _read_entries(root, todo, config.max_file_size, progress, done, len(note_files)):
         found[entry.path] = entry
         known = stats.get(entry.path)
-        if cache.enabled and known is not None and entry.error is None:
+        # A symlinked note (excluded though `exclude` does not say so) is not cached: the
+        # cache restores `excluded` from the config alone.
+        if (
+            cache.enabled
+            and known is not None
+            and entry.error is None
+            and (entry.excluded == file.excluded)
+        ):
             cache.store(entry.path, known, entry.digest, pack_entry(entry))
     if cache.enabled:
         cache.retain(set(found))

@@ -267,7 +267,11 @@ class LiveVault:
         if note.digest == known:
             return None  # checked before parsing: the events of our own writes cost a read
         return NoteEntry(
-            file.path, parse(note.text), excluded=file.excluded, bom=note.bom, digest=note.digest
+            file.path,
+            parse(note.text),
+            excluded=file.excluded or note.symlink,  # see NoteText.symlink
+            bom=note.bom,
+            digest=note.digest,
         )
 
     def location(self, path: str) -> str:

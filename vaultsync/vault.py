@@ -66,6 +66,10 @@ class NoteText:
     text: str  # without the BOM
     bom: bool
     digest: str  # sha256 of the raw bytes, for compare-and-swap and caching
+    # Read through a symlink (to a file inside the vault): the note is indexed, so links to
+    # its name resolve, but linted and written only under its real name. Otherwise a fix
+    # through the link would undo the fixes the target needs, and back, on every run.
+    symlink: bool = False
 
 
 class UnreadableFile(Exception):
@@ -130,26 +134,26 @@ def _inside(real_root: str, real: str) -> bool:
     return real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
-def _open_note(path: Path, root: Path | None) -> int:
+def _open_note(path: Path, root: Path | None) -> tuple[int, bool]:
     """A read-only descriptor for `path`. With `root`, a symlink is followed only when it
     resolves inside the vault (§10.6): a note linking to /etc/passwd is never read.
 
     O_NONBLOCK keeps a FIFO named `x.md` from blocking the run (it is refused as not a
-    regular file); it changes nothing for regular files.
+    regular file); it changes nothing for regular files. The flag: a symlink was followed.
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
     if root is None:
-        return os.open(path, flags)
+        return os.open(path, flags), False
     nofollow = getattr(os, "O_NOFOLLOW", 0)
     try:
-        return os.open(path, flags | nofollow)
+        return os.open(path, flags | nofollow), False
     except OSError as exc:
         if exc.errno != errno.ELOOP:
             raise
     real = os.path.realpath(path)  # a symlink (or a loop, which fails again below)
     if not _inside(os.path.realpath(root), real):
         raise UnreadableFile("symbolic link to a file outside the vault, not read")
-    return os.open(real, flags | nofollow)
+    return os.open(real, flags | nofollow), True
 
 
 def read_note(path: Path, max_size: int, root: Path | None = None) -> NoteText:
@@ -158,7 +162,8 @@ def read_note(path: Path, max_size: int, root: Path | None = None) -> NoteText:
     Pass the vault `root` so that a symlinked note is read only if it stays in the vault.
     """
     try:
-        with os.fdopen(_open_note(path, root), "rb") as handle:
+        fd, symlink = _open_note(path, root)
+        with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
                 raise UnreadableFile("not a regular file")
@@ -178,4 +183,4 @@ def read_note(path: Path, max_size: int, root: Path | None = None) -> NoteText:
     if "\x00" in text:
         raise UnreadableFile("binary content (NUL byte)")
     bom = text.startswith(BOM)
-    return NoteText(text[1:] if bom else text, bom, hashlib.sha256(raw).hexdigest())
+    return NoteText(text[1:] if bom else text, bom, hashlib.sha256(raw).hexdigest(), symlink)
