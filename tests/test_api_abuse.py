@@ -378,7 +378,7 @@ def test_two_hundred_concurrent_connections(daemon: Daemon) -> None:
     wait_until(lambda: _open_fds(daemon.proc.pid) <= baseline + 2, timeout=15)
 
 
-def test_vault_untouched_outside_after_all(daemon: Daemon, tmp_path: Path) -> None:
+def test_vault_untouched_outside_after_all(daemon: Daemon) -> None:
     assert (daemon.root.parent / "secret.md").read_text(encoding="utf-8") == SECRET
     assert (daemon.root / "escape.md").is_symlink()
     _alive(daemon)

@@ -328,6 +328,8 @@ def test_fix_edits_large_notes_exactly(
     assert (root / NFD_NAME).read_text(encoding="utf-8").startswith("# Café\n[[Target]]\n")
     assert not (root / unicodedata.normalize("NFC", NFD_NAME)).exists()
     assert (root / "case.md").read_text(encoding="utf-8").startswith("# lower\n[[Target]]\n")
+    upper = (root / "Case.md").read_text(encoding="utf-8")
+    assert upper.startswith("# Upper\n") and "lower" not in upper
     assert (root / NEWLINE_NAME).read_text(encoding="utf-8") == "[[Target]]\n"
     # Invalid frontmatter is left byte for byte; the body's link is still fixed.
     bomb = (root / "yaml-bomb.md").read_text(encoding="utf-8")
