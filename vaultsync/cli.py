@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -47,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command != "watch":
+        # A one-shot run builds millions of small acyclic objects and then exits; the
+        # cyclic collector would rescan them again and again (about a quarter of a
+        # cold check of 10,000 notes). Reference counting still frees what is dropped.
+        gc.disable()
     try:
         result: int = args.run(args)
         return result

@@ -33,8 +33,13 @@ def _pack_link(link: Link) -> tuple[Any, ...]:
     return (link.kind.value, tuple(link.span), *link[2:3], tuple(link.target_span), *link[4:])
 
 
+# Records are rebuilt with tuple.__new__ (C) instead of the NamedTuple constructors
+# (Python): rows hold exactly the records' fields in order, so this is the same value.
+_new = tuple.__new__
+
+
 def _unpack_link(row: tuple[Any, ...]) -> Link:
-    return Link(_KINDS[row[0]], Span(*row[1]), row[2], Span(*row[3]), *row[4:])
+    return _new(Link, (_KINDS[row[0]], _new(Span, row[1]), row[2], _new(Span, row[3]), *row[4:]))
 
 
 def _pack_frontmatter(block: Frontmatter | None) -> tuple[Any, ...] | None:
@@ -79,7 +84,7 @@ def _unpack_field(name: str, value: Any) -> Any:
         return tuple(_unpack_link(row) for row in value)
     record = _RECORDS.get(name)
     if record is not None:
-        return tuple(record(*row[:-1], Span(*row[-1])) for row in value)  # type: ignore[call-arg]
+        return tuple(_new(record, (*row[:-1], _new(Span, row[-1]))) for row in value)
     if name == "frontmatter":
         return _unpack_frontmatter(value)
     if name == "end":
