@@ -29,7 +29,7 @@ from typing import Any
 from vaultsync import __version__
 from vaultsync.config import Config
 
-FORMAT = 1
+FORMAT = 2  # 2: symlinked notes are flagged and never cached
 CACHE_DIR = ".vaultsync/cache"
 NOTES_FILE = "notes.pickle"
 # mtimes this close to the cache's own write time are verified by content hash.
