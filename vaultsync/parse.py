@@ -42,7 +42,8 @@ _BLOCK_EVENT = re.compile(
 _FENCE = re.compile(r"`{3,}|~{3,}")
 _LIST_ITEM = re.compile(r"([ \t]*)([-*+]|\d{1,9}[.)])([ \t]*)(\S?)")
 _THEMATIC_BREAK = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*\r?$")
-_MARGIN_BLOCK = re.compile(r"#{1,6}(?:[ \t]|\r?$)|```|~~~")
+# Blocks that end every list when they start at the margin: no lazy continuation.
+_MARGIN_BLOCK = re.compile(r"#{1,6}(?:[ \t]|\r?$)|```|~~~|<!--")
 # How far back to look for the list item an indented line belongs to. Past it the line
 # is taken as list content: a link is never hidden on a guess.
 _LIST_LOOKBACK_LINES = 64
@@ -109,15 +110,16 @@ def _list_content_indent(
             # CommonMark: content starts after 1-4 spaces; more means indented code.
             content = marker + len(item.group(2))
             content += spaces if 1 <= spaces <= 4 and item.group(4) else 1
-            if content <= limit:
-                return content if closing >= content else None
-            # The line is not inside this item. A parent must hold the item too: one
-            # whose content starts right of the marker was closed by it.
+            if content <= limit and content <= closing:
+                return content
+            # The line is not inside this item (or a less indented line closed it). A
+            # parent must hold the item too: one whose content starts right of the
+            # marker was closed by it.
             limit = min(limit, marker)
             continue
         indent = _width(line[: len(line) - len(body)])
         if indent == 0 and _MARGIN_BLOCK.match(line):
-            return None  # a heading or fence at the margin ends every list
+            return None  # a heading, fence or comment at the margin ends every list
         if body.startswith(("```", "~~~")):
             closing = min(closing, indent)
         pending = indent
