@@ -11,6 +11,7 @@ killed child leaves are not removed by the test: the next run must clean them up
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -99,11 +100,16 @@ class _Forked:
         if self.pid == 0:  # the child: never return into pytest
             code = 1
             try:
+                # Its own process group, so that the kill also reaches any worker processes
+                # the engine forks (orphaned, they would wait on a dead parent forever).
+                os.setpgid(0, 0)
                 writer.clean_temp_files(vault.root)
                 result = fix_vault(vault, Selection.build([SELECT], []), only)
                 code = 0 if not result.skipped else 1
             finally:
                 os._exit(code)
+        with contextlib.suppress(OSError):
+            os.setpgid(self.pid, self.pid)  # also from here: no race with the kill below
         self.status: int | None = None
 
     def poll(self) -> int | None:
@@ -114,8 +120,9 @@ class _Forked:
         return self.status
 
     def kill(self) -> None:
-        if self.poll() is None:
-            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+        if self.status is None:
             _, self.status = os.waitpid(self.pid, 0)
 
 
