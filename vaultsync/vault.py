@@ -171,7 +171,12 @@ def read_note(path: Path, max_size: int, root: Path | None = None) -> NoteText:
                 raise UnreadableFile(
                     f"file is {info.st_size} bytes, over max-file-size ({max_size})"
                 )
-            raw = handle.read(max_size + 1)
+            # Ask for what fstat promised plus one byte: a max-size buffer per note
+            # costs an mmap/munmap each. A file that grew meanwhile is read on.
+            want = min(info.st_size, max_size) + 1
+            raw = handle.read(want)
+            if len(raw) == want and want <= max_size:
+                raw += handle.read(max_size + 1 - want)
     except OSError as exc:
         raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
     if len(raw) > max_size:
