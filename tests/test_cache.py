@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write_vault
-from vaultsync import cache as cache_module
+from vaultsync import statefile
 from vaultsync.cli import main
 
 CACHE_FILE = Path(".vaultsync/cache/notes.pickle")
@@ -168,7 +168,7 @@ def test_read_only_vault_is_checked_without_a_cache(
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError("read-only file system")
 
-    monkeypatch.setattr(cache_module.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(statefile.tempfile, "mkstemp", refuse)
     assert _check_json(vault, capsys) == expected
     assert not (vault / CACHE_FILE).exists()
 

@@ -15,18 +15,14 @@ a crafted cache file cannot run code.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import os
-import pickle
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from vaultsync import __version__
+from vaultsync import __version__, statefile
 from vaultsync.config import Config
 
 FORMAT = 2  # 2: symlinked notes are flagged and never cached
@@ -43,13 +39,6 @@ _ALLOWED_GLOBALS = {
     ("datetime", "timedelta"),
     ("datetime", "timezone"),
 }
-
-
-class _PlainDataUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _ALLOWED_GLOBALS:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"cache refers to {module}.{name}")
 
 
 def _stamp(config: Config) -> tuple[Any, ...]:
@@ -83,19 +72,15 @@ class NoteCache:
         return self.root / CACHE_DIR / NOTES_FILE
 
     def _load(self) -> None:
-        try:
-            data = self.path.read_bytes()
-        except OSError:
+        document = statefile.load(self.path, _ALLOWED_GLOBALS)
+        if document is None or document.get("stamp") != self.stamp:
             return
         try:
-            document = _PlainDataUnpickler(io.BytesIO(data)).load()
-            if not isinstance(document, dict) or document.get("stamp") != self.stamp:
-                return
             rows = document["rows"]
             written_at = float(document["written_at"])
-            if not isinstance(rows, dict):
-                return
-        except Exception:  # a corrupt or foreign cache is simply rebuilt
+        except (KeyError, TypeError, ValueError):
+            return
+        if not isinstance(rows, dict):
             return
         self.rows = rows
         self.written_at = written_at
@@ -138,22 +123,6 @@ class NoteCache:
     def save(self) -> None:
         if not self.enabled or not self.dirty:
             return
-        folder = self.path.parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            ignore = folder.parent / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# vaultsync's own state: never commit it\n*\n", encoding="utf-8")
-            document = {"stamp": self.stamp, "written_at": time.time(), "rows": self.rows}
-            fd, temp = tempfile.mkstemp(prefix=".cache-", dir=folder)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    pickle.dump(document, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(temp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-                raise
-        except OSError:
-            return  # a read-only vault still gets checked, just not cached
-        self.dirty = False
+        document = {"stamp": self.stamp, "written_at": time.time(), "rows": self.rows}
+        if statefile.save(self.path, document):
+            self.dirty = False

@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import os
-import pickle
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-from vaultsync import __version__
+from vaultsync import __version__, statefile
 from vaultsync.cache import CACHE_DIR
 from vaultsync.config import Config
 from vaultsync.model import Diagnostic
@@ -41,13 +37,6 @@ _ALLOWED = {
     ("datetime", "date"),
     ("datetime", "datetime"),
 }
-
-
-class _ResultUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"results cache refers to {module}.{name}")
 
 
 def _side_files(root: Path, config: Config) -> list[Path]:
@@ -105,36 +94,18 @@ class ResultCache:
 
     def load(self) -> tuple[int, list[Diagnostic]] | None:
         """(number of notes, diagnostics) of the last run with this exact key."""
-        try:
-            data = self.path.read_bytes()
-            document = _ResultUnpickler(io.BytesIO(data)).load()
-            if not isinstance(document, dict) or document.get("key") != self.key:
-                return None
-            notes = document["notes"]
-            diagnostics = document["diagnostics"]
-            if not isinstance(notes, int) or not isinstance(diagnostics, list):
-                return None
-            if not all(isinstance(d, Diagnostic) for d in diagnostics):
-                return None
-            return notes, diagnostics
-        except Exception:  # missing, corrupt or foreign: compute the answer instead
+        document = statefile.load(self.path, _ALLOWED)
+        if document is None or document.get("key") != self.key:
             return None
+        notes = document.get("notes")
+        diagnostics = document.get("diagnostics")
+        if not isinstance(notes, int) or not isinstance(diagnostics, list):
+            return None
+        if not all(isinstance(d, Diagnostic) for d in diagnostics):
+            return None
+        return notes, diagnostics
 
     def save(self, notes: int, diagnostics: list[Diagnostic]) -> None:
-        if not self.storable:
-            return
-        folder = self.path.parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=".results-", dir=folder)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    document = {"key": self.key, "notes": notes, "diagnostics": diagnostics}
-                    pickle.dump(document, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(temp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-                raise
-        except OSError:
-            return
+        if self.storable:
+            document = {"key": self.key, "notes": notes, "diagnostics": diagnostics}
+            statefile.save(self.path, document)
