@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -121,6 +122,23 @@ def _workers() -> int:
         return os.cpu_count() or 1
 
 
+def _die_with_parent() -> None:
+    """Pool worker set-up: end with the parent process.
+
+    A SIGKILLed parent never reads the results; without this its workers would
+    block forever writing them into the pipe (Linux: PR_SET_PDEATHSIG).
+    """
+    if sys.platform != "linux":
+        return
+    import ctypes
+    import signal
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent died before the line above took effect
+        os._exit(1)
+
+
 def _parse_chunk(root: Path, files: list[VaultFile], max_size: int) -> list[tuple[Any, ...]]:
     """Worker side: read and parse, returned flat (see codec) to keep the transfer cheap."""
     from vaultsync.codec import pack_entry
@@ -153,7 +171,9 @@ def _read_entries(
     size = max(1, -(-len(files) // (workers * _CHUNKS_PER_WORKER)))
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_die_with_parent
+    ) as pool:
         futures = [pool.submit(_parse_chunk, root, chunk, max_size) for chunk in chunks]
         for future, chunk in zip(futures, chunks, strict=True):
             for row in future.result():
