@@ -33,6 +33,10 @@ from vaultsync.text import nfc
 log = logging.getLogger("vaultsync.watch")
 
 MAX_PASSES = 10  # like `fix`: a section that keeps changing is a bug, not a reason to spin
+# Renames are remembered this long (and at most this many batches of them): a note that
+# was being saved while its links were rewritten is fixed when its own save comes in.
+RENAME_MEMORY_SECONDS = 120.0
+RENAME_MEMORY_BATCHES = 32
 Publish = Callable[[str, dict[str, Any]], None]
 
 
@@ -171,6 +175,8 @@ class Worker:
         self.live = live
         self.fix_selection = fix_selection
         self.follow_renames = follow_renames
+        # (when, index the old names resolved in, old path -> new path), newest last.
+        self.recent_renames: list[tuple[float, VaultIndex, dict[str, str]]] = []
         self.publish = publish
         self.events: queue.Queue[FsEvent | None] = events if events is not None else queue.Queue()
         self.debouncer = Debouncer(debounce_ms / 1000)
@@ -270,7 +276,9 @@ class Worker:
             return update, []
         self.batches += 1
         renames = self._renames(update, moves, old_notes) if self.follow_renames else []
-        written = self._rewrite_links(old_index, old_incoming, renames, update)
+        if renames:
+            self.recent_renames.append((time.monotonic(), old_index, dict(renames)))
+        written = self._rewrite_links(old_incoming, renames, update)
         affected = update.affected | set(written)
         if update.variants_changed and "L002" in self.fix_selection.enabled:
             affected = set(self.live.vault.notes)
@@ -356,18 +364,25 @@ class Worker:
 
     def _rewrite_links(
         self,
-        old_index: VaultIndex,
         old_incoming: dict[str, set[str]],
         renames: list[tuple[str, str]],
         update: Update,
     ) -> list[str]:
-        """Links that still name a moved note's old path now name the new one (like mv)."""
-        if not renames:
+        """Links that still name a moved note's old path now name the new one (like mv).
+
+        Links to notes moved in this batch are rewritten wherever they are. A note that
+        was being saved at that moment was skipped (compare-and-swap); its save comes
+        back as a change, and links in changed notes are checked against every rename
+        still remembered, so the rewrite is not lost.
+        """
+        cutoff = time.monotonic() - RENAME_MEMORY_SECONDS
+        recent = [r for r in self.recent_renames if r[0] >= cutoff]
+        self.recent_renames = recent[-RENAME_MEMORY_BATCHES:]
+        if not self.recent_renames:
             return []
         vault = self.live.vault
         index = vault.index
-        moved = dict(renames)
-        sources = set(update.changed)
+        sources = set(update.changed) | set(update.added)
         for old, new in renames:
             sources |= old_incoming.get(old, set()) | {new}
         written: list[str] = []
@@ -380,10 +395,13 @@ class Worker:
             for link in entry.parsed.links:
                 if generated and in_ranges(link.span.start, generated):
                     continue  # sections are regenerated (editing them would look like a hand edit)
-                was = old_index.resolve(link.linkpath, source).path
-                now = moved.get(was) if was is not None else None
-                if now is None or index.resolve(link.linkpath, source).path == now:
-                    continue  # not a moved note, or the link still finds it
+                now, this_batch = self._moved_target(link.linkpath, source, len(renames) > 0)
+                found = index.resolve(link.linkpath, source).path
+                # A rename of this batch also re-points links another note captured;
+                # an older one only mends links that are broken now (the user may have
+                # linked the old name to something new on purpose since).
+                if now is None or found == now or (found is not None and not this_batch):
+                    continue
                 text = mv.encode(link, mv.link_text(index, link, now, source))
                 edits.append(Edit(link.target_span, text))  # as `vaultsync mv` writes it
             if not edits:
@@ -406,5 +424,23 @@ class Worker:
             self.live.replace_entry(source, new_text, note.bom, digest)
             written.append(source)
         if written:
-            log.info("rewrote links to %d moved notes in %d notes", len(moved), len(written))
+            log.info("rewrote links to moved notes in %d notes", len(written))
         return written
+
+    def _moved_target(
+        self, linkpath: str, source: str, batch_has_renames: bool
+    ) -> tuple[str | None, bool]:
+        """Where a link naming a since-moved note should point now (renames chained), and
+        whether that rename is this batch's own (the newest remembered one)."""
+        notes = self.live.vault.notes
+        last = len(self.recent_renames) - 1
+        for i in range(last, -1, -1):  # the newest rename of a name wins
+            _, old_index, moved = self.recent_renames[i]
+            was = old_index.resolve(linkpath, source).path
+            now = moved.get(was) if was is not None else None
+            if now is None:
+                continue
+            for _, _, later in self.recent_renames[i + 1 :]:
+                now = later.get(now, now)  # renamed again since
+            return (now if now in notes else None), (batch_has_renames and i == last)
+        return None, False
