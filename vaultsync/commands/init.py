@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -91,12 +92,18 @@ def run(args: argparse.Namespace) -> int:
     if args.infer_schemas:
         write_schemas(root, config, args.force)
     if args.index:
+        from vaultsync import writer
+
         for name, text in ((INDEX_NOTE, INDEX_TEXT), (UNRESOLVED_NOTE, UNRESOLVED_TEXT)):
-            path = root / name
-            if path.exists():  # a user's note: never overwritten, not even with --force
+            # A user's note is never overwritten, not even with --force; create_note
+            # refuses atomically, also if the note appears while init runs.
+            try:
+                writer.create_note(root, name, text)
+            except writer.WriteSkipped as exc:
+                if not os.path.lexists(root / name):
+                    raise UsageError(str(exc)) from None
                 print(f"Kept the existing {name}")
                 continue
-            path.write_text(text, encoding="utf-8")
             print(f"Wrote {name}")
     return 0
 
