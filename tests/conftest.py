@@ -31,3 +31,17 @@ def write_vault(root: Path, files: dict[str, str | bytes]) -> Path:
         else:
             path.write_bytes(content.encode("utf-8"))
     return root
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every vault file's bytes by vault path (dot-folders such as .obsidian and
+    vaultsync's cache are not part of the vault)."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    }
+
+
+def read(root: Path, rel: str) -> str:
+    return (root / rel).read_bytes().decode("utf-8")

@@ -11,26 +11,13 @@ import pytest
 
 from benchmarks.generate import generate_vault
 from tests.clirun import run_cli
-from tests.conftest import write_vault
+from tests.conftest import read, snapshot, write_vault
 
 Capsys = pytest.CaptureFixture[str]
 
 
 def mv(capsys: Capsys, root: Path, old: str, new: str, *args: str) -> tuple[int, str, str]:
     return run_cli(capsys, "mv", str(root / old), str(root / new), *args)
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        # Dot-folders (.obsidian, vaultsync's cache) are not part of the vault.
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    }
-
-
-def read(root: Path, rel: str) -> str:
-    return (root / rel).read_bytes().decode("utf-8")
 
 
 def graph(capsys: Capsys, root: Path) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.clirun import run_cli
-from tests.conftest import SEEDS, write_vault
+from tests.conftest import SEEDS, read, snapshot, write_vault
 
 Capsys = pytest.CaptureFixture[str]
 
@@ -40,19 +40,6 @@ def check(capsys: Capsys, root: Path, *args: str) -> list[dict[str, Any]]:
     assert code in (0, 1), err
     found: list[dict[str, Any]] = json.loads(out)["diagnostics"]
     return found
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        # Dot-folders (.obsidian, vaultsync's cache) are not part of the vault.
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    }
-
-
-def read(root: Path, rel: str) -> str:
-    return (root / rel).read_bytes().decode("utf-8")
 
 
 def test_section_is_created_at_the_end_after_a_blank_line(tmp_path: Path, capsys: Capsys) -> None:
