@@ -333,3 +333,37 @@ def test_overlap_resolved_by_a_second_pass_in_a_real_vault(tmp_path: Path) -> No
     vault = engine.load(root, load_config(root))
     result = fix_vault(vault, Selection.build(["L"], []), options=FixOptions(dry_run=True))
     assert result.passes == 1 and result.changes == {}
+
+
+def test_pooled_and_serial_fix_write_the_same_bytes(
+    tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 500 notes, each with a variant spelling to respell and a backlinks section to add:
+    # enough rewrites that fix re-parses them in the worker pool.
+    files = {
+        f"f{i % 7}/Note {i}.md": (
+            f"# Note {i}\n[[Note {(i * 7) % 500}]] [[note_{(i * 3) % 500}]] #t{i % 5}\n"
+        )
+        for i in range(500)
+    }
+    serial_vault = write_vault(tmp_path / "serial", files)
+    pooled_vault = write_vault(tmp_path / "pooled", files)
+    monkeypatch.setenv("VAULTSYNC_JOBS", "1")
+    assert run_cli(capsys, "fix", str(serial_vault), "--no-cache", "--exit-zero")[0] == 0
+    import concurrent.futures
+
+    pools: list[int] = []
+
+    class RecordingPool(concurrent.futures.ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **kwargs: object) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", RecordingPool)
+    monkeypatch.setenv("VAULTSYNC_JOBS", "2")
+    assert run_cli(capsys, "fix", str(pooled_vault), "--no-cache", "--exit-zero")[0] == 0
+    assert len(pools) >= 2  # the vault was parsed, then the rewrites, in the pool
+    after = hashes(serial_vault)
+    assert after == hashes(pooled_vault)
+    assert after != {rel: hashlib.sha256(text.encode()).hexdigest() for rel, text in files.items()}
+    assert "[[Note 3]]" in (serial_vault / "f1/Note 1.md").read_text(encoding="utf-8")

@@ -8,13 +8,14 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from vaultsync.config import Config
 from vaultsync.index import NoteEntry, Variants, VaultIndex, find_variants
-from vaultsync.model import Diagnostic, Fix, Span
+from vaultsync.model import Diagnostic, Fix, ParsedNote, Span
 from vaultsync.parse import parse
 from vaultsync.rules import CHECKERS, Rule, Selection, _load_families
 from vaultsync.rules.files import UNREADABLE_FILE
@@ -22,6 +23,7 @@ from vaultsync.sections import writable
 from vaultsync.vault import UnreadableFile, VaultFile, discover, read_note
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +141,38 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _parse_chunk(root: Path, files: list[VaultFile], max_size: int) -> list[tuple[Any, ...]]:
+def _parse_chunk(files: list[VaultFile], root: Path, max_size: int) -> list[tuple[Any, ...]]:
     """Worker side: read and parse, returned flat (see codec) to keep the transfer cheap."""
     from vaultsync.codec import pack_entry
 
     return [pack_entry(read_entry(root, file, max_size)) for file in files]
+
+
+def _pooled(count: int) -> int:
+    """How many worker processes to parse `count` notes with; below 2, parse in-process."""
+    workers = _workers()
+    # fork() is unsafe once other threads exist (the daemon's); parse in-process there.
+    if workers < 2 or count < _POOL_THRESHOLD or threading.active_count() > 1:
+        return 1
+    return workers
+
+
+def _in_pool(
+    workers: int, work: Callable[[list[T]], list[tuple[Any, ...]]], items: list[T]
+) -> Iterator[tuple[list[T], list[tuple[Any, ...]]]]:
+    """Run `work` over chunks of `items` in forked workers; each chunk with its rows, in order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(1, -(-len(items) // (workers * _CHUNKS_PER_WORKER)))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_die_with_parent
+    ) as pool:
+        futures = [pool.submit(work, chunk) for chunk in chunks]
+        for future, chunk in zip(futures, chunks, strict=True):
+            yield chunk, future.result()
 
 
 def _read_entries(
@@ -155,32 +184,40 @@ def _read_entries(
     total: int,
 ) -> Iterator[NoteEntry]:
     """Read and parse `files`, on every core when there are enough of them."""
-    workers = _workers()
-    # fork() is unsafe once other threads exist (the daemon's); parse in-process there.
-    if workers < 2 or len(files) < _POOL_THRESHOLD or threading.active_count() > 1:
+    workers = _pooled(len(files))
+    if workers < 2:
         for i, file in enumerate(files, 1):
             yield read_entry(root, file, max_size)
             if progress is not None and i % 256 == 0:
                 progress(done + i, total)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     from vaultsync.codec import unpack_entry
 
-    size = max(1, -(-len(files) // (workers * _CHUNKS_PER_WORKER)))
-    chunks = [files[i : i + size] for i in range(0, len(files), size)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_die_with_parent
-    ) as pool:
-        futures = [pool.submit(_parse_chunk, root, chunk, max_size) for chunk in chunks]
-        for future, chunk in zip(futures, chunks, strict=True):
-            for row in future.result():
-                yield unpack_entry(row)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, total)
+    work = partial(_parse_chunk, root=root, max_size=max_size)
+    for chunk, rows in _in_pool(workers, work, files):
+        for row in rows:
+            yield unpack_entry(row)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, total)
+
+
+def _parse_texts_chunk(texts: list[str]) -> list[tuple[Any, ...]]:
+    """Worker side of `parse_texts`."""
+    from vaultsync.codec import pack_note
+
+    return [pack_note(parse(text)) for text in texts]
+
+
+def parse_texts(texts: list[str]) -> list[ParsedNote]:
+    """`parse` of each text, on every core when there are enough of them (fix's rewrites)."""
+    workers = _pooled(len(texts))
+    if workers < 2:
+        return [parse(text) for text in texts]
+    from vaultsync.codec import unpack_note
+
+    chunks = _in_pool(workers, _parse_texts_chunk, texts)
+    return [unpack_note(row) for _chunk, rows in chunks for row in rows]
 
 
 @dataclass(slots=True)

@@ -188,8 +188,8 @@ class _Session:
         self.texts[entry.path] = note
         return note
 
-    def rewrite(self, path: str, diagnostics: list[Diagnostic]) -> NoteEntry | None:
-        """Apply one pass of fixes to a note in memory; its new entry, or None if unchanged."""
+    def rewrite(self, path: str, diagnostics: list[Diagnostic]) -> str | None:
+        """Apply one pass of fixes to a note in memory; its new text, or None if unchanged."""
         entry = self.vault.notes[path]
         edits, counts, _held = select_fixes(diagnostics)
         if not edits:
@@ -210,7 +210,7 @@ class _Session:
         change.fixed.update(counts)
         digest = writer.digest(writer.encode(new_text, note.bom))
         self.texts[path] = NoteText(new_text, note.bom, digest)
-        return dataclasses.replace(entry, parsed=parse(new_text), digest=digest)
+        return new_text
 
     def commit(self) -> None:
         """Write every changed note once, against the digest read at the start (CAS)."""
@@ -338,11 +338,18 @@ def fix_vault(
         notes = dict(session.vault.notes)
         files = session.vault.files
         last_changed = []
+        rewritten: dict[str, str] = {}
         for path, diags in per_file.items():
-            rewritten = session.rewrite(path, diags)
-            if rewritten is not None:
-                notes[path] = rewritten
-                last_changed.append(path)
+            new_text = session.rewrite(path, diags)
+            if new_text is not None:
+                rewritten[path] = new_text
+        # Parsed together: a whole vault's worth of rewrites is parsed on every core.
+        reparsed = engine.parse_texts(list(rewritten.values()))
+        for path, parsed in zip(rewritten, reparsed, strict=True):
+            notes[path] = dataclasses.replace(
+                notes[path], parsed=parsed, digest=session.texts[path].digest
+            )
+            last_changed.append(path)
         new_files: list[VaultFile] = []
         for rel, diags in stubs.items():
             made = session.create_stub(rel)

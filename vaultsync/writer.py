@@ -54,9 +54,13 @@ def _checked_rel(rel: str) -> str:
     return "/".join(parts)
 
 
-def _real_path(root: Path, rel: str) -> str:
-    """Where writing `rel` would land, following symlinks; refused if outside the vault."""
-    real_root = _real_root(root)
+def _real_path(root: Path, rel: str, real_root: str | None = None) -> str:
+    """Where writing `rel` would land, following symlinks; refused if outside the vault.
+
+    `real_root` is `_real_root(root)` when the caller already has it (a batch of writes).
+    """
+    if real_root is None:
+        real_root = _real_root(root)
     real = os.path.realpath(os.path.join(real_root, *_checked_rel(rel).split("/")))
     if not _inside(real_root, real) or real == real_root:
         raise WriteSkipped(f"{rel}: resolves outside the vault (symlink), not written")
@@ -190,11 +194,12 @@ def write_notes(root: Path, writes: Sequence[NoteWrite]) -> list[str | WriteSkip
     staged: list[tuple[int, str, str, NoteWrite]] = []  # result slot, temp, real, write
     batch = len(writes) >= _BATCH_SYNC_MIN
     done = 0  # staged temp files already renamed or removed
+    real_root = _real_root(root)
     try:
         for write in writes:
             results.append(WriteSkipped("not written"))
             try:
-                real = _real_path(root, write.rel)
+                real = _real_path(root, write.rel, real_root)
                 data = encode(write.text, write.bom)
                 current, mode = _read_regular(real, write.rel)
                 if digest(current) != write.expected_digest:
