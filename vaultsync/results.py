@@ -36,14 +36,14 @@ _FIX_KINDS = {kind.value: kind for kind in FixKind}
 FlatDiagnostic = tuple[Any, ...]
 
 
-def _flatten(d: Diagnostic) -> FlatDiagnostic:
+def flatten(d: Diagnostic) -> FlatDiagnostic:
     fix = None
     if d.fix is not None:
         fix = (d.fix.applicability.value, tuple((tuple(e.span), e.new_text) for e in d.fix.edits))
     return (d.path, tuple(d.span), d.code, d.message, int(d.severity), d.data, fix)
 
 
-def _rebuild(row: FlatDiagnostic) -> Diagnostic:
+def rebuild(row: FlatDiagnostic) -> Diagnostic:
     path, span, code, message, severity, data, fix = row
     rebuilt_fix = None
     if fix is not None:
@@ -119,12 +119,12 @@ class ResultCache:
         if not isinstance(notes, int) or not isinstance(rows, list):
             return None
         try:
-            return notes, [_rebuild(row) for row in rows]
+            return notes, [rebuild(row) for row in rows]
         except (TypeError, ValueError, KeyError):
             return None
 
     def save(self, notes: int, diagnostics: list[Diagnostic]) -> None:
         if self.storable:
-            rows = [_flatten(d) for d in diagnostics]
+            rows = [flatten(d) for d in diagnostics]
             document = {"key": self.key, "notes": notes, "diagnostics": rows}
             statefile.save(self.path, document)
