@@ -1,122 +1,114 @@
-"""`.vaultsync.toml` (§7): discovered upward from the checked path, validated with pydantic."""
+"""`.vaultsync.toml` (§7): discovered upward from the checked path, validated with pydantic.
+
+The settings themselves are plain frozen dataclasses, so a run whose config was
+validated before does not import pydantic at all: building its models costs more
+start-up (~0.15 s) than a warm `check` of 10,000 notes spends on anything else.
+Validation (`config_model`) runs whenever the file's bytes are new to this vault's
+cache, and its result is kept beside the other caches, keyed by those bytes.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictInt,
-    ValidationError,
-    field_validator,
-)
-
+from vaultsync import __version__, statefile
 from vaultsync.errors import UsageError
 
 CONFIG_NAME = ".vaultsync.toml"
 SeverityName = Literal["info", "warning", "error"]
-# TOML has real booleans and integers: `keep-display = "yes"` or `cache = 1` is a mistake
-# to report, not a value to coerce.
-Flag = StrictBool
+# The validated settings of a config file, by the sha256 of its bytes.
+_VALIDATED_FILE = ".vaultsync/cache/config.pickle"
+_VALIDATED_FORMAT = 1
 
 
-def _kebab(name: str) -> str:
-    return name.replace("_", "-")
+@dataclass(frozen=True, slots=True)
+class LinksConfig:
+    canonical: dict[str, str] = field(default_factory=dict)
+    keep_display: bool = False
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True
-    )
-
-
-class LinksConfig(_Section):
-    canonical: dict[str, str] = Field(default_factory=dict)
-    keep_display: Flag = False
-
-    @field_validator("canonical")
-    @classmethod
-    def _canonical_is_a_link_target(cls, value: dict[str, str]) -> dict[str, str]:
-        # L002 fixes write these spellings into links: they must be usable as a target.
-        for key, spelling in value.items():
-            if not key.strip() or not spelling.strip():
-                raise ValueError(f"{key!r} = {spelling!r}: an empty spelling")
-            bad = sorted(set(spelling) & set("#|^[]"))
-            if bad or spelling != spelling.strip():
-                why = f"contains {bad[0]!r}" if bad else "has surrounding spaces"
-                raise ValueError(f"{key!r} = {spelling!r} {why}, which cannot be a link target")
-        return value
-
-
-class BacklinksConfig(_Section):
-    enabled: Flag = True
+@dataclass(frozen=True, slots=True)
+class BacklinksConfig:
+    enabled: bool = True
     heading: str = "## Backlinks"
-    exclude: list[str] = Field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
 
 
-class IndexConfig(_Section):
-    enabled: Flag = True
+@dataclass(frozen=True, slots=True)
+class IndexConfig:
+    enabled: bool = True
 
 
-class StubsConfig(_Section):
+@dataclass(frozen=True, slots=True)
+class StubsConfig:
     folder: str = ""
 
 
-class SchemasConfig(_Section):
+@dataclass(frozen=True, slots=True)
+class SchemasConfig:
     dir: str = ".vaultsync/schemas"
-    use: list[str] = Field(default_factory=list)  # shipped schemas to apply, by name
+    use: list[str] = field(default_factory=list)  # shipped schemas to apply, by name
 
 
-class WatchConfig(_Section):
-    debounce_ms: StrictInt = Field(default=300, ge=0, le=60_000)
-    fix: list[str] = Field(default_factory=lambda: ["S"])
-    follow_renames: Flag = True
+@dataclass(frozen=True, slots=True)
+class WatchConfig:
+    debounce_ms: int = 300
+    fix: list[str] = field(default_factory=lambda: ["S"])
+    follow_renames: bool = True
 
 
-class ApiConfig(_Section):
-    port: StrictInt = Field(default=0, ge=0, le=65535)
-    allowed_origins: list[str] = Field(default_factory=lambda: ["app://obsidian.md"])
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    port: int = 0
+    allowed_origins: list[str] = field(default_factory=lambda: ["app://obsidian.md"])
 
 
-class Config(_Section):
-    exclude: list[str] = Field(default_factory=list)
-    select: list[str] = Field(default_factory=list)
-    ignore: list[str] = Field(default_factory=list)
+@dataclass(frozen=True, slots=True)
+class Config:
+    exclude: list[str] = field(default_factory=list)
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
     fail_on: SeverityName = "warning"
-    severity: dict[str, SeverityName] = Field(default_factory=dict)
-    all_files: Flag = False
-    max_file_size: StrictInt = Field(default=10 * 1024 * 1024, gt=0)
-    cache: Flag = True
-    links: LinksConfig = Field(default_factory=LinksConfig)
-    backlinks: BacklinksConfig = Field(default_factory=BacklinksConfig)
-    index: IndexConfig = Field(default_factory=IndexConfig)
-    stubs: StubsConfig = Field(default_factory=StubsConfig)
-    schemas: SchemasConfig = Field(default_factory=SchemasConfig)
-    watch: WatchConfig = Field(default_factory=WatchConfig)
-    api: ApiConfig = Field(default_factory=ApiConfig)
+    severity: dict[str, SeverityName] = field(default_factory=dict)
+    all_files: bool = False
+    max_file_size: int = 10 * 1024 * 1024
+    cache: bool = True
+    links: LinksConfig = field(default_factory=LinksConfig)
+    backlinks: BacklinksConfig = field(default_factory=BacklinksConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
+    stubs: StubsConfig = field(default_factory=StubsConfig)
+    schemas: SchemasConfig = field(default_factory=SchemasConfig)
+    watch: WatchConfig = field(default_factory=WatchConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
 
-    @field_validator("select", "ignore")
-    @classmethod
-    def _selectors_known(cls, value: list[str]) -> list[str]:
-        from vaultsync.rules import validate_selector
+    def fingerprint(self) -> str:
+        """Every setting, as one stable string (part of the results cache's key)."""
+        return repr(dataclasses.asdict(self))
 
-        for selector in value:
-            validate_selector(selector)
-        return value
 
-    @field_validator("severity")
-    @classmethod
-    def _severity_known(cls, value: dict[str, str]) -> dict[str, str]:
-        from vaultsync.rules import validate_selector
+_SECTIONS: dict[str, type[Any]] = {
+    "links": LinksConfig,
+    "backlinks": BacklinksConfig,
+    "index": IndexConfig,
+    "stubs": StubsConfig,
+    "schemas": SchemasConfig,
+    "watch": WatchConfig,
+    "api": ApiConfig,
+}
 
-        for selector in value:
-            validate_selector(selector)
-        return value
+
+def config_from_dict(data: dict[str, Any]) -> Config:
+    """A Config from validated settings by field name (`config_model.validate`'s output)."""
+    values = dict(data)
+    for name, section in _SECTIONS.items():
+        if name in values:
+            values[name] = section(**values[name])
+    return Config(**values)
 
 
 class ConfigError(UsageError):
@@ -133,24 +125,40 @@ def find_root(start: Path) -> Path:
     return folder
 
 
-def load_config(root: Path, explicit: Path | None = None) -> Config:
+def load_config(root: Path, explicit: Path | None = None, use_cache: bool = True) -> Config:
+    """The vault's settings; an invalid file raises ConfigError naming the file and key.
+
+    With `use_cache`, settings validated before from the very same bytes are read back
+    from the vault's cache instead of being validated again.
+    """
     path = explicit if explicit is not None else root / CONFIG_NAME
     if explicit is None and not path.is_file():
         return Config()
     try:
-        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    key = (__version__, _VALIDATED_FORMAT, hashlib.sha256(data).hexdigest())
+    store = root / _VALIDATED_FILE
+    if use_cache:
+        known = statefile.load(store, frozenset())
+        if known is not None and known.get("key") == key:
+            try:
+                return config_from_dict(known["settings"])
+            except (KeyError, TypeError):
+                pass  # not what we wrote: validate afresh
+    try:
+        # As read_text() would give it: universal newlines.
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        raw: dict[str, Any] = tomllib.loads(text)
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not valid UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
-    try:
-        # Keys are kebab-case only; `max_file_size` is an unknown key, not a synonym.
-        return Config.model_validate(raw, by_alias=True, by_name=False)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-        message = message.removeprefix("Value error, ")
-        raise ConfigError(f"{path}: {where}: {message}") from exc
+    from vaultsync.config_model import validate
+
+    settings = validate(raw, path)
+    config = config_from_dict(settings)
+    if use_cache and config.cache:
+        statefile.save(store, {"key": key, "settings": settings})
+    return config

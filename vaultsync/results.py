@@ -81,7 +81,7 @@ class ResultCache:
             __version__,
             FORMAT,
             sys.version_info[:2],
-            config.model_dump_json(),
+            config.fingerprint(),
             sorted(selection.enabled),
             sorted((code, int(level)) for code, level in selection.severities.items()),
             None if only is None else sorted(only),

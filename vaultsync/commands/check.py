@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from vaultsync import engine
 
-    target = resolve_target(args.paths, args.config)
+    target = resolve_target(args.paths, args.config, use_cache=not args.no_cache)
     known = read_baseline(args)
     chosen = selection(args, target.config)
     use_cache = not args.no_cache and target.config.cache

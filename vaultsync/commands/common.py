@@ -72,14 +72,16 @@ class Target:
     only: set[str] | None  # vault-relative note paths to report on; None: all
 
 
-def resolve_target(paths: list[Path], config_file: Path | None) -> Target:
+def resolve_target(
+    paths: list[Path], config_file: Path | None, use_cache: bool = True
+) -> Target:
     """Find the vault root and config for the given paths (like ruff finds its config)."""
     for path in paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder")
     first = paths[0] if paths else Path.cwd()
     root = find_root(first)
-    config = load_config(root, config_file)
+    config = load_config(root, config_file, use_cache)
     if not paths or any(p.resolve() == root for p in paths):
         return Target(root, config, None)
     only: set[str] = set()

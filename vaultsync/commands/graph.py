@@ -18,7 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from vaultsync import engine, graph
 
-    target = resolve_target([args.vault] if args.vault else [], args.config)
+    target = resolve_target(
+        [args.vault] if args.vault else [], args.config, use_cache=not args.no_cache
+    )
     vault = engine.load(target.root, target.config, use_cache=not args.no_cache)
     if args.format == "dot":
         graph.write_dot(sys.stdout, vault)

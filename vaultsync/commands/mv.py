@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if not old_path.is_file():
         raise UsageError(f"{old_path}: no such file")
     root = find_root(old_path)
-    config = load_config(root, args.config)
+    config = load_config(root, args.config, use_cache=not args.no_cache)
     old = vault_path(root, old_path)
     new = vault_path(root, destination(old_path, args.new))
     vault = load_vault(Target(root, config, None), args.quiet, use_cache=not args.no_cache)

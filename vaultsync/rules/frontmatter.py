@@ -163,11 +163,25 @@ def _state(vault: Vault) -> _State:
     global _cached
     if _cached is not None and _cached[0] is vault:
         return _cached[1]
-    from vaultsync.schema import load_schemas
+    schemas: list[Schema] = []
+    if _has_schemas(vault):
+        from vaultsync.schema import load_schemas
 
-    state = _State(load_schemas(vault.root, vault.config), _obsidian_types(vault.root))
+        schemas = load_schemas(vault.root, vault.config)
+    state = _State(schemas, _obsidian_types(vault.root))
     _cached = (vault, state)
     return state
+
+
+def _has_schemas(vault: Vault) -> bool:
+    """Does any schema apply? Without one, the schema module (and pydantic) stay unloaded."""
+    if vault.config.schemas.use:
+        return True
+    folder = vault.root / vault.config.schemas.dir
+    try:
+        return any(p.suffix in (".yaml", ".yml") and p.is_file() for p in folder.iterdir())
+    except OSError:  # no such folder (or not a folder): no vault schemas
+        return False
 
 
 def _obsidian_types(root: Path) -> dict[str, str]:
