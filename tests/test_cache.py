@@ -262,3 +262,83 @@ def test_selection_is_part_of_the_results_key(
     only_l001 = _check_json(vault, capsys, "--select", "L001")
     assert {d["code"] for d in only_l001["diagnostics"]} == {"L001"}  # type: ignore[index]
     assert _check_json(vault, capsys) == everything
+
+
+REPORT_FILE = Path(".vaultsync/cache/report.pickle")
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    capsys.readouterr()
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
+def test_unchanged_vault_is_answered_with_the_report_already_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    vault = _vault(tmp_path)
+    _age_files(vault)
+    fresh = _run(capsys, "check", "--format", fmt, str(vault), "--no-cache")
+    assert _run(capsys, "check", "--format", fmt, str(vault)) == fresh
+    assert (vault / REPORT_FILE).is_file()
+    from vaultsync import report, results
+
+    def no_rebuild(*args: object, **kwargs: object) -> None:
+        raise AssertionError("diagnostics were rebuilt or rendered again")
+
+    monkeypatch.setattr(results, "rebuild", no_rebuild)
+    monkeypatch.setattr(report, "write_text", no_rebuild)
+    monkeypatch.setattr(report, "write_json", no_rebuild)
+    assert _run(capsys, "check", "--format", fmt, str(vault)) == fresh
+    assert fresh[0] == 1
+    assert _run(capsys, "check", "--format", fmt, str(vault), "--exit-zero") == (0, fresh[1])
+
+
+def test_each_rendering_is_kept_apart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vault = _vault(tmp_path)
+    _age_files(vault)
+    runs = [("--format", "text"), ("--format", "json"), ("-q",), ("--statistics",)]
+    fresh = [_run(capsys, "check", str(vault), "--no-cache", *r) for r in runs]
+    assert len({out for _, out in fresh}) == len(runs)
+    for _ in range(2):  # made and cached, then (as far as still kept) answered from it
+        assert [_run(capsys, "check", str(vault), *r) for r in runs] == fresh
+
+
+def test_a_baseline_report_is_always_made_afresh(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vault = _vault(tmp_path)
+    _age_files(vault)
+    baseline = tmp_path / "baseline.json"
+    assert _run(capsys, "check", str(vault), "--write-baseline", str(baseline))[0] == 0
+    code, out = _run(capsys, "check", str(vault), "--baseline", str(baseline))
+    assert code == 0 and "hidden by the baseline" in out
+    baseline.write_text(json.dumps({"version": 1, "problems": []}), encoding="utf-8")
+    code, out = _run(capsys, "check", str(vault), "--baseline", str(baseline))
+    assert code == 1 and "L001" in out
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: b"", id="empty"),
+        pytest.param(lambda data: data[: len(data) // 2], id="truncated"),
+        pytest.param(lambda data: b"\x80\x05garbage" * 10, id="garbage"),
+        pytest.param(
+            lambda data: pickle.dumps({"key": pickle.loads(data)["key"], "renders": {"x": 1}}),
+            id="foreign-shape",
+        ),
+    ],
+)
+def test_a_damaged_report_cache_is_ignored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: object
+) -> None:
+    vault = _vault(tmp_path)
+    _age_files(vault)
+    fresh = _run(capsys, "check", str(vault), "--no-cache")
+    _run(capsys, "check", str(vault))
+    path = vault / REPORT_FILE
+    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    assert _run(capsys, "check", str(vault)) == fresh
+    assert _run(capsys, "check", str(vault)) == fresh

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import io
+from pathlib import Path
 
 from vaultsync.commands.common import (
     ReportSubject,
@@ -11,6 +13,8 @@ from vaultsync.commands.common import (
     add_output_options,
     load_vault,
     read_baseline,
+    render_report,
+    report_stream,
     resolve_target,
     selection,
     without_baseline,
@@ -34,10 +38,22 @@ def run(args: argparse.Namespace) -> int:
     use_cache = not args.no_cache and target.config.cache
     results = None
     cached = None
+    # A report depends on nothing but the diagnostics and these options; with a baseline
+    # (whose file may change) or --write-baseline it is always made afresh.
+    render_key = None
+    if known is None and args.write_baseline is None:
+        render_key = repr((args.format, args.quiet, args.statistics, str(Path.cwd())))
     if use_cache:
         from vaultsync.results import ResultCache
 
         results = ResultCache(target.root, target.config, chosen, target.only)
+        if render_key is not None:
+            rendered = results.load_report(render_key)
+            if rendered is not None:  # nothing changed, and this very report was made
+                text, worst = rendered
+                with report_stream(args) as out:
+                    out.write(text)
+                return _exit_code(args, target.config.fail_on, worst)
         cached = results.load()
     subject: ReportSubject
     if cached is not None:  # nothing changed since the last run: its report stands
@@ -53,8 +69,21 @@ def run(args: argparse.Namespace) -> int:
         write_baseline(args, diagnostics)
         return 0
     shown = without_baseline(diagnostics, known)
-    write_report(args, subject, shown, hidden=len(diagnostics) - len(shown))
+    worst = max((int(d.severity) for d in shown), default=-1)
+    if results is None or render_key is None:
+        write_report(args, subject, shown, hidden=len(diagnostics) - len(shown))
+    else:
+        buffer = io.StringIO()
+        render_report(buffer, args, subject, shown, hidden=0)
+        text = buffer.getvalue()
+        with report_stream(args) as out:
+            out.write(text)
+        results.save_report(render_key, text, worst)
+    return _exit_code(args, target.config.fail_on, worst)
+
+
+def _exit_code(args: argparse.Namespace, fail_on: str, worst: int) -> int:
+    """1 when a problem shown is at or above `fail-on`, unless --exit-zero."""
     if args.exit_zero:
         return 0
-    threshold = Severity.parse(target.config.fail_on)
-    return 1 if any(d.severity >= threshold for d in shown) else 0
+    return 1 if worst >= Severity.parse(fail_on) else 0
