@@ -30,8 +30,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vaultsync import engine
-
     target = resolve_target(args.paths, args.config, use_cache=not args.no_cache)
     known = read_baseline(args)
     chosen = selection(args, target.config)
@@ -60,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         note_count, diagnostics = cached
         subject = Summary(target.root, range(note_count))
     else:
+        from vaultsync import engine  # only now: a warm run never needs the parser
+
         vault = load_vault(target, args.quiet, use_cache=use_cache)
         diagnostics = engine.check(vault, chosen, target.only)
         if results is not None:
