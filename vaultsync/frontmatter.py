@@ -30,6 +30,11 @@ _CLOSE = re.compile(r"^---[ \t]*(?:\r?\n|\Z)", re.MULTILINE)
 # it only explodes when expanded. We measure the expansion before constructing anything.
 MAX_EXPANDED_NODES = 10_000
 
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _MERGE = "tag:yaml.org,2002:merge"
@@ -44,6 +49,18 @@ class YamlLoader(_Base):  # type: ignore[misc]
     """
 
     yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
+
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        """pyyaml's BaseResolver.resolve for this loader, which has no path resolvers and
+        no resolvers for any first character (see _core_schema): libyaml calls it for
+        every node, and the general version costs twice as much."""
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self.yaml_implicit_resolvers.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         original = node.value[:]  # flatten_mapping rewrites node.value for `<<` merges
@@ -108,9 +125,66 @@ def _core_schema() -> None:
     add(_MERGE, re.compile(r"^<<$"), "<")
     YamlLoader.add_constructor(_INT, YamlLoader.construct_core_int)
     YamlLoader.add_constructor(_FLOAT, YamlLoader.construct_core_float)
+    # What YamlLoader.resolve takes for granted.
+    assert None not in YamlLoader.yaml_implicit_resolvers
+    assert not YamlLoader.yaml_path_resolvers
 
 
 _core_schema()
+
+
+class _Unusual(Exception):
+    """A node `_construct` leaves to pyyaml's constructor."""
+
+
+_BOOLS = {"true": True, "false": False}
+
+
+def _construct(loader: YamlLoader, node: Node) -> Any:
+    """The value of a plain tree of mappings, lists and core scalars, as pyyaml builds it.
+
+    pyyaml's constructor spends more than libyaml's parse on frontmatter (a generic
+    dispatch, generators and bookkeeping per node). Anything else raises _Unusual:
+    other tags, merge keys, non-scalar keys, and a key written twice, which pyyaml
+    reports. A graph with aliases (shared nodes) is never given here.
+    """
+    tag = node.tag
+    if isinstance(node, ScalarNode):
+        if tag == _STR:
+            return node.value
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            value = _BOOLS.get(node.value.lower())  # the resolver allows true/false only
+            if value is not None:
+                return value
+        elif tag == _INT:
+            return loader.construct_core_int(node)
+        elif tag == _FLOAT:
+            return loader.construct_core_float(node)
+    elif isinstance(node, SequenceNode) and tag == _SEQ:
+        return [_construct(loader, item) for item in node.value]
+    elif isinstance(node, MappingNode) and tag == _MAP:
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise _Unusual  # a list or mapping as a key: unhashable, pyyaml says so
+            key = _construct(loader, key_node)
+            if key in mapping:
+                raise _Unusual
+            mapping[key] = _construct(loader, value_node)
+        return mapping
+    raise _Unusual
+
+
+def _construct_document(loader: YamlLoader, node: MappingNode, source: str) -> Any:
+    """loader.construct_document(node), through `_construct` when it can."""
+    if "*" not in source:  # no alias, so no shared nodes
+        try:
+            return _construct(loader, node)
+        except Exception:  # pyyaml decides: its value or its error
+            pass
+    return loader.construct_document(node)
 
 
 def find_block(text: str, lines: LineIndex) -> Frontmatter | None:
@@ -156,7 +230,7 @@ def load(
                 return None, (message, *at(index))
         if not isinstance(node, MappingNode):
             return None, ("frontmatter is not a mapping of properties", *at(0))
-        data = loader.construct_document(node)
+        data = _construct_document(loader, node, source)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem_text = str(exc.problem or exc.context or "invalid YAML")
