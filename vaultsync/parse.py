@@ -305,8 +305,11 @@ _INLINE = re.compile(
     r"|``*"  # a code span (R12)
     r"|<!--"  # an HTML comment (R13)
     r"|\$\$?"  # math (R15)
-    # An ATX heading; its text is scanned on for links and tags.
-    rf"|\n {{0,3}}(?P<level>#{{1,6}})(?=[ \t]+(?P<heading>{_HEADING_TEXT}))"
+    # An ATX heading; its text is scanned on for links and tags. It is matched at its
+    # first `#`, found by the lookbehinds to start a line (up to 3 spaces in): starting
+    # at the line break instead would make every line break a place to try the pattern.
+    r"|#(?:(?<=\n#)|(?<=\n #)|(?<=\n  #)|(?<=\n   #))#{0,5}"
+    rf"(?=[ \t]+(?P<heading>{_HEADING_TEXT}))"
     rf"|#(?<![^\s\[(]#)(?P<tag>{_TAG_CHAR}+)"  # a tag (R70, R71): after space, `[` or `(`
     r"|\^(?<![^\s\])]\^)(?P<block>[A-Za-z0-9-]+)(?=[ \t]*\r?$)",  # a block id (R61, R62)
     re.MULTILINE,
@@ -321,7 +324,7 @@ _LAST_SIMPLE = _GROUP["embed_display"]
 _WIKI, _EMBED = _GROUP["wiki"], _GROUP["embed"]
 _LABEL, _ANGLE = _GROUP["label"], _GROUP["angle"]
 _ALT, _IMAGE_ANGLE = _GROUP["alt"], _GROUP["image_angle"]
-_LEVEL, _HEADING_GROUP = _GROUP["level"], _GROUP["heading"]
+_HEADING_GROUP = _GROUP["heading"]
 _TAG, _BLOCK = _GROUP["tag"], _GROUP["block"]
 assert _WIKI_PATH == 1 and _EMBED_PATH == 4 and _LAST_SIMPLE == 6 < _WIKI < _ALT
 
@@ -424,20 +427,19 @@ class _Scanner:
                 # "\\": the escaped character is skipped with the match
                 continue
             # Every item but a comment lies on one line (no group crosses a line end):
-            # the position of its start gives every column of it. A heading match starts
-            # at the line end before it. The line cursor is inlined: this runs per item.
-            at = i + 1 if kind == _HEADING_GROUP else i
+            # the position of its start gives every column of it. The line cursor is
+            # inlined: this runs per item.
             cursor = self.cursor
-            if at >= cursor:
-                newlines = text.count("\n", cursor, at)
+            if i >= cursor:
+                newlines = text.count("\n", cursor, i)
                 if newlines:
                     self.line += newlines
-                    self.line_start = text.rfind("\n", cursor, at) + 1
-                self.cursor = at
+                    self.line_start = text.rfind("\n", cursor, i) + 1
+                self.cursor = i
                 line = self.line
-                column = at - self.line_start + 1
+                column = i - self.line_start + 1
             else:
-                line, column = self.lines.position(at)
+                line, column = self.lines.position(i)
             if kind <= _LAST_SIMPLE:
                 # The most common match by far, so handled here without calls.
                 embed = kind >= _EMBED_PATH
@@ -470,9 +472,11 @@ class _Scanner:
                     )
                 )
             elif kind == _HEADING_GROUP:
+                # The match is the run of `#`s; the heading's span starts with its line.
+                at = i - column + 1
                 end_at = m.end(kind)
-                span = _new(Span, (at, end_at, line, column, line, column + end_at - at))
-                self.headings.append(_new(Heading, (pos - m.start(_LEVEL), m.group(kind), span)))
+                span = _new(Span, (at, end_at, line, 1, line, 1 + end_at - at))
+                self.headings.append(_new(Heading, (pos - i, m.group(kind), span)))
             elif kind == _TAG:
                 name = m.group(kind)
                 if not name.replace("/", "").isdigit():  # R70: `#1984` is no tag
