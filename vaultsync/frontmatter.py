@@ -24,7 +24,10 @@ from vaultsync.text import LineIndex
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _OPEN = re.compile(r"---[ \t]*\r?\n")
-_CLOSE = re.compile(r"^---[ \t]*(?:\r?\n|\Z)", re.MULTILINE)
+# The closing line. Searched for with the line break before it: a pattern that starts
+# with a literal is located at C speed, one that starts with `^` is tried everywhere.
+_CLOSE = re.compile(r"---[ \t]*(?:\r?\n|\Z)")
+_CLOSE_AFTER_BREAK = re.compile(r"\n---[ \t]*(?:\r?\n|\Z)")
 
 # A "billion laughs" block composes into a small node graph whose aliases share nodes;
 # it only explodes when expanded. We measure the expansion before constructing anything.
@@ -317,18 +320,28 @@ def _read_plain_mapping(lines: list[str]) -> dict[str, Any]:
     return mapping
 
 
+def _closing_line(text: str, body_start: int) -> tuple[int, int] | None:
+    """(start, end) of the first `---` line from `body_start`, which starts a line."""
+    if body_start >= len(text):
+        return None
+    close = _CLOSE.match(text, body_start)  # an empty block
+    if close is not None:
+        return body_start, close.end()
+    close = _CLOSE_AFTER_BREAK.search(text, body_start)
+    return None if close is None else (close.start() + 1, close.end())
+
+
 def find_block(text: str, lines: LineIndex) -> Frontmatter | None:
     """The block opened by `---` on the first line and closed by the next `---` line."""
     m = _OPEN.match(text)
     if m is None:
         return None
     body_start = m.end()
-    close = _CLOSE.search(text, body_start) if body_start < len(text) else None
+    close = _closing_line(text, body_start)
     if close is None:
         # Unclosed: Obsidian shows it as text; F001 reports it.
         return Frontmatter(lines.span(0, m.end() - 1), body_start, len(text), closed=False)
-    end = close.end()
-    body_end = close.start()
+    body_end, end = close
     return Frontmatter(
         lines.span(0, end), body_start, body_end, closed=True, yaml=text[body_start:body_end]
     )
