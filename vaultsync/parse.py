@@ -33,14 +33,14 @@ from vaultsync.text import LineIndex, nfc
 # --- block level -----------------------------------------------------------------------
 
 # A line that may open a block: a fence, `$$` or `<!--` line, or an indented line after a
-# blank line or a heading (the only places indented code can start, R11). The lookahead
-# says what every alternative starts with: it turns most lines away at one character
-# class instead of three alternatives (`re` pays per line break tried).
+# blank line or a heading (the only places indented code can start, R11). `re` pays per
+# line break tried, so the pattern turns lines away early: the first lookahead says what
+# every alternative starts with, `(?=[ \t])` what an indented line does, and possessive
+# repeats never give back characters the rest cannot use.
 _BLOCK_EVENT = re.compile(
     r"\n(?=[ \t]*[`~$<\r\n#])"
-    r"(?:[ \t]*(?:```|~~~|\$\$|<!--)"
-    r"|[ \t]*\r?\n(?= {4}| {0,3}\t)"
-    r"| {0,3}#{1,6}(?:[ \t][^\n]*)?\n(?= {4}| {0,3}\t))"
+    r"(?:[ \t]*+(?:```|~~~|\$\$|<!--|\r?\n(?=[ \t])(?= {4}| {0,3}\t))"
+    r"| {0,3}#{1,6}(?:[ \t][^\n]*+)?\n(?=[ \t])(?= {4}| {0,3}\t))"
 )
 _FENCE = re.compile(r"`{3,}|~{3,}")
 _LIST_ITEM = re.compile(r"([ \t]*)([-*+]|\d{1,9}[.)])([ \t]*)(\S?)")
