@@ -54,8 +54,8 @@ class YamlLoader(_Base):  # type: ignore[misc]
     yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
 
     def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
-        """pyyaml's BaseResolver.resolve for this loader, which has no path resolvers and
-        no resolvers for any first character (see _core_schema): libyaml calls it for
+        """pyyaml's BaseResolver.resolve for this loader, which has neither path resolvers
+        nor wildcard (any first character) ones, see _core_schema. libyaml calls it for
         every node, and the general version costs twice as much."""
         if kind is ScalarNode:
             if implicit[0]:
