@@ -13,6 +13,7 @@ all in C, so packing and unpacking run no Python code per link, heading or tag.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from functools import partial
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -39,6 +40,10 @@ _kind_value = attrgetter("_value_")
 _new = tuple.__new__
 _new_span = partial(_new, Span)
 _new_link = partial(_new, Link)
+_new_heading = partial(_new, Heading)
+_new_block = partial(_new, BlockId)
+_new_tag = partial(_new, Tag)
+_new_comment = partial(_new, Comment)
 
 # pack_note and unpack_note list ParsedNote's and Frontmatter's fields in this order.
 assert tuple(f.name for f in dataclasses.fields(ParsedNote)) == (
@@ -104,11 +109,13 @@ def _pack_records(records: tuple[NamedTuple, ...]) -> tuple[tuple[Any, ...], ...
     return (*values, tuple(map(tuple, spans)))
 
 
-def _unpack_records(record: type[Any], columns: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
+def _unpack_records(
+    new_record: Callable[[tuple[Any, ...]], Any], columns: tuple[tuple[Any, ...], ...]
+) -> tuple[Any, ...]:
     if not columns:
         return ()
     *values, spans = columns
-    return tuple(map(partial(_new, record), zip(*values, map(_new_span, spans), strict=True)))
+    return tuple(map(new_record, zip(*values, map(_new_span, spans), strict=True)))
 
 
 def _pack_frontmatter(block: Frontmatter | None) -> tuple[Any, ...] | None:
@@ -169,10 +176,10 @@ def unpack_note(row: tuple[Any, ...]) -> ParsedNote:
         properties,
         yaml_error,
         _unpack_links(links),
-        _unpack_records(Heading, headings),
-        _unpack_records(BlockId, blocks),
-        _unpack_records(Tag, tags),
-        _unpack_records(Comment, comments),
+        _unpack_records(_new_heading, headings),
+        _unpack_records(_new_block, blocks),
+        _unpack_records(_new_tag, tags),
+        _unpack_records(_new_comment, comments),
         suppressions,
         file_suppressions,
         line_count,
