@@ -25,7 +25,7 @@ from typing import Any
 from vaultsync import __version__, statefile
 from vaultsync.config import Config
 
-FORMAT = 2  # 2: symlinked notes are flagged and never cached
+FORMAT = 3  # 2: symlinked notes are flagged and never cached; 3: records packed by column
 CACHE_DIR = ".vaultsync/cache"
 NOTES_FILE = "notes.pickle"
 # mtimes this close to the cache's own write time are verified by content hash.

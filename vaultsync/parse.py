@@ -33,11 +33,14 @@ from vaultsync.text import LineIndex, nfc
 # --- block level -----------------------------------------------------------------------
 
 # A line that may open a block: a fence, `$$` or `<!--` line, or an indented line after a
-# blank line or a heading (the only places indented code can start, R11).
+# blank line or a heading (the only places indented code can start, R11). `re` pays per
+# line break tried, so the pattern turns lines away early: the first lookahead says what
+# every alternative starts with, `(?=[ \t])` what an indented line does, and possessive
+# repeats never give back characters the rest cannot use.
 _BLOCK_EVENT = re.compile(
-    r"\n(?:[ \t]*(?:```|~~~|\$\$|<!--)"
-    r"|[ \t]*\r?\n(?= {4}| {0,3}\t)"
-    r"| {0,3}#{1,6}(?:[ \t][^\n]*)?\n(?= {4}| {0,3}\t))"
+    r"\n(?=[ \t]*[`~$<\r\n#])"
+    r"(?:[ \t]*+(?:```|~~~|\$\$|<!--|\r?\n(?=[ \t])(?= {4}| {0,3}\t))"
+    r"| {0,3}#{1,6}(?:[ \t][^\n]*+)?\n(?=[ \t])(?= {4}| {0,3}\t))"
 )
 _FENCE = re.compile(r"`{3,}|~{3,}")
 _LIST_ITEM = re.compile(r"([ \t]*)([-*+]|\d{1,9}[.)])([ \t]*)(\S?)")
@@ -284,6 +287,13 @@ def _md_link(label: str, angle: str, bare: str) -> str:
     )
 
 
+# An ATX heading's text: everything after the spaces that follow the `#`s, up to an
+# optional closing run of `#`s and trailing blanks. Written as a possessive loop over
+# runs (a run of blanks is taken only when what follows it is not that closing tail), so
+# `re` steps a word at a time; `(.*?)(?:[ \t]+#+)?[ \t]*\r?$` (as _HEADING) is the same
+# group but tries the tail after every character.
+_HEADING_TEXT = r"(?:[^ \t\r\n]++|\r(?!$)|(?![ \t]*+\r?$|[ \t]++#++[ \t]*+\r?$)[ \t]++)*+"
+
 # Everything inline, one alternative per construct. Each alternative starts with a
 # literal character, so `re` only tries the pattern where one of them occurs, and
 # only what matches in full costs Python time (a lone `[` or `#` costs none).
@@ -298,15 +308,29 @@ _INLINE = re.compile(
     r"|``*"  # a code span (R12)
     r"|<!--"  # an HTML comment (R13)
     r"|\$\$?"  # math (R15)
-    # An ATX heading; its text is scanned on for links and tags.
-    r"|\n {0,3}(?P<level>#{1,6})(?=[ \t]+(?P<heading>.*?)(?:[ \t]+#+)?[ \t]*\r?$)"
+    # An ATX heading; its text is scanned on for links and tags. It is matched at its
+    # first `#`, found by the lookbehinds to start a line (up to 3 spaces in): starting
+    # at the line break instead would make every line break a place to try the pattern.
+    r"|#(?:(?<=\n#)|(?<=\n #)|(?<=\n  #)|(?<=\n   #))#{0,5}"
+    rf"(?=[ \t]+(?P<heading>{_HEADING_TEXT}))"
     rf"|#(?<![^\s\[(]#)(?P<tag>{_TAG_CHAR}+)"  # a tag (R70, R71): after space, `[` or `(`
     r"|\^(?<![^\s\])]\^)(?P<block>[A-Za-z0-9-]+)(?=[ \t]*\r?$)",  # a block id (R61, R62)
     re.MULTILINE,
 )
-_WIKI_GROUPS = ("wiki_path", "wiki_sub", "wiki_display")
-_EMBED_GROUPS = ("embed_path", "embed_sub", "embed_display")
-_SIMPLE_GROUPS = frozenset(_WIKI_GROUPS + _EMBED_GROUPS)
+# The scan tells matches apart by `Match.lastindex`, the last group that closed: a
+# number, cheaper than a name. The simple wikilink and embed groups are numbered path,
+# subpath, display, wikilinks first; a markdown link ends with its destination group.
+_GROUP = _INLINE.groupindex
+_WIKI_PATH = _GROUP["wiki_path"]
+_EMBED_PATH = _GROUP["embed_path"]
+_LAST_SIMPLE = _GROUP["embed_display"]
+_WIKI, _EMBED = _GROUP["wiki"], _GROUP["embed"]
+_LABEL, _ANGLE = _GROUP["label"], _GROUP["angle"]
+_ALT, _IMAGE_ANGLE = _GROUP["alt"], _GROUP["image_angle"]
+_HEADING_GROUP = _GROUP["heading"]
+_TAG, _BLOCK = _GROUP["tag"], _GROUP["block"]
+assert _WIKI_PATH == 1 and _EMBED_PATH == 4 and _LAST_SIMPLE == 6 < _WIKI < _ALT
+
 _HEADING = re.compile(r"(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*\r?(?=\n|\Z)")
 _HEADING_START = re.compile(r" {0,3}#{1,6}[ \t]")
 
@@ -318,6 +342,12 @@ _SUPPRESSION = re.compile(
 )
 _CODE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 _PROPERTY_WIKILINK = re.compile(r"\[\[([^\[\]\n]+?)\]\]")
+
+# Records are built with tuple.__new__ (C) instead of the NamedTuple constructors (a
+# Python function each): given all of a record's fields in order it is the same value,
+# at a third of the cost, and a note makes dozens of them.
+_new = tuple.__new__
+_WIKILINK_KIND, _EMBED_KIND, _MARKDOWN_KIND = LinkKind.WIKILINK, LinkKind.EMBED, LinkKind.MARKDOWN
 
 _closing_ticks: dict[int, re.Pattern[str]] = {}
 
@@ -353,27 +383,30 @@ class _Scanner:
         self.line = 1
         self.line_start = 0
 
-    def span(self, start: int, end: int) -> Span:
-        text = self.text
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, column) of `offset`, moving the cursor there."""
         cursor = self.cursor
-        if start < cursor:
-            return self.lines.span(start, end)
-        newlines = text.count("\n", cursor, start)
+        if offset < cursor:
+            return self.lines.position(offset)
+        text = self.text
+        newlines = text.count("\n", cursor, offset)
         if newlines:
             self.line += newlines
-            self.line_start = text.rfind("\n", cursor, start) + 1
-        self.cursor = start
-        line = self.line
-        column = start - self.line_start + 1
-        if text.find("\n", start, end) == -1:
-            return Span(start, end, line, column, line, column + end - start)
+            self.line_start = text.rfind("\n", cursor, offset) + 1
+        self.cursor = offset
+        return self.line, offset - self.line_start + 1
+
+    def span(self, start: int, end: int) -> Span:
+        line, column = self.position(start)
+        if self.text.find("\n", start, end) == -1:
+            return _new(Span, (start, end, line, column, line, column + end - start))
         end_line, end_column = self.lines.position(end)
-        return Span(start, end, line, column, end_line, end_column)
+        return _new(Span, (start, end, line, column, end_line, end_column))
 
     def scan(self, start: int, end: int) -> None:
         text = self.text
         search = _INLINE.search
-        links = self.links
+        add_link = self.links.append
         self.no_comment_close = end  # a new segment: searches so far say nothing of it
         pos = start
         if (start == 0 or text[start - 1] == "\n") and _HEADING_START.match(text, start, end):
@@ -384,67 +417,81 @@ class _Scanner:
             m = search(text, pos, end)
             if m is None:
                 return
-            i = m.start()
-            pos = m.end()
-            kind = m.lastgroup
-            if kind is not None:
-                if kind in _SIMPLE_GROUPS:
-                    # The most common match by far, so handled here without calls.
-                    embed = kind[0] == "e"
-                    names = _EMBED_GROUPS if embed else _WIKI_GROUPS
-                    raw, sub, display = m.group(*names)
-                    target = raw.strip()  # R5
-                    t_start = m.start(names[0])
-                    if target[:1] != raw[:1]:
-                        t_start += len(raw) - len(raw.lstrip())
-                    cursor = self.cursor
-                    if i >= cursor:
-                        newlines = text.count("\n", cursor, i)
-                        if newlines:
-                            self.line += newlines
-                            self.line_start = text.rfind("\n", cursor, i) + 1
-                        self.cursor = i
-                        line = self.line
-                        column = i - self.line_start + 1
-                    else:
-                        line, column = self.lines.position(i)
-                    t_column = column + t_start - i  # a wikilink never spans lines (R6)
-                    size = len(target)
-                    links.append(
-                        Link(
-                            LinkKind.EMBED if embed else LinkKind.WIKILINK,
-                            Span(i, pos, line, column, line, column + pos - i),
+            i, pos = m.span()
+            kind = m.lastindex
+            if kind is None:
+                char = text[i]
+                if char == "`":
+                    pos = self._code_span(pos, pos - i, end)
+                elif char == "<":
+                    pos = self._comment(i, end)
+                elif char == "$":
+                    pos = self._math(i, pos, end)
+                # "\\": the escaped character is skipped with the match
+                continue
+            # Every item but a comment lies on one line (no group crosses a line end):
+            # the position of its start gives every column of it. The line cursor is
+            # inlined: this runs per item.
+            cursor = self.cursor
+            if i >= cursor:
+                newlines = text.count("\n", cursor, i)
+                if newlines:
+                    self.line += newlines
+                    self.line_start = text.rfind("\n", cursor, i) + 1
+                self.cursor = i
+                line = self.line
+                column = i - self.line_start + 1
+            else:
+                line, column = self.lines.position(i)
+            if kind <= _LAST_SIMPLE:
+                # The most common match by far, so handled here without calls.
+                embed = kind >= _EMBED_PATH
+                first = _EMBED_PATH if embed else _WIKI_PATH
+                raw, sub, display = m.group(first, first + 1, first + 2)
+                target = raw.strip()  # R5
+                t_start = m.start(first)
+                if target[:1] != raw[:1]:
+                    t_start += len(raw) - len(raw.lstrip())
+                t_column = column + t_start - i
+                size = len(target)
+                add_link(
+                    _new(
+                        Link,
+                        (
+                            _EMBED_KIND if embed else _WIKILINK_KIND,
+                            _new(Span, (i, pos, line, column, line, column + pos - i)),
                             target,
-                            Span(t_start, t_start + size, line, t_column, line, t_column + size),
+                            _new(
+                                Span,
+                                (t_start, t_start + size, line, t_column, line, t_column + size),
+                            ),
                             target if target.isascii() else nfc(target),
                             None if sub is None else sub.rstrip(),
                             display,
                             embed,
-                        )
+                            False,
+                            None,
+                        ),
                     )
-                elif kind == "heading":
-                    self.headings.append(
-                        Heading(len(m.group("level")), m.group(kind), self.span(i + 1, m.end(kind)))
-                    )
-                elif kind == "wiki" or kind == "embed":
-                    self._wikilink(m, kind)
-                elif kind == "tag":
-                    name = m.group(kind)
-                    if not name.replace("/", "").isdigit():  # R70: `#1984` is no tag
-                        self.tags.append(Tag(name, self.span(i, pos)))
-                elif kind == "block":
-                    self.blocks.append(BlockId(m.group(kind), self.span(i, pos)))
-                else:
-                    self._markdown_link(m)
-                continue
-            char = text[i]
-            if char == "`":
-                pos = self._code_span(pos, pos - i, end)
-            elif char == "<":
-                pos = self._comment(i, end)
-            elif char == "$":
-                pos = self._math(i, pos, end)
-            # "\\": the escaped character is skipped with the match
+                )
+            elif kind == _HEADING_GROUP:
+                # The match is the run of `#`s; the heading's span starts with its line.
+                at = i - column + 1
+                end_at = m.end(kind)
+                span = _new(Span, (at, end_at, line, 1, line, 1 + end_at - at))
+                self.headings.append(_new(Heading, (pos - i, m.group(kind), span)))
+            elif kind == _TAG:
+                name = m.group(kind)
+                if not name.replace("/", "").isdigit():  # R70: `#1984` is no tag
+                    span = _new(Span, (i, pos, line, column, line, column + pos - i))
+                    self.tags.append(_new(Tag, (name, span)))
+            elif kind == _BLOCK:
+                span = _new(Span, (i, pos, line, column, line, column + pos - i))
+                self.blocks.append(_new(BlockId, (m.group(kind), span)))
+            elif kind <= _EMBED:
+                self._wikilink(m, kind, line, column)
+            else:
+                self._markdown_link(m, kind, line, column)
 
     def _heading(self, line_start: int, heading: re.Match[str]) -> int:
         self.headings.append(
@@ -503,9 +550,9 @@ class _Scanner:
             return pos  # `$5.5 … $500`: no math
         return close.end()
 
-    def _wikilink(self, m: re.Match[str], group: str) -> None:
+    def _wikilink(self, m: re.Match[str], group: int, line: int, column: int) -> None:
+        """Any other wikilink or embed (`group`); `line`, `column`: where it starts."""
         content = m.group(group)
-        content_start = m.start(group)
         pipe = content.find("|", 1)  # R3: the first `|` that is not the first character
         if pipe == -1:
             head = content
@@ -521,66 +568,59 @@ class _Scanner:
         else:
             raw = head[:hash_at]
             subpath = head[hash_at:].strip() or None
-        self._add_wikilink(
-            m.start(), m.end(), raw, content_start, subpath, display, group == "embed"
-        )
-
-    def _add_wikilink(
-        self,
-        start: int,
-        end: int,
-        raw: str,
-        raw_start: int,
-        subpath: str | None,
-        display: str | None,
-        embed: bool,
-    ) -> None:
+        start, end = m.span()
         target = raw.strip()  # R5
-        t_start = raw_start + len(raw) - len(raw.lstrip())
-        span = self.span(start, end)
-        t_column = span.column + t_start - start  # a wikilink never spans lines (R6)
+        t_start = m.start(group) + len(raw) - len(raw.lstrip())
+        t_column = column + t_start - start  # a wikilink never spans lines (R6)
+        size = len(target)
+        embed = group == _EMBED
         self.links.append(
-            Link(
-                LinkKind.EMBED if embed else LinkKind.WIKILINK,
-                span,
-                target,
-                Span(
-                    t_start,
-                    t_start + len(target),
-                    span.line,
-                    t_column,
-                    span.line,
-                    t_column + len(target),
+            _new(
+                Link,
+                (
+                    _EMBED_KIND if embed else _WIKILINK_KIND,
+                    _new(Span, (start, end, line, column, line, column + end - start)),
+                    target,
+                    _new(Span, (t_start, t_start + size, line, t_column, line, t_column + size)),
+                    nfc(target),
+                    subpath,
+                    display,
+                    embed,
+                    False,
+                    None,
                 ),
-                nfc(target),
-                subpath,
-                display,
-                embed,
             )
         )
 
-    def _markdown_link(self, m: re.Match[str]) -> None:
-        embed = m.group("alt") is not None
-        angle = m.group("image_angle" if embed else "angle")
-        dest_group = ("image_" if embed else "") + ("angle" if angle is not None else "bare")
-        dest = m.group(dest_group)
+    def _markdown_link(self, m: re.Match[str], group: int, line: int, column: int) -> None:
+        """`[label](dest)` or `![alt](dest)`; `group` is its destination's group."""
+        dest = m.group(group)
         if not dest or _SCHEME.match(dest):
             return  # R40/R41: empty or external
-        dest_start = m.start(dest_group)
+        embed = group >= _IMAGE_ANGLE
+        start, end = m.span()
+        dest_start = m.start(group)
         hash_at = dest.find("#")
         path = dest if hash_at == -1 else dest[:hash_at]
         subpath = None if hash_at == -1 else unquote(dest[hash_at:]) or None
+        d_column = column + dest_start - start  # a markdown link never spans lines
+        d_end = dest_start + len(path)
+        dest_span = (dest_start, d_end, line, d_column, line, d_column + d_end - dest_start)
         self.links.append(
-            Link(
-                LinkKind.MARKDOWN,
-                self.span(m.start(), m.end()),
-                path,
-                self.span(dest_start, dest_start + len(path)),
-                nfc(unquote(path)),
-                subpath,
-                m.group("alt" if embed else "label"),
-                embed,
-                angle is not None,
+            _new(
+                Link,
+                (
+                    _MARKDOWN_KIND,
+                    _new(Span, (start, end, line, column, line, column + end - start)),
+                    path,
+                    _new(Span, dest_span),
+                    nfc(unquote(path)),
+                    subpath,
+                    m.group(_ALT if embed else _LABEL),
+                    embed,
+                    group in (_ANGLE, _IMAGE_ANGLE),
+                    None,
+                ),
             )
         )
 
@@ -596,6 +636,8 @@ def _property_links(
             if isinstance(item, str) and "[[" in item:
                 strings[item] = str(key)
     links: list[Link] = []
+    if not strings:
+        return links
     for m in _PROPERTY_WIKILINK.finditer(text, block.body_start, block.body_end):
         owner = next((k for s, k in strings.items() if m.group(0) in s), None)
         if owner is None:
@@ -664,6 +706,9 @@ def parse(text: str) -> ParsedNote:
     if block is not None and properties:
         links = _property_links(text, block, properties, lines) + links
     per_line, whole = _suppressions(text, lines, code_blocks)
+    # The scanner's line cursor is at its last item: from there to the end is all that
+    # is left to count (LineIndex would count the whole text, twice).
+    end = scanner.span(len(text), len(text))
     return ParsedNote(
         frontmatter=block,
         properties=properties,
@@ -675,9 +720,9 @@ def parse(text: str) -> ParsedNote:
         comments=tuple(scanner.comments),
         suppressions=per_line,
         file_suppressions=whole,
-        line_count=lines.line_count,
+        line_count=end.line,
         length=len(text),
-        end=lines.span(len(text), len(text)),
+        end=end,
         newline="\r\n" if _first_line_end(text) == "\r\n" else "\n",
         final_newline=text.endswith("\n"),
         marked_text=text if any("vaultsync:" in c.text for c in scanner.comments) else None,

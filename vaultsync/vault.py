@@ -156,6 +156,33 @@ def _open_note(path: Path, root: Path | None) -> tuple[int, bool]:
     return os.open(real, flags | nofollow), True
 
 
+_READ_CHUNK = 1 << 16
+
+
+def _read_fd(fd: int, size_hint: int, max_size: int) -> bytes:
+    """Up to `max_size + 1` bytes of an open file: one over the cap proves it too large.
+
+    Plain os.read, no buffered file object (creating one costs more than reading a
+    note). The first read asks for what fstat promised plus one byte, so a note takes
+    two reads: its bytes and the end of file. A file that grew meanwhile is read on, in
+    chunks: os.read allocates what it is asked for, and a max-size buffer per note
+    would cost an mmap/munmap each.
+    """
+    limit = max_size + 1
+    raw = os.read(fd, min(size_hint, max_size) + 1)
+    if not raw or len(raw) >= limit:
+        return raw
+    parts = [raw]
+    total = len(raw)
+    while total < limit:
+        chunk = os.read(fd, min(limit - total, _READ_CHUNK))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return raw if len(parts) == 1 else b"".join(parts)
+
+
 def read_note(path: Path, max_size: int, root: Path | None = None) -> NoteText:
     """Read a note as UTF-8, keeping track of its BOM; raise UnreadableFile with a reason.
 
@@ -163,20 +190,17 @@ def read_note(path: Path, max_size: int, root: Path | None = None) -> NoteText:
     """
     try:
         fd, symlink = _open_note(path, root)
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
+        try:
+            info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise UnreadableFile("not a regular file")
             if info.st_size > max_size:
                 raise UnreadableFile(
                     f"file is {info.st_size} bytes, over max-file-size ({max_size})"
                 )
-            # Ask for what fstat promised plus one byte: a max-size buffer per note
-            # costs an mmap/munmap each. A file that grew meanwhile is read on.
-            want = min(info.st_size, max_size) + 1
-            raw = handle.read(want)
-            if len(raw) == want and want <= max_size:
-                raw += handle.read(max_size + 1 - want)
+            raw = _read_fd(fd, info.st_size, max_size)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
     if len(raw) > max_size:
@@ -185,7 +209,7 @@ def read_note(path: Path, max_size: int, root: Path | None = None) -> NoteText:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UnreadableFile(f"not valid UTF-8 (byte {exc.start})") from exc
-    if "\x00" in text:
+    if b"\x00" in raw:  # in valid UTF-8 a zero byte is always the character NUL
         raise UnreadableFile("binary content (NUL byte)")
     bom = text.startswith(BOM)
     return NoteText(text[1:] if bom else text, bom, hashlib.sha256(raw).hexdigest(), symlink)
