@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 
 from vaultsync.frontmatter import string_list
 from vaultsync.model import Link, ParsedNote
@@ -50,13 +50,28 @@ class Resolution:
         return len(self.candidates) > 1
 
 
-_FOLD_PUNCTUATION = re.compile(r"\s+")
+class _HeadingTable(dict[int, str]):
+    """`str.translate` table of R60: punctuation, symbols and separators become spaces.
+
+    Filled one character at a time on first sight (`__missing__`), so translating a
+    heading runs at C speed instead of asking `unicodedata` about every character.
+    A pure function of the character: sharing it between vaults is safe.
+    """
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        folded = " " if unicodedata.category(ch)[0] in "PSZ" or ch in "\t\r\n" else ch
+        self[code] = folded
+        return folded
+
+
+_HEADING_TABLE = _HeadingTable()
 
 
 def heading_key(text: str) -> str:
     """R60: punctuation and symbols fold to spaces, spaces collapse, case folds."""
-    chars = [" " if unicodedata.category(ch)[0] in "PSZ" or ch in "\t\r\n" else ch for ch in text]
-    return _FOLD_PUNCTUATION.sub(" ", "".join(chars)).strip().casefold()
+    # split()/join collapse and trim exactly the whitespace `\s+` and strip() would.
+    return " ".join(text.translate(_HEADING_TABLE).split()).casefold()
 
 
 class VaultIndex:
@@ -77,7 +92,7 @@ class VaultIndex:
                 self._by_path.setdefault(folded[:-3], f.path)
                 self._by_basename[base[:-3]].append(f.path)
         for f in self.files:  # a real path beats a note stem spelled the same
-            self._by_path[fold(f.path)] = f.path
+            self._by_path[self._folded[f.path]] = f.path
         self._aliases: dict[str, list[str]] = defaultdict(list)
         for path, entry in notes.items():
             for alias in entry.aliases:
@@ -86,6 +101,8 @@ class VaultIndex:
         self._heading_found: dict[tuple[str, str], bool] = {}
         self._global_cache: dict[str, Resolution] = {}
         self._resolve_cache: dict[tuple[str, str], Resolution] = {}
+        self._link_text_anywhere: dict[str, str] = {}
+        self._link_text_cache: dict[tuple[str, str], str] = {}
 
     # --- resolution ---------------------------------------------------------------------
 
@@ -152,15 +169,56 @@ class VaultIndex:
         return Resolution(tied[0], tuple(tied) if len(tied) > 1 else ()), False
 
     def link_text(self, path: str, source: str) -> str:
-        """The shortest link text that resolves to `path` from `source` (like fileToLinktext)."""
+        """The shortest link text that resolves to `path` from `source` (like fileToLinktext).
+
+        Memoised: backlinks and index blocks ask for it about ten times per note. The
+        answer depends on `source` only through its folder (as `resolve` does), and not
+        at all when every candidate tried resolves the same from everywhere (the usual
+        case), so it is kept per path or per (path, folder).
+        """
+        text = self._link_text_anywhere.get(path)
+        if text is not None:
+            return text
+        folder = source.rsplit("/", 1)[0] if "/" in source else ""
+        key = (path, folder)
+        text = self._link_text_cache.get(key)
+        if text is not None:
+            return text
+        text, anywhere = self._link_text(path, source)
+        if anywhere is None:
+            pass  # depends on `source` itself (an empty candidate): not kept
+        elif anywhere:
+            self._link_text_anywhere[path] = text
+        else:
+            self._link_text_cache[key] = text
+        return text
+
+    def link_text_anywhere(self, path: str) -> str | None:
+        """`link_text(path, …)` when it is the same from every note, else None."""
+        text = self._link_text_anywhere.get(path)
+        if text is None:
+            text, anywhere = self._link_text(path, path)
+            if not anywhere:
+                return None
+            self._link_text_anywhere[path] = text
+        return text
+
+    def _link_text(self, path: str, source: str) -> tuple[str, bool | None]:
+        """The link text, and whether it is the same from every folder (None: it depends
+        on the linking note itself, as `resolve` answers an empty link path with it)."""
         target = strip_md(path) if path.lower().endswith(".md") else path
         parts = target.split("/")
+        anywhere: bool | None = True
         for i in range(len(parts) - 1, -1, -1):
             candidate = "/".join(parts[i:])
             found = self.resolve(candidate, source)
+            if not candidate:
+                anywhere = None
+            elif anywhere and candidate not in self._global_cache:
+                anywhere = False  # `resolve` keeps there exactly the folder-independent ones
             if found.path == path and not found.ambiguous:
-                return candidate
-        return target
+                return candidate, anywhere
+        return target, anywhere
 
     def note_named(self, name: str) -> str | None:
         """The first note (by path) whose name is exactly `name`."""
@@ -218,9 +276,14 @@ class Variants:
     """Canonical spellings per link key, for keys written in more than one way (§3)."""
 
     canonical: dict[str, str]
+    # link_key per link path asked about: unresolved links repeat the same few spellings.
+    _keys: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def canonical_for(self, linkpath: str) -> str | None:
-        return self.canonical.get(link_key(linkpath))
+        key = self._keys.get(linkpath)
+        if key is None:
+            key = self._keys[linkpath] = link_key(linkpath)
+        return self.canonical.get(key)
 
 
 def _majority_style(names: Iterable[str]) -> str:
@@ -234,10 +297,13 @@ def _majority_style(names: Iterable[str]) -> str:
 def find_variants(
     notes: dict[str, NoteEntry], links: Iterable[Link], configured: dict[str, str]
 ) -> Variants:
+    # Count each spelling first (C speed), then key each distinct one once: link paths
+    # repeat a lot. Keys and spellings keep their order of first appearance either way.
+    spelled = Counter(map(attrgetter("linkpath"), links))
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    for link in links:
-        if link.linkpath:
-            spellings[link_key(link.linkpath)][link.linkpath] += 1
+    for linkpath, count in spelled.items():
+        if linkpath:
+            spellings[link_key(linkpath)][linkpath] = count
     names: dict[str, list[str]] = defaultdict(list)
     for entry in notes.values():
         names[link_key(entry.name)].append(entry.name)
