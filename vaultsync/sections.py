@@ -44,6 +44,8 @@ KINDS = (BACKLINKS, INDEX, UNRESOLVED)
 _BACKLINKS_CACHE = "sections.backlinks"
 _UNRESOLVED_CACHE = "sections.unresolved"
 _EXCLUDE_CACHE = "sections.backlinks-exclude"
+_ENTRIES_CACHE = "sections.entries"
+_NAME_ORDER_CACHE = "sections.name-order"
 _INDEX_OPTIONS = frozenset({"folder", "recursive", "tag", "sort", "group", "hash"})
 _DESTINATION_ESCAPES = str.maketrans(
     {"%": "%25", " ": "%20", "#": "%23", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"}
@@ -254,21 +256,72 @@ def markdown_destination(path: str) -> str:
     return path.translate(_DESTINATION_ESCAPES)
 
 
-def entry_line(vault: Vault, path: str, source: str) -> str:
-    """`- [[Name]]`, or `- [[folder/Name|Name]]` when the name alone would not resolve."""
-    name = vault.notes[path].name if path in vault.notes else path.rsplit("/", 1)[-1]
-    if _NOT_IN_WIKILINKS.search(path):
-        # `#`, `^`, `|` or brackets in a name cannot be written in a wikilink; a
-        # markdown link with the encoded vault path still reaches the note.
-        label = name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
-        label = label.replace("\r", " ").replace("\n", " ")
-        return f"- [{label}]({markdown_destination(path)})"
-    text = vault.index.link_text(path, source)
+class _Entries(dict[str, tuple[str, str | None]]):
+    """Per vault: path -> (name, its entry line when that is the same in every note).
+
+    Filled on first use of each path (`__missing__`): a note is listed in the
+    backlinks of about ten others, usually by the same link text from everywhere.
+    """
+
+    def __init__(self, vault: Vault) -> None:
+        super().__init__()
+        self.notes = vault.notes
+        self.index = vault.index
+
+    def __missing__(self, path: str) -> tuple[str, str | None]:
+        entry = self.notes.get(path)
+        name = entry.name if entry is not None else path.rsplit("/", 1)[-1]
+        if _NOT_IN_WIKILINKS.search(path):
+            # `#`, `^`, `|` or brackets in a name cannot be written in a wikilink; a
+            # markdown link with the encoded vault path still reaches the note.
+            label = name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+            label = label.replace("\r", " ").replace("\n", " ")
+            line: str | None = f"- [{label}]({markdown_destination(path)})"
+        else:
+            text = self.index.link_text_anywhere(path)
+            line = None if text is None else _wikilink_line(text, name)
+        self[path] = parts = (name, line)
+        return parts
+
+    def line(self, path: str, source: str) -> str:
+        name, line = self[path]
+        if line is None:  # the link text depends on where the note linking is
+            line = _wikilink_line(self.index.link_text(path, source), name)
+        return line
+
+
+def _wikilink_line(text: str, name: str) -> str:
     return f"- [[{text}]]" if text == name else f"- [[{text}|{name}]]"
 
 
+class _NameOrder(dict[str, tuple[str, str]]):
+    """Per vault: path -> the key sorting notes by name, filled on first use."""
+
+    def __init__(self, vault: Vault) -> None:
+        super().__init__()
+        self.notes = vault.notes
+
+    def __missing__(self, path: str) -> tuple[str, str]:
+        self[path] = key = (self.notes[path].name.casefold(), path)
+        return key
+
+
+def _per_vault(vault: Vault, name: str, make: Callable[[Vault], Any]) -> Any:
+    cached = vault.cache.get(name)
+    if cached is None:
+        cached = vault.cache[name] = make(vault)
+    return cached
+
+
+def entry_line(vault: Vault, path: str, source: str) -> str:
+    """`- [[Name]]`, or `- [[folder/Name|Name]]` when the name alone would not resolve."""
+    entries: _Entries = _per_vault(vault, _ENTRIES_CACHE, _Entries)
+    return entries.line(path, source)
+
+
 def _by_name(vault: Vault, paths: Iterable[str]) -> list[str]:
-    return sorted(paths, key=lambda p: (vault.notes[p].name.casefold(), p))
+    order: _NameOrder = _per_vault(vault, _NAME_ORDER_CACHE, _NameOrder)
+    return sorted(paths, key=order.__getitem__)
 
 
 def backlinks_body(vault: Vault, path: str, newline: str) -> str | None:
@@ -280,7 +333,9 @@ def backlinks_body(vault: Vault, path: str, newline: str) -> str | None:
     if not sources:
         return None
     lines = [config.heading] if config.heading else []
-    lines.extend(entry_line(vault, source, path) for source in _by_name(vault, sources))
+    entries: _Entries = _per_vault(vault, _ENTRIES_CACHE, _Entries)
+    line = entries.line
+    lines.extend(line(source, path) for source in _by_name(vault, sources))
     return newline + newline.join(lines) + newline
 
 
