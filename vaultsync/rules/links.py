@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from vaultsync.markers import generated_ranges, in_ranges
@@ -205,14 +204,25 @@ def check_links(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     # S001/S002; reporting them too would double every unresolved target and let L-fixes
     # edit a section body, which would then read as a hand edit (S004).
     generated = generated_ranges(note.parsed)
+    spellings = _spellings(ctx)
+    resolve = index.resolve
+    source = note.path
     for link in note.parsed.links:
         if generated and in_ranges(link.span.start, generated):
             continue
-        resolution = index.resolve(link.linkpath, note.path)
-        if resolution.path is None:
+        linkpath = link.linkpath
+        resolution = resolve(linkpath, source)
+        path = resolution.path
+        if path is None:
             yield from _unresolved(ctx, note, link, resolution)
-        else:
+        elif (
+            resolution.candidates
+            or link.subpath
+            # None: judged before and spelled like the file
+            or (linkpath and spellings.get((linkpath, path), _UNJUDGED) is not None)
+        ):
             yield from _resolved(ctx, note, link, resolution)
+        # else the common case: one file, spelled like it, no subpath: nothing to report
 
 
 def _data(link: Link, resolved: str | None, **extra: object) -> dict[str, object]:
@@ -279,7 +289,32 @@ def _unresolved(
     )
 
 
-@lru_cache(maxsize=1 << 16)
+_SPELLINGS_CACHE = "links.spellings"
+# Not None, so a (link path, file) pair not judged yet goes to `_resolved`, which memoises it.
+_UNJUDGED = "?"
+
+
+def _spellings(ctx: Context) -> dict[tuple[str, str], str | None]:
+    """The vault's memo of `_case_spelling` (most links repeat a (link path, file) pair)."""
+    cache = ctx.vault.cache
+    memo: dict[tuple[str, str], str | None] | None = cache.get(_SPELLINGS_CACHE)
+    if memo is None:
+        memo = cache[_SPELLINGS_CACHE] = {}
+    return memo
+
+
+def _case_spelling(
+    memo: dict[tuple[str, str], str | None], linkpath: str, path: str
+) -> str | None:
+    """`_spelled_like_file` of a link path as written, memoised in `memo`."""
+    key = (linkpath, path)
+    try:
+        return memo[key]
+    except KeyError:
+        expected = memo[key] = _spelled_like_file(nfc(linkpath), path)
+        return expected
+
+
 def _spelled_like_file(written: str, path: str) -> str | None:
     """The file's own spelling of `written` when the two differ only in case (L009).
 
@@ -321,7 +356,7 @@ def _resolved(
             Fix(FixKind.UNSAFE, (Edit(link.target_span, encode_target(link, full)),)),
         )
     elif link.linkpath:
-        expected = _spelled_like_file(nfc(link.linkpath), path)
+        expected = _case_spelling(_spellings(ctx), link.linkpath, path)
         if expected is not None:
             yield from ctx.emit(
                 INCONSISTENT_CASE,
