@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ from vaultsync.markers import (
     parse_options,
     recorded_hash,
 )
-from vaultsync.model import Edit, ParsedNote, Span
+from vaultsync.model import Edit, Link, ParsedNote, Span
 from vaultsync.text import LineIndex, fold, strip_md
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ _UNRESOLVED_CACHE = "sections.unresolved"
 _EXCLUDE_CACHE = "sections.backlinks-exclude"
 _ENTRIES_CACHE = "sections.entries"
 _NAME_ORDER_CACHE = "sections.name-order"
+_OWN_LINKS_CACHE = "sections.own-links"
 _INDEX_OPTIONS = frozenset({"folder", "recursive", "tag", "sort", "group", "hash"})
 _DESTINATION_ESCAPES = str.maketrans(
     {"%": "%25", " ": "%20", "#": "%23", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"}
@@ -215,6 +216,38 @@ def _never(path: str) -> bool:
     return False
 
 
+def outside_sections(parsed: ParsedNote) -> Sequence[Link]:
+    """The note's links that are not inside a generated section (those are vaultsync's)."""
+    links = parsed.links
+    generated = generated_ranges(parsed)
+    if not generated:
+        return links
+    if len(generated) == 1:  # the usual case, its backlinks section: no call per link
+        start, end = generated[0]
+        return [link for link in links if not start <= link.span.start < end]
+    return [link for link in links if not in_ranges(link.span.start, generated)]
+
+
+class _OwnLinks(dict[str, Sequence[Link]]):
+    """Per vault: note path -> `outside_sections` of its links, filled on first use
+    (the backlink map and the link rules both go through every note's links)."""
+
+    def __init__(self, vault: Vault) -> None:
+        super().__init__()
+        self.notes = vault.notes
+
+    def __missing__(self, path: str) -> Sequence[Link]:
+        parsed = self.notes[path].parsed
+        links = self[path] = outside_sections(parsed) if parsed is not None else ()
+        return links
+
+
+def own_links(vault: Vault) -> Mapping[str, Sequence[Link]]:
+    """Note path -> its links outside generated sections, computed once per vault."""
+    links: _OwnLinks = _per_vault(vault, _OWN_LINKS_CACHE, _OwnLinks)
+    return links
+
+
 def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:
     """Note path -> paths of the notes that link to it (Obsidian's backlinks).
 
@@ -229,16 +262,17 @@ def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:
     excluded = _backlinks_excluded(vault)
     resolve = vault.index.resolve
     notes = vault.notes
+    links_of = own_links(vault)
     sources: dict[str, set[str]] = defaultdict(set)
     for path, entry in notes.items():
         parsed = entry.parsed
         if parsed is None or not parsed.links or excluded(path):
             continue
-        generated = generated_ranges(parsed)
-        for link in parsed.links:
-            if not link.linkpath or (generated and in_ranges(link.span.start, generated)):
+        for link in links_of[path]:
+            linkpath = link.linkpath
+            if not linkpath:
                 continue
-            target = resolve(link.linkpath, path).path
+            target = resolve(linkpath, path).path
             if target is not None and target != path and target in notes:
                 sources[target].add(path)
     result = {target: frozenset(paths) for target, paths in sources.items()}
@@ -493,14 +527,14 @@ def unresolved_counts(vault: Vault) -> list[tuple[str, int]]:
         result: list[tuple[str, int]] = cached
         return result
     resolve = vault.index.resolve
+    links_of = own_links(vault)
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     for path, entry in vault.notes.items():
         parsed = entry.parsed
         if parsed is None or not parsed.links:
             continue
-        generated = generated_ranges(parsed)
-        for link in parsed.links:
-            if not link.linkpath or (generated and in_ranges(link.span.start, generated)):
+        for link in links_of[path]:
+            if not link.linkpath:
                 continue
             resolution = resolve(link.linkpath, path)
             if resolution.path is None and not resolution.outside:

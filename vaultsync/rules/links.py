@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from vaultsync.markers import generated_ranges, in_ranges
+from vaultsync import sections
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Link, LinkKind, Severity, Span
 from vaultsync.rules import checker, define
 from vaultsync.text import fold, nfc, strip_md
@@ -199,17 +199,18 @@ def retarget(link: Link, new: str, keep_reader_text: bool) -> Fix:
 @checker
 def check_links(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     assert note.parsed is not None
-    index = ctx.vault.index
+    vault = ctx.vault
+    source = note.path
     # Links vaultsync generated (backlinks, index, unresolved lists) are kept right by
     # S001/S002; reporting them too would double every unresolved target and let L-fixes
     # edit a section body, which would then read as a hand edit (S004).
-    generated = generated_ranges(note.parsed)
+    if vault.notes.get(source) is note:  # computed once per vault, shared with the backlinks
+        links = sections.own_links(vault)[source]
+    else:
+        links = sections.outside_sections(note.parsed)
     spellings = _spellings(ctx)
-    resolve = index.resolve
-    source = note.path
-    for link in note.parsed.links:
-        if generated and in_ranges(link.span.start, generated):
-            continue
+    resolve = vault.index.resolve
+    for link in links:
         linkpath = link.linkpath
         resolution = resolve(linkpath, source)
         path = resolution.path
