@@ -102,10 +102,29 @@ class Problem:
     message: str
 
 
+# The note inspected last, with the result: `engine.check_note` asks `writable` about the
+# note whose sections the S rules have just inspected. Keyed by identity (a parsed note
+# never changes), so a hit is always right; one entry, so nothing is kept beyond its use.
+_last_inspected: tuple[ParsedNote, tuple[list[Found], list[Problem]]] | None = None
+
+
 def inspect(parsed: ParsedNote) -> tuple[list[Found], list[Problem]]:
-    """The note's sections, and what is wrong with its markers (S003)."""
+    """The note's sections, and what is wrong with its markers (S003).
+
+    The lists may be shared with other callers: read them, do not change them.
+    """
+    global _last_inspected
     if not has_markers(parsed):
         return [], []
+    last = _last_inspected  # read once: another thread may replace it
+    if last is not None and last[0] is parsed:
+        return last[1]
+    result = _inspect(parsed)
+    _last_inspected = (parsed, result)
+    return result
+
+
+def _inspect(parsed: ParsedNote) -> tuple[list[Found], list[Problem]]:
     pairs, marker_problems = marker_pairs(parsed)
     problems = [Problem(p.comment.span, p.message) for p in marker_problems]
     text = parsed.marked_text or ""
