@@ -103,6 +103,7 @@ class VaultIndex:
         self._resolve_cache: dict[tuple[str, str], Resolution] = {}
         self._link_text_anywhere: dict[str, str] = {}
         self._link_text_cache: dict[tuple[str, str], str] = {}
+        self._named: dict[str, str | None] = {}
 
     # --- resolution ---------------------------------------------------------------------
 
@@ -222,8 +223,14 @@ class VaultIndex:
 
     def note_named(self, name: str) -> str | None:
         """The first note (by path) whose name is exactly `name`."""
-        paths = sorted(set(self._by_basename.get(fold(name), ())))
-        return next((p for p in paths if p in self.notes and self.notes[p].name == name), None)
+        try:  # memoised: every link spelling a variant asks for its canonical name
+            return self._named[name]
+        except KeyError:
+            paths = sorted(set(self._by_basename.get(fold(name), ())))
+            notes = self.notes
+            found = next((p for p in paths if p in notes and notes[p].name == name), None)
+            self._named[name] = found
+            return found
 
     def alias_owners(self, linkpath: str) -> list[str]:
         return self._aliases.get(fold(linkpath), [])
