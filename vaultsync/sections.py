@@ -309,8 +309,8 @@ def markdown_destination(path: str) -> str:
     return path.translate(_DESTINATION_ESCAPES)
 
 
-class _Entries(dict[str, tuple[str, str | None]]):
-    """Per vault: path -> (name, its entry line when that is the same in every note).
+class _Entries(dict[str, str]):
+    """Per vault: path -> its entry line when that is the same in every note, else "".
 
     Filled on first use of each path (`__missing__`): a note is listed in the
     backlinks of about ten others, usually by the same link text from everywhere.
@@ -321,26 +321,30 @@ class _Entries(dict[str, tuple[str, str | None]]):
         self.notes = vault.notes
         self.index = vault.index
 
-    def __missing__(self, path: str) -> tuple[str, str | None]:
+    def name(self, path: str) -> str:
         entry = self.notes.get(path)
-        name = entry.name if entry is not None else path.rsplit("/", 1)[-1]
+        return entry.name if entry is not None else path.rsplit("/", 1)[-1]
+
+    def __missing__(self, path: str) -> str:
+        name = self.name(path)
         if _NOT_IN_WIKILINKS.search(path):
             # `#`, `^`, `|` or brackets in a name cannot be written in a wikilink; a
             # markdown link with the encoded vault path still reaches the note.
             label = name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
             label = label.replace("\r", " ").replace("\n", " ")
-            line: str | None = f"- [{label}]({markdown_destination(path)})"
+            line = f"- [{label}]({markdown_destination(path)})"
         else:
             text = self.index.link_text_anywhere(path)
-            line = None if text is None else _wikilink_line(text, name)
-        self[path] = parts = (name, line)
-        return parts
+            line = "" if text is None else _wikilink_line(text, name)
+        self[path] = line
+        return line
 
     def line(self, path: str, source: str) -> str:
-        name, line = self[path]
-        if line is None:  # the link text depends on where the note linking is
-            line = _wikilink_line(self.index.link_text(path, source), name)
-        return line
+        return self[path] or self.line_from(path, source)
+
+    def line_from(self, path: str, source: str) -> str:
+        """The entry line in the note `source` when it depends on that note's folder."""
+        return _wikilink_line(self.index.link_text(path, source), self.name(path))
 
 
 def _wikilink_line(text: str, name: str) -> str:
@@ -387,8 +391,8 @@ def backlinks_body(vault: Vault, path: str, newline: str) -> str | None:
         return None
     lines = [config.heading] if config.heading else []
     entries: _Entries = _per_vault(vault, _ENTRIES_CACHE, _Entries)
-    line = entries.line
-    lines.extend(line(source, path) for source in _by_name(vault, sources))
+    # `entries[s]` answers at C speed for the usual entry, the same in every note.
+    lines.extend([entries[s] or entries.line_from(s, path) for s in _by_name(vault, sources)])
     return newline + newline.join(lines) + newline
 
 
