@@ -14,7 +14,8 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vaultsync.frontmatter import string_list
 from vaultsync.markers import (
@@ -34,7 +35,7 @@ from vaultsync.text import LineIndex, fold, strip_md
 
 if TYPE_CHECKING:
     from vaultsync.engine import Vault
-    from vaultsync.index import NoteEntry
+    from vaultsync.index import NoteEntry, Resolution
 
 BACKLINKS = "backlinks"
 INDEX = "index"
@@ -247,24 +248,37 @@ def outside_sections(parsed: ParsedNote) -> Sequence[Link]:
     return [link for link in links if not in_ranges(link.span.start, generated)]
 
 
-class _OwnLinks(dict[str, Sequence[Link]]):
-    """Per vault: note path -> `outside_sections` of its links, filled on first use
-    (the backlink map and the link rules both go through every note's links)."""
+class OwnLinks(NamedTuple):
+    """A note's links outside generated sections, and how each resolves from the note."""
+
+    links: Sequence[Link]
+    resolved: Sequence[Resolution]
+
+
+class _OwnLinks(dict[str, OwnLinks]):
+    """Per vault: note path -> its `OwnLinks`, filled on first use (the backlink map
+    and the link rules both go through every note's links)."""
 
     def __init__(self, vault: Vault) -> None:
         super().__init__()
         self.notes = vault.notes
+        self.resolve = vault.index.resolve
 
-    def __missing__(self, path: str) -> Sequence[Link]:
+    def __missing__(self, path: str) -> OwnLinks:
         parsed = self.notes[path].parsed
-        links = self[path] = outside_sections(parsed) if parsed is not None else ()
-        return links
+        links = outside_sections(parsed) if parsed is not None else ()
+        resolve = self.resolve
+        own = self[path] = OwnLinks(links, [resolve(link.linkpath, path) for link in links])
+        return own
 
 
-def own_links(vault: Vault) -> Mapping[str, Sequence[Link]]:
-    """Note path -> its links outside generated sections, computed once per vault."""
+def own_links(vault: Vault) -> Mapping[str, OwnLinks]:
+    """Note path -> its links outside generated sections, resolved, once per vault."""
     links: _OwnLinks = _per_vault(vault, _OWN_LINKS_CACHE, _OwnLinks)
     return links
+
+
+_PATH = attrgetter("path")
 
 
 def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:
@@ -279,7 +293,6 @@ def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:
         result: dict[str, frozenset[str]] = cached
         return result
     excluded = _backlinks_excluded(vault)
-    resolve = vault.index.resolve
     notes = vault.notes
     links_of = own_links(vault)
     sources: dict[str, set[str]] = defaultdict(set)
@@ -287,12 +300,13 @@ def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:
         parsed = entry.parsed
         if parsed is None or not parsed.links or excluded(path):
             continue
-        for link in links_of[path]:
-            linkpath = link.linkpath
-            if not linkpath:
-                continue
-            target = resolve(linkpath, path).path
-            if target is not None and target != path and target in notes:
+        # Each target once, in link order. An empty link path (`[[#Heading]]`) resolves
+        # to the note itself, so dropping self-links drops those too.
+        targets = dict.fromkeys(map(_PATH, links_of[path].resolved))
+        targets.pop(path, None)
+        targets.pop(None, None)
+        for target in targets:
+            if target in notes:
                 sources[target].add(path)
     result = {target: frozenset(paths) for target, paths in sources.items()}
     vault.cache[_BACKLINKS_CACHE] = result
@@ -549,17 +563,15 @@ def unresolved_counts(vault: Vault) -> list[tuple[str, int]]:
     if cached is not None:
         result: list[tuple[str, int]] = cached
         return result
-    resolve = vault.index.resolve
     links_of = own_links(vault)
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     for path, entry in vault.notes.items():
         parsed = entry.parsed
         if parsed is None or not parsed.links:
             continue
-        for link in links_of[path]:
+        for link, resolution in zip(*links_of[path], strict=True):
             if not link.linkpath:
                 continue
-            resolution = resolve(link.linkpath, path)
             if resolution.path is None and not resolution.outside:
                 spellings[fold(strip_md(link.linkpath))][link.linkpath] += 1
     counted = [

@@ -206,14 +206,13 @@ def check_links(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     # S001/S002; reporting them too would double every unresolved target and let L-fixes
     # edit a section body, which would then read as a hand edit (S004).
     if vault.notes.get(source) is note:  # computed once per vault, shared with the backlinks
-        links = sections.own_links(vault)[source]
+        links, resolved = sections.own_links(vault)[source]
     else:
         links = sections.outside_sections(note.parsed)
+        resolved = [vault.index.resolve(link.linkpath, source) for link in links]
     spellings = _spellings(ctx)
-    resolve = vault.index.resolve
-    for link in links:
+    for link, resolution in zip(links, resolved, strict=True):
         linkpath = link.linkpath
-        resolution = resolve(linkpath, source)
         path = resolution.path
         if path is None:
             yield from _unresolved(ctx, note, link, resolution)
