@@ -144,10 +144,10 @@ class VaultIndex:
             return Resolution(self.exact("/".join(parts))), False
         if linkpath.startswith("/"):
             return Resolution(self.exact(linkpath.lstrip("/"))), True  # R24: vault root
-        exact = self.exact(linkpath)
+        folded = fold(linkpath)
+        exact = self._by_path.get(folded)
         if exact is not None:
             return Resolution(exact), True  # R22
-        folded = fold(linkpath)
         base = folded.rsplit("/", 1)[-1]
         suffixes = ("/" + folded, "/" + folded + ".md")
         folded_paths = self._folded
@@ -249,9 +249,12 @@ class VaultIndex:
         entry = self.notes.get(path)
         if entry is None or entry.parsed is None:
             return False
-        wanted = [heading_key(part) for part in subpath.split("#") if part.strip()]
-        if not wanted:
+        parts = [part for part in subpath.split("#") if part.strip()]
+        if not parts:
             return True
+        if len(parts) == 1 and any(h.text == parts[0] for h in entry.parsed.headings):
+            return True  # spelled exactly like a heading (the usual case): its key matches
+        wanted = [heading_key(part) for part in parts]
         headings = self._heading_keys.get(path)
         if headings is None:
             headings = self._heading_keys[path] = [
@@ -283,13 +286,13 @@ class Variants:
     """Canonical spellings per link key, for keys written in more than one way (§3)."""
 
     canonical: dict[str, str]
-    # link_key per link path asked about: unresolved links repeat the same few spellings.
-    _keys: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # Memo of link_key per link path (find_variants fills in every one of the vault).
+    keys: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def canonical_for(self, linkpath: str) -> str | None:
-        key = self._keys.get(linkpath)
+        key = self.keys.get(linkpath)
         if key is None:
-            key = self._keys[linkpath] = link_key(linkpath)
+            key = self.keys[linkpath] = link_key(linkpath)
         return self.canonical.get(key)
 
 
@@ -305,15 +308,26 @@ def find_variants(
     notes: dict[str, NoteEntry], links: Iterable[Link], configured: dict[str, str]
 ) -> Variants:
     # Count each spelling first (C speed), then key each distinct one once: link paths
-    # repeat a lot. Keys and spellings keep their order of first appearance either way.
+    # repeat a lot, and most note names are also link paths. Keys and spellings keep
+    # their order of first appearance either way.
     spelled = Counter(map(attrgetter("linkpath"), links))
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    keys: dict[str, str] = {}
+    spellings: dict[str, dict[str, int]] = {}
     for linkpath, count in spelled.items():
         if linkpath:
-            spellings[link_key(linkpath)][linkpath] = count
+            key = keys[linkpath] = link_key(linkpath)
+            counts = spellings.get(key)
+            if counts is None:
+                spellings[key] = {linkpath: count}
+            else:
+                counts[linkpath] = count
     names: dict[str, list[str]] = defaultdict(list)
     for entry in notes.values():
-        names[link_key(entry.name)].append(entry.name)
+        name = entry.name
+        name_key = keys.get(name)
+        if name_key is None:
+            name_key = keys[name] = link_key(name)
+        names[name_key].append(name)
     style = _majority_style(e.name for e in notes.values())
     overrides = {link_key(k): v for k, v in configured.items()}
     canonical: dict[str, str] = {}
@@ -328,4 +342,4 @@ def find_variants(
         else:
             styled = [s for s in counts if naming_style(s) == style] or list(counts)
             canonical[key] = min(styled, key=lambda s: (-counts[s], s))
-    return Variants(canonical)
+    return Variants(canonical, keys)
