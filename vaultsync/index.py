@@ -66,6 +66,7 @@ class _HeadingTable(dict[int, str]):
 
 
 _HEADING_TABLE = _HeadingTable()
+_NOWHERE = Resolution(None)
 
 
 def heading_key(text: str) -> str:
@@ -104,6 +105,7 @@ class VaultIndex:
         self._link_text_anywhere: dict[str, str] = {}
         self._link_text_cache: dict[tuple[str, str], str] = {}
         self._named: dict[str, str | None] = {}
+        self._plain: dict[str, Resolution] = {}
 
     # --- resolution ---------------------------------------------------------------------
 
@@ -147,19 +149,17 @@ class VaultIndex:
         folded = fold(linkpath)
         exact = self._by_path.get(folded)
         if exact is not None:
-            return Resolution(exact), True  # R22
-        base = folded.rsplit("/", 1)[-1]
+            return self._to(exact), True  # R22
+        named = self._by_basename.get(folded.rsplit("/", 1)[-1])
+        if not named:
+            return _NOWHERE, True  # no file of that name at all: the usual broken link
         suffixes = ("/" + folded, "/" + folded + ".md")
         folded_paths = self._folded
-        candidates = [
-            p
-            for p in dict.fromkeys(self._by_basename.get(base, ()))
-            if folded_paths[p].endswith(suffixes)
-        ]
+        candidates = [p for p in dict.fromkeys(named) if folded_paths[p].endswith(suffixes)]
         if not candidates:
-            return Resolution(None), True
+            return _NOWHERE, True
         if len(candidates) == 1:
-            return Resolution(candidates[0]), True
+            return self._to(candidates[0]), True
         if folder:
             own = (fold(folder) + suffixes[0], fold(folder) + suffixes[1])
             for candidate in candidates:
@@ -168,6 +168,13 @@ class VaultIndex:
         shortest = min(len(c) for c in candidates)
         tied = sorted(c for c in candidates if len(c) == shortest)
         return Resolution(tied[0], tuple(tied) if len(tied) > 1 else ()), False
+
+    def _to(self, path: str) -> Resolution:
+        """The plain resolution to `path`, one object per path (many link paths share it)."""
+        resolution = self._plain.get(path)
+        if resolution is None:
+            resolution = self._plain[path] = Resolution(path)
+        return resolution
 
     def link_text(self, path: str, source: str) -> str:
         """The shortest link text that resolves to `path` from `source` (like fileToLinktext).
