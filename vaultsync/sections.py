@@ -216,6 +216,14 @@ def remove_edit(parsed: ParsedNote, found: Found) -> Edit:
 # --- backlinks --------------------------------------------------------------------------
 
 
+def _per_vault(vault: Vault, name: str, make: Callable[[Vault], Any]) -> Any:
+    """`vault.cache[name]`, made by `make(vault)` on first use."""
+    cached = vault.cache.get(name)
+    if cached is None:
+        cached = vault.cache[name] = make(vault)
+    return cached
+
+
 def _backlinks_excluded(vault: Vault) -> Callable[[str], bool]:
     cached = vault.cache.get(_EXCLUDE_CACHE)
     if cached is None:
@@ -375,13 +383,6 @@ class _NameOrder(dict[str, tuple[str, str]]):
     def __missing__(self, path: str) -> tuple[str, str]:
         self[path] = key = (self.notes[path].name.casefold(), path)
         return key
-
-
-def _per_vault(vault: Vault, name: str, make: Callable[[Vault], Any]) -> Any:
-    cached = vault.cache.get(name)
-    if cached is None:
-        cached = vault.cache[name] = make(vault)
-    return cached
 
 
 def entry_line(vault: Vault, path: str, source: str) -> str:
