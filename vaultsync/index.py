@@ -119,7 +119,7 @@ class VaultIndex:
         hit = self._global_cache.get(linkpath)
         if hit is not None:
             return hit
-        folder = source.rsplit("/", 1)[0] if "/" in source else ""
+        folder = source.rpartition("/")[0]
         cache_key = (linkpath, folder)
         hit = self._resolve_cache.get(cache_key)
         if hit is not None:
@@ -130,6 +130,12 @@ class VaultIndex:
         else:
             self._resolve_cache[cache_key] = result
         return result
+
+    def resolve_all(self, linkpaths: Iterable[str], source: str) -> list[Resolution]:
+        """`resolve` of each link path from `source`; most are one dict lookup away."""
+        known = self._global_cache.get
+        resolve = self.resolve
+        return [known(linkpath) or resolve(linkpath, source) for linkpath in linkpaths]
 
     def _resolve(self, linkpath: str, source: str, folder: str) -> tuple[Resolution, bool]:
         """The resolution, and whether it is the same from every folder."""
@@ -187,7 +193,7 @@ class VaultIndex:
         text = self._link_text_anywhere.get(path)
         if text is not None:
             return text
-        folder = source.rsplit("/", 1)[0] if "/" in source else ""
+        folder = source.rpartition("/")[0]
         key = (path, folder)
         text = self._link_text_cache.get(key)
         if text is not None:

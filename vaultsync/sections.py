@@ -256,6 +256,10 @@ def outside_sections(parsed: ParsedNote) -> Sequence[Link]:
     return [link for link in links if not in_ranges(link.span.start, generated)]
 
 
+_PATH = attrgetter("path")
+_LINKPATH = attrgetter("linkpath")
+
+
 class OwnLinks(NamedTuple):
     """A note's links outside generated sections, and how each resolves from the note."""
 
@@ -270,13 +274,13 @@ class _OwnLinks(dict[str, OwnLinks]):
     def __init__(self, vault: Vault) -> None:
         super().__init__()
         self.notes = vault.notes
-        self.resolve = vault.index.resolve
+        self.index = vault.index
 
     def __missing__(self, path: str) -> OwnLinks:
         parsed = self.notes[path].parsed
         links = outside_sections(parsed) if parsed is not None else ()
-        resolve = self.resolve
-        own = self[path] = OwnLinks(links, [resolve(link.linkpath, path) for link in links])
+        resolved = self.index.resolve_all(map(_LINKPATH, links), path)
+        own = self[path] = OwnLinks(links, resolved)
         return own
 
 
@@ -284,9 +288,6 @@ def own_links(vault: Vault) -> Mapping[str, OwnLinks]:
     """Note path -> its links outside generated sections, resolved, once per vault."""
     links: _OwnLinks = _per_vault(vault, _OWN_LINKS_CACHE, _OwnLinks)
     return links
-
-
-_PATH = attrgetter("path")
 
 
 def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:

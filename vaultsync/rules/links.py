@@ -14,7 +14,7 @@ from vaultsync.vault import ATTACHMENT_EXTENSIONS, extension, is_note_path
 
 if TYPE_CHECKING:
     from vaultsync.engine import Context, Vault
-    from vaultsync.index import NoteEntry, Resolution
+    from vaultsync.index import NoteEntry, Resolution, VaultIndex
 
 BROKEN_LINK = define(
     "L001",
@@ -209,8 +209,9 @@ def check_links(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
         links, resolved = sections.own_links(vault)[source]
     else:
         links = sections.outside_sections(note.parsed)
-        resolved = [vault.index.resolve(link.linkpath, source) for link in links]
+        resolved = vault.index.resolve_all([link.linkpath for link in links], source)
     spellings = _spellings(ctx)
+    index = vault.index
     for link, resolution in zip(links, resolved, strict=True):
         linkpath = link.linkpath
         path = resolution.path
@@ -218,11 +219,11 @@ def check_links(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
             yield from _unresolved(ctx, note, link, resolution)
         elif (
             resolution.candidates
-            or link.subpath
             or (linkpath and spellings[linkpath, path] is not None)
+            or (link.subpath and not _subpath_found(index, path, link.subpath))
         ):
             yield from _resolved(ctx, note, link, resolution)
-        # else the common case: one file, spelled like it, no subpath: nothing to report
+        # else the common case: one file, spelled like it, its subpath found: nothing to report
 
 
 def _data(link: Link, resolved: str | None, **extra: object) -> dict[str, object]:
@@ -394,7 +395,6 @@ def _resolved(
 ) -> Iterator[Diagnostic]:
     path = resolution.path
     assert path is not None
-    index = ctx.vault.index
     if resolution.ambiguous:
         full = path[:-3] if path.lower().endswith(".md") else path
         yield from ctx.emit(
@@ -417,18 +417,17 @@ def _resolved(
                 _data(link, path, expected=expected),
                 retarget(link, expected, keep_reader_text=False),
             )
-    if link.subpath and path.lower().endswith(".md"):
-        sub = link.subpath
+    sub = link.subpath
+    if sub and not _subpath_found(ctx.vault.index, path, sub):
         if sub.startswith("#^"):
-            if not index.has_block(path, sub[2:]):
-                yield from ctx.emit(
-                    BROKEN_BLOCK_REF,
-                    note,
-                    link.span,
-                    f'No block "{sub[1:]}" in "{path}"',
-                    _data(link, path, subpath=sub),
-                )
-        elif not index.has_heading(path, sub):
+            yield from ctx.emit(
+                BROKEN_BLOCK_REF,
+                note,
+                link.span,
+                f'No block "{sub[1:]}" in "{path}"',
+                _data(link, path, subpath=sub),
+            )
+        else:
             yield from ctx.emit(
                 BROKEN_HEADING,
                 note,
@@ -436,3 +435,12 @@ def _resolved(
                 f'No heading "{sub[1:]}" in "{path}"',
                 _data(link, path, subpath=sub),
             )
+
+
+def _subpath_found(index: VaultIndex, path: str, subpath: str) -> bool:
+    """Does the `#Heading` or `#^block` exist in `path`? (Only notes are looked into.)"""
+    if not path.lower().endswith(".md"):
+        return True
+    if subpath.startswith("#^"):
+        return index.has_block(path, subpath[2:])
+    return index.has_heading(path, subpath)
