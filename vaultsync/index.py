@@ -55,14 +55,19 @@ class _HeadingTable(dict[int, str]):
 
     Filled one character at a time on first sight (`__missing__`), so translating a
     heading runs at C speed instead of asking `unicodedata` about every character.
-    A pure function of the character: sharing it between vaults is safe.
+    A pure function of the character: sharing it between vaults is safe. Bounded, so
+    headings made of every code point cannot make a long-lived process grow.
     """
 
     def __missing__(self, code: int) -> str:
         ch = chr(code)
         folded = " " if unicodedata.category(ch)[0] in "PSZ" or ch in "\t\r\n" else ch
-        self[code] = folded
+        if len(self) < _HEADING_TABLE_SIZE:
+            self[code] = folded
         return folded
+
+
+_HEADING_TABLE_SIZE = 1 << 16
 
 
 _HEADING_TABLE = _HeadingTable()
