@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 
 from vaultsync.frontmatter import string_list
 from vaultsync.model import Link, ParsedNote
@@ -50,13 +50,34 @@ class Resolution:
         return len(self.candidates) > 1
 
 
-_FOLD_PUNCTUATION = re.compile(r"\s+")
+class _HeadingTable(dict[int, str]):
+    """`str.translate` table of R60: punctuation, symbols and separators become spaces.
+
+    Filled one character at a time on first sight (`__missing__`), so translating a
+    heading runs at C speed instead of asking `unicodedata` about every character.
+    A pure function of the character: sharing it between vaults is safe. Bounded, so
+    headings made of every code point cannot make a long-lived process grow.
+    """
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        folded = " " if unicodedata.category(ch)[0] in "PSZ" or ch in "\t\r\n" else ch
+        if len(self) < _HEADING_TABLE_SIZE:
+            self[code] = folded
+        return folded
+
+
+_HEADING_TABLE_SIZE = 1 << 16
+
+
+_HEADING_TABLE = _HeadingTable()
+_NOWHERE = Resolution(None)
 
 
 def heading_key(text: str) -> str:
     """R60: punctuation and symbols fold to spaces, spaces collapse, case folds."""
-    chars = [" " if unicodedata.category(ch)[0] in "PSZ" or ch in "\t\r\n" else ch for ch in text]
-    return _FOLD_PUNCTUATION.sub(" ", "".join(chars)).strip().casefold()
+    # split()/join collapse and trim exactly the whitespace `\s+` and strip() would.
+    return " ".join(text.translate(_HEADING_TABLE).split()).casefold()
 
 
 class VaultIndex:
@@ -77,7 +98,7 @@ class VaultIndex:
                 self._by_path.setdefault(folded[:-3], f.path)
                 self._by_basename[base[:-3]].append(f.path)
         for f in self.files:  # a real path beats a note stem spelled the same
-            self._by_path[fold(f.path)] = f.path
+            self._by_path[self._folded[f.path]] = f.path
         self._aliases: dict[str, list[str]] = defaultdict(list)
         for path, entry in notes.items():
             for alias in entry.aliases:
@@ -86,6 +107,10 @@ class VaultIndex:
         self._heading_found: dict[tuple[str, str], bool] = {}
         self._global_cache: dict[str, Resolution] = {}
         self._resolve_cache: dict[tuple[str, str], Resolution] = {}
+        self._link_text_anywhere: dict[str, str] = {}
+        self._link_text_cache: dict[tuple[str, str], str] = {}
+        self._named: dict[str, str | None] = {}
+        self._plain: dict[str, Resolution] = {}
 
     # --- resolution ---------------------------------------------------------------------
 
@@ -99,7 +124,7 @@ class VaultIndex:
         hit = self._global_cache.get(linkpath)
         if hit is not None:
             return hit
-        folder = source.rsplit("/", 1)[0] if "/" in source else ""
+        folder = source.rpartition("/")[0]
         cache_key = (linkpath, folder)
         hit = self._resolve_cache.get(cache_key)
         if hit is not None:
@@ -110,6 +135,12 @@ class VaultIndex:
         else:
             self._resolve_cache[cache_key] = result
         return result
+
+    def resolve_all(self, linkpaths: Iterable[str], source: str) -> list[Resolution]:
+        """`resolve` of each link path from `source`; most are one dict lookup away."""
+        known = self._global_cache.get
+        resolve = self.resolve
+        return [known(linkpath) or resolve(linkpath, source) for linkpath in linkpaths]
 
     def _resolve(self, linkpath: str, source: str, folder: str) -> tuple[Resolution, bool]:
         """The resolution, and whether it is the same from every folder."""
@@ -126,22 +157,20 @@ class VaultIndex:
             return Resolution(self.exact("/".join(parts))), False
         if linkpath.startswith("/"):
             return Resolution(self.exact(linkpath.lstrip("/"))), True  # R24: vault root
-        exact = self.exact(linkpath)
-        if exact is not None:
-            return Resolution(exact), True  # R22
         folded = fold(linkpath)
-        base = folded.rsplit("/", 1)[-1]
+        exact = self._by_path.get(folded)
+        if exact is not None:
+            return self._to(exact), True  # R22
+        named = self._by_basename.get(folded.rsplit("/", 1)[-1])
+        if not named:
+            return _NOWHERE, True  # no file of that name at all: the usual broken link
         suffixes = ("/" + folded, "/" + folded + ".md")
         folded_paths = self._folded
-        candidates = [
-            p
-            for p in dict.fromkeys(self._by_basename.get(base, ()))
-            if folded_paths[p].endswith(suffixes)
-        ]
+        candidates = [p for p in dict.fromkeys(named) if folded_paths[p].endswith(suffixes)]
         if not candidates:
-            return Resolution(None), True
+            return _NOWHERE, True
         if len(candidates) == 1:
-            return Resolution(candidates[0]), True
+            return self._to(candidates[0]), True
         if folder:
             own = (fold(folder) + suffixes[0], fold(folder) + suffixes[1])
             for candidate in candidates:
@@ -151,21 +180,75 @@ class VaultIndex:
         tied = sorted(c for c in candidates if len(c) == shortest)
         return Resolution(tied[0], tuple(tied) if len(tied) > 1 else ()), False
 
+    def _to(self, path: str) -> Resolution:
+        """The plain resolution to `path`, one object per path (many link paths share it)."""
+        resolution = self._plain.get(path)
+        if resolution is None:
+            resolution = self._plain[path] = Resolution(path)
+        return resolution
+
     def link_text(self, path: str, source: str) -> str:
-        """The shortest link text that resolves to `path` from `source` (like fileToLinktext)."""
+        """The shortest link text that resolves to `path` from `source` (like fileToLinktext).
+
+        Memoised: backlinks and index blocks ask for it about ten times per note. The
+        answer depends on `source` only through its folder (as `resolve` does), and not
+        at all when every candidate tried resolves the same from everywhere (the usual
+        case), so it is kept per path or per (path, folder).
+        """
+        text = self._link_text_anywhere.get(path)
+        if text is not None:
+            return text
+        folder = source.rpartition("/")[0]
+        key = (path, folder)
+        text = self._link_text_cache.get(key)
+        if text is not None:
+            return text
+        text, anywhere = self._link_text(path, source)
+        if anywhere is None:
+            pass  # depends on `source` itself (an empty candidate): not kept
+        elif anywhere:
+            self._link_text_anywhere[path] = text
+        else:
+            self._link_text_cache[key] = text
+        return text
+
+    def link_text_anywhere(self, path: str) -> str | None:
+        """`link_text(path, …)` when it is the same from every note, else None."""
+        text = self._link_text_anywhere.get(path)
+        if text is None:
+            text, anywhere = self._link_text(path, path)
+            if not anywhere:
+                return None
+            self._link_text_anywhere[path] = text
+        return text
+
+    def _link_text(self, path: str, source: str) -> tuple[str, bool | None]:
+        """The link text, and whether it is the same from every folder (None: it depends
+        on the linking note itself, as `resolve` answers an empty link path with it)."""
         target = strip_md(path) if path.lower().endswith(".md") else path
         parts = target.split("/")
+        anywhere: bool | None = True
         for i in range(len(parts) - 1, -1, -1):
             candidate = "/".join(parts[i:])
             found = self.resolve(candidate, source)
+            if not candidate:
+                anywhere = None
+            elif anywhere and candidate not in self._global_cache:
+                anywhere = False  # `resolve` keeps there exactly the folder-independent ones
             if found.path == path and not found.ambiguous:
-                return candidate
-        return target
+                return candidate, anywhere
+        return target, anywhere
 
     def note_named(self, name: str) -> str | None:
         """The first note (by path) whose name is exactly `name`."""
-        paths = sorted(set(self._by_basename.get(fold(name), ())))
-        return next((p for p in paths if p in self.notes and self.notes[p].name == name), None)
+        try:  # memoised: every link spelling a variant asks for its canonical name
+            return self._named[name]
+        except KeyError:
+            paths = sorted(set(self._by_basename.get(fold(name), ())))
+            notes = self.notes
+            found = next((p for p in paths if p in notes and notes[p].name == name), None)
+            self._named[name] = found
+            return found
 
     def alias_owners(self, linkpath: str) -> list[str]:
         return self._aliases.get(fold(linkpath), [])
@@ -184,9 +267,12 @@ class VaultIndex:
         entry = self.notes.get(path)
         if entry is None or entry.parsed is None:
             return False
-        wanted = [heading_key(part) for part in subpath.split("#") if part.strip()]
-        if not wanted:
+        parts = [part for part in subpath.split("#") if part.strip()]
+        if not parts:
             return True
+        if len(parts) == 1 and any(h.text == parts[0] for h in entry.parsed.headings):
+            return True  # spelled exactly like a heading (the usual case): its key matches
+        wanted = [heading_key(part) for part in parts]
         headings = self._heading_keys.get(path)
         if headings is None:
             headings = self._heading_keys[path] = [
@@ -218,9 +304,14 @@ class Variants:
     """Canonical spellings per link key, for keys written in more than one way (§3)."""
 
     canonical: dict[str, str]
+    # Memo of link_key per link path (find_variants fills in every one of the vault).
+    keys: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def canonical_for(self, linkpath: str) -> str | None:
-        return self.canonical.get(link_key(linkpath))
+        key = self.keys.get(linkpath)
+        if key is None:
+            key = self.keys[linkpath] = link_key(linkpath)
+        return self.canonical.get(key)
 
 
 def _majority_style(names: Iterable[str]) -> str:
@@ -234,13 +325,27 @@ def _majority_style(names: Iterable[str]) -> str:
 def find_variants(
     notes: dict[str, NoteEntry], links: Iterable[Link], configured: dict[str, str]
 ) -> Variants:
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    for link in links:
-        if link.linkpath:
-            spellings[link_key(link.linkpath)][link.linkpath] += 1
+    # Count each spelling first (C speed), then key each distinct one once: link paths
+    # repeat a lot, and most note names are also link paths. Keys and spellings keep
+    # their order of first appearance either way.
+    spelled = Counter(map(attrgetter("linkpath"), links))
+    keys: dict[str, str] = {}
+    spellings: dict[str, dict[str, int]] = {}
+    for linkpath, count in spelled.items():
+        if linkpath:
+            key = keys[linkpath] = link_key(linkpath)
+            counts = spellings.get(key)
+            if counts is None:
+                spellings[key] = {linkpath: count}
+            else:
+                counts[linkpath] = count
     names: dict[str, list[str]] = defaultdict(list)
     for entry in notes.values():
-        names[link_key(entry.name)].append(entry.name)
+        name = entry.name
+        name_key = keys.get(name)
+        if name_key is None:
+            name_key = keys[name] = link_key(name)
+        names[name_key].append(name)
     style = _majority_style(e.name for e in notes.values())
     overrides = {link_key(k): v for k, v in configured.items()}
     canonical: dict[str, str] = {}
@@ -255,4 +360,4 @@ def find_variants(
         else:
             styled = [s for s in counts if naming_style(s) == style] or list(counts)
             canonical[key] = min(styled, key=lambda s: (-counts[s], s))
-    return Variants(canonical)
+    return Variants(canonical, keys)

@@ -12,9 +12,10 @@ import datetime as dt
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vaultsync.frontmatter import string_list
 from vaultsync.markers import (
@@ -29,12 +30,12 @@ from vaultsync.markers import (
     parse_options,
     recorded_hash,
 )
-from vaultsync.model import Edit, ParsedNote, Span
+from vaultsync.model import Edit, Link, ParsedNote, Span
 from vaultsync.text import LineIndex, fold, strip_md
 
 if TYPE_CHECKING:
     from vaultsync.engine import Vault
-    from vaultsync.index import NoteEntry
+    from vaultsync.index import NoteEntry, Resolution
 
 BACKLINKS = "backlinks"
 INDEX = "index"
@@ -44,6 +45,9 @@ KINDS = (BACKLINKS, INDEX, UNRESOLVED)
 _BACKLINKS_CACHE = "sections.backlinks"
 _UNRESOLVED_CACHE = "sections.unresolved"
 _EXCLUDE_CACHE = "sections.backlinks-exclude"
+_ENTRIES_CACHE = "sections.entries"
+_NAME_ORDER_CACHE = "sections.name-order"
+_OWN_LINKS_CACHE = "sections.own-links"
 _INDEX_OPTIONS = frozenset({"folder", "recursive", "tag", "sort", "group", "hash"})
 _DESTINATION_ESCAPES = str.maketrans(
     {"%": "%25", " ": "%20", "#": "%23", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"}
@@ -99,10 +103,29 @@ class Problem:
     message: str
 
 
+# The note inspected last, with the result: `engine.check_note` asks `writable` about the
+# note whose sections the S rules have just inspected. Keyed by identity (a parsed note
+# never changes), so a hit is always right; one entry, so nothing is kept beyond its use.
+_last_inspected: tuple[ParsedNote, tuple[list[Found], list[Problem]]] | None = None
+
+
 def inspect(parsed: ParsedNote) -> tuple[list[Found], list[Problem]]:
-    """The note's sections, and what is wrong with its markers (S003)."""
+    """The note's sections, and what is wrong with its markers (S003).
+
+    The lists may be shared with other callers: read them, do not change them.
+    """
+    global _last_inspected
     if not has_markers(parsed):
         return [], []
+    last = _last_inspected  # read once: another thread may replace it
+    if last is not None and last[0] is parsed:
+        return last[1]
+    result = _inspect(parsed)
+    _last_inspected = (parsed, result)
+    return result
+
+
+def _inspect(parsed: ParsedNote) -> tuple[list[Found], list[Problem]]:
     pairs, marker_problems = marker_pairs(parsed)
     problems = [Problem(p.comment.span, p.message) for p in marker_problems]
     text = parsed.marked_text or ""
@@ -193,6 +216,14 @@ def remove_edit(parsed: ParsedNote, found: Found) -> Edit:
 # --- backlinks --------------------------------------------------------------------------
 
 
+def _per_vault(vault: Vault, name: str, make: Callable[[Vault], Any]) -> Any:
+    """`vault.cache[name]`, made by `make(vault)` on first use."""
+    cached = vault.cache.get(name)
+    if cached is None:
+        cached = vault.cache[name] = make(vault)
+    return cached
+
+
 def _backlinks_excluded(vault: Vault) -> Callable[[str], bool]:
     cached = vault.cache.get(_EXCLUDE_CACHE)
     if cached is None:
@@ -213,6 +244,52 @@ def _never(path: str) -> bool:
     return False
 
 
+def outside_sections(parsed: ParsedNote) -> Sequence[Link]:
+    """The note's links that are not inside a generated section (those are vaultsync's)."""
+    links = parsed.links
+    generated = generated_ranges(parsed)
+    if not generated:
+        return links
+    if len(generated) == 1:  # the usual case, its backlinks section: no call per link
+        start, end = generated[0]
+        return [link for link in links if not start <= link.span.start < end]
+    return [link for link in links if not in_ranges(link.span.start, generated)]
+
+
+_PATH = attrgetter("path")
+_LINKPATH = attrgetter("linkpath")
+
+
+class OwnLinks(NamedTuple):
+    """A note's links outside generated sections, and how each resolves from the note."""
+
+    links: Sequence[Link]
+    resolved: Sequence[Resolution]
+
+
+class _OwnLinks(dict[str, OwnLinks]):
+    """Per vault: note path -> its `OwnLinks`, filled on first use (the backlink map
+    and the link rules both go through every note's links)."""
+
+    def __init__(self, vault: Vault) -> None:
+        super().__init__()
+        self.notes = vault.notes
+        self.index = vault.index
+
+    def __missing__(self, path: str) -> OwnLinks:
+        parsed = self.notes[path].parsed
+        links = outside_sections(parsed) if parsed is not None else ()
+        resolved = self.index.resolve_all(map(_LINKPATH, links), path)
+        own = self[path] = OwnLinks(links, resolved)
+        return own
+
+
+def own_links(vault: Vault) -> Mapping[str, OwnLinks]:
+    """Note path -> its links outside generated sections, resolved, once per vault."""
+    links: _OwnLinks = _per_vault(vault, _OWN_LINKS_CACHE, _OwnLinks)
+    return links
+
+
 def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:
     """Note path -> paths of the notes that link to it (Obsidian's backlinks).
 
@@ -225,19 +302,20 @@ def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:
         result: dict[str, frozenset[str]] = cached
         return result
     excluded = _backlinks_excluded(vault)
-    resolve = vault.index.resolve
     notes = vault.notes
+    links_of = own_links(vault)
     sources: dict[str, set[str]] = defaultdict(set)
     for path, entry in notes.items():
         parsed = entry.parsed
         if parsed is None or not parsed.links or excluded(path):
             continue
-        generated = generated_ranges(parsed)
-        for link in parsed.links:
-            if not link.linkpath or (generated and in_ranges(link.span.start, generated)):
-                continue
-            target = resolve(link.linkpath, path).path
-            if target is not None and target != path and target in notes:
+        # Each target once, in link order. An empty link path (`[[#Heading]]`) resolves
+        # to the note itself, so dropping self-links drops those too.
+        targets = dict.fromkeys(map(_PATH, links_of[path].resolved))
+        targets.pop(path, None)
+        targets.pop(None, None)
+        for target in targets:
+            if target in notes:
                 sources[target].add(path)
     result = {target: frozenset(paths) for target, paths in sources.items()}
     vault.cache[_BACKLINKS_CACHE] = result
@@ -254,21 +332,69 @@ def markdown_destination(path: str) -> str:
     return path.translate(_DESTINATION_ESCAPES)
 
 
-def entry_line(vault: Vault, path: str, source: str) -> str:
-    """`- [[Name]]`, or `- [[folder/Name|Name]]` when the name alone would not resolve."""
-    name = vault.notes[path].name if path in vault.notes else path.rsplit("/", 1)[-1]
-    if _NOT_IN_WIKILINKS.search(path):
-        # `#`, `^`, `|` or brackets in a name cannot be written in a wikilink; a
-        # markdown link with the encoded vault path still reaches the note.
-        label = name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
-        label = label.replace("\r", " ").replace("\n", " ")
-        return f"- [{label}]({markdown_destination(path)})"
-    text = vault.index.link_text(path, source)
+class _Entries(dict[str, str]):
+    """Per vault: path -> its entry line when that is the same in every note, else "".
+
+    Filled on first use of each path (`__missing__`): a note is listed in the
+    backlinks of about ten others, usually by the same link text from everywhere.
+    """
+
+    def __init__(self, vault: Vault) -> None:
+        super().__init__()
+        self.notes = vault.notes
+        self.index = vault.index
+
+    def name(self, path: str) -> str:
+        entry = self.notes.get(path)
+        return entry.name if entry is not None else path.rsplit("/", 1)[-1]
+
+    def __missing__(self, path: str) -> str:
+        name = self.name(path)
+        if _NOT_IN_WIKILINKS.search(path):
+            # `#`, `^`, `|` or brackets in a name cannot be written in a wikilink; a
+            # markdown link with the encoded vault path still reaches the note.
+            label = name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+            label = label.replace("\r", " ").replace("\n", " ")
+            line = f"- [{label}]({markdown_destination(path)})"
+        else:
+            text = self.index.link_text_anywhere(path)
+            line = "" if text is None else _wikilink_line(text, name)
+        self[path] = line
+        return line
+
+    def line(self, path: str, source: str) -> str:
+        return self[path] or self.line_from(path, source)
+
+    def line_from(self, path: str, source: str) -> str:
+        """The entry line in the note `source` when it depends on that note's folder."""
+        return _wikilink_line(self.index.link_text(path, source), self.name(path))
+
+
+def _wikilink_line(text: str, name: str) -> str:
     return f"- [[{text}]]" if text == name else f"- [[{text}|{name}]]"
 
 
+class _NameOrder(dict[str, tuple[str, str]]):
+    """Per vault: path -> the key sorting notes by name, filled on first use."""
+
+    def __init__(self, vault: Vault) -> None:
+        super().__init__()
+        self.notes = vault.notes
+
+    def __missing__(self, path: str) -> tuple[str, str]:
+        self[path] = key = (self.notes[path].name.casefold(), path)
+        return key
+
+
+def entry_line(vault: Vault, path: str, source: str) -> str:
+    """`- [[Name]]`, or `- [[folder/Name|Name]]` when the name alone would not resolve."""
+    entries: _Entries = _per_vault(vault, _ENTRIES_CACHE, _Entries)
+    return entries.line(path, source)
+
+
 def _by_name(vault: Vault, paths: Iterable[str]) -> list[str]:
-    return sorted(paths, key=lambda p: (vault.notes[p].name.casefold(), p))
+    order: _NameOrder = _per_vault(vault, _NAME_ORDER_CACHE, _NameOrder)
+    return sorted(paths, key=order.__getitem__)
 
 
 def backlinks_body(vault: Vault, path: str, newline: str) -> str | None:
@@ -280,7 +406,9 @@ def backlinks_body(vault: Vault, path: str, newline: str) -> str | None:
     if not sources:
         return None
     lines = [config.heading] if config.heading else []
-    lines.extend(entry_line(vault, source, path) for source in _by_name(vault, sources))
+    entries: _Entries = _per_vault(vault, _ENTRIES_CACHE, _Entries)
+    # `entries[s]` answers at C speed for the usual entry, the same in every note.
+    lines.extend([entries[s] or entries.line_from(s, path) for s in _by_name(vault, sources)])
     return newline + newline.join(lines) + newline
 
 
@@ -437,17 +565,15 @@ def unresolved_counts(vault: Vault) -> list[tuple[str, int]]:
     if cached is not None:
         result: list[tuple[str, int]] = cached
         return result
-    resolve = vault.index.resolve
+    links_of = own_links(vault)
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     for path, entry in vault.notes.items():
         parsed = entry.parsed
         if parsed is None or not parsed.links:
             continue
-        generated = generated_ranges(parsed)
-        for link in parsed.links:
-            if not link.linkpath or (generated and in_ranges(link.span.start, generated)):
+        for link, resolution in zip(*links_of[path], strict=True):
+            if not link.linkpath:
                 continue
-            resolution = resolve(link.linkpath, path)
             if resolution.path is None and not resolution.outside:
                 spellings[fold(strip_md(link.linkpath))][link.linkpath] += 1
     counted = [

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vaultsync.markers import generated_ranges, in_ranges
+from vaultsync import sections
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Link, LinkKind, Severity, Span
-from vaultsync.rules import checker, define
+from vaultsync.rules import Rule, checker, define
 from vaultsync.text import fold, nfc, strip_md
 from vaultsync.vault import ATTACHMENT_EXTENSIONS, extension, is_note_path
 
 if TYPE_CHECKING:
-    from vaultsync.engine import Context
-    from vaultsync.index import NoteEntry, Resolution
+    from vaultsync.engine import Context, Vault
+    from vaultsync.index import NoteEntry, Resolution, VaultIndex
 
 BROKEN_LINK = define(
     "L001",
@@ -200,19 +200,30 @@ def retarget(link: Link, new: str, keep_reader_text: bool) -> Fix:
 @checker
 def check_links(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     assert note.parsed is not None
-    index = ctx.vault.index
+    vault = ctx.vault
+    source = note.path
     # Links vaultsync generated (backlinks, index, unresolved lists) are kept right by
     # S001/S002; reporting them too would double every unresolved target and let L-fixes
     # edit a section body, which would then read as a hand edit (S004).
-    generated = generated_ranges(note.parsed)
-    for link in note.parsed.links:
-        if generated and in_ranges(link.span.start, generated):
-            continue
-        resolution = index.resolve(link.linkpath, note.path)
-        if resolution.path is None:
+    if vault.notes.get(source) is note:  # computed once per vault, shared with the backlinks
+        links, resolved = sections.own_links(vault)[source]
+    else:
+        links = sections.outside_sections(note.parsed)
+        resolved = vault.index.resolve_all([link.linkpath for link in links], source)
+    spellings = _spellings(ctx)
+    index = vault.index
+    for link, resolution in zip(links, resolved, strict=True):
+        linkpath = link.linkpath
+        path = resolution.path
+        if path is None:
             yield from _unresolved(ctx, note, link, resolution)
-        else:
+        elif (
+            resolution.candidates
+            or (linkpath and spellings[linkpath, path] is not None)
+            or (link.subpath and not _subpath_found(index, path, link.subpath))
+        ):
             yield from _resolved(ctx, note, link, resolution)
+        # else the common case: one file, spelled like it, its subpath found: nothing to report
 
 
 def _data(link: Link, resolved: str | None, **extra: object) -> dict[str, object]:
@@ -222,7 +233,6 @@ def _data(link: Link, resolved: str | None, **extra: object) -> dict[str, object
 def _unresolved(
     ctx: Context, note: NoteEntry, link: Link, resolution: Resolution
 ) -> Iterator[Diagnostic]:
-    target = link.linkpath
     if resolution.outside:
         yield from ctx.emit(
             LINK_OUTSIDE_VAULT,
@@ -232,9 +242,11 @@ def _unresolved(
             _data(link, None),
         )
         return
-    owners = ctx.vault.index.alias_owners(target)
-    if owners:
-        owner = owners[0]
+    verdict = _verdicts(ctx)[link.linkpath]
+    rule = verdict.rule
+    if rule is ALIAS_LINK:
+        owner = verdict.note
+        assert owner is not None
         text = ctx.vault.index.link_text(owner, note.path)
         yield from ctx.emit(
             ALIAS_LINK,
@@ -244,13 +256,12 @@ def _unresolved(
             _data(link, None, note=owner),
             retarget(link, text, keep_reader_text=True),
         )
-        return
-    canonical = ctx.vault.variants.canonical_for(target)
-    # A spelling that differs only by `.md` is the canonical one (its fix would change nothing).
-    if canonical is not None and canonical not in (target, strip_md(target)):
+    elif rule is LINK_VARIANT:
+        canonical = verdict.canonical
+        assert canonical is not None
         # When the canonical spelling is a note's name, write the shortest link that
         # reaches that note (`folder/Name` if the bare name would be ambiguous).
-        named = ctx.vault.index.note_named(canonical)
+        named = verdict.note
         text = canonical if named is None else ctx.vault.index.link_text(named, note.path)
         yield from ctx.emit(
             LINK_VARIANT,
@@ -260,8 +271,7 @@ def _unresolved(
             _data(link, None, canonical=canonical),
             retarget(link, text, keep_reader_text=ctx.vault.config.links.keep_display),
         )
-        return
-    if extension(target) in ATTACHMENT_EXTENSIONS:
+    elif rule is MISSING_ATTACHMENT:
         yield from ctx.emit(
             MISSING_ATTACHMENT,
             note,
@@ -269,23 +279,100 @@ def _unresolved(
             f'Missing attachment "{link.target}"',
             _data(link, None),
         )
-        return
-    yield from ctx.emit(
-        BROKEN_LINK,
-        note,
-        link.span,
-        f'Broken link: no note or file matches "{link.target}"',
-        _data(link, None),
-    )
+    else:
+        yield from ctx.emit(
+            BROKEN_LINK,
+            note,
+            link.span,
+            f'Broken link: no note or file matches "{link.target}"',
+            _data(link, None),
+        )
 
 
-@lru_cache(maxsize=1 << 16)
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """What an unresolved link path is (inside the vault), whichever note links by it."""
+
+    rule: Rule  # L006, L002, L007 or L001
+    note: str | None = None  # L006: the note with the alias; L002: the one named canonically
+    canonical: str | None = None  # L002
+
+
+_VERDICTS_CACHE = "links.unresolved"
+
+
+class _Verdicts(dict[str, _Verdict]):
+    """Per vault: unresolved link path -> its verdict, judged on first use (`__missing__`).
+
+    Depends on the file names, aliases and variants, which a vault never changes.
+    """
+
+    def __init__(self, vault: Vault) -> None:
+        super().__init__()
+        self.vault = vault
+
+    def __missing__(self, target: str) -> _Verdict:
+        self[target] = verdict = self._judge(target)
+        return verdict
+
+    def _judge(self, target: str) -> _Verdict:
+        index = self.vault.index
+        owners = index.alias_owners(target)
+        if owners:
+            return _Verdict(ALIAS_LINK, owners[0])
+        canonical = self.vault.variants.canonical_for(target)
+        # A spelling that differs only by `.md` is the canonical one (its fix would change nothing).
+        if canonical is not None and canonical not in (target, strip_md(target)):
+            return _Verdict(LINK_VARIANT, index.note_named(canonical), canonical)
+        if extension(target) in ATTACHMENT_EXTENSIONS:
+            return _Verdict(MISSING_ATTACHMENT)
+        return _Verdict(BROKEN_LINK)
+
+
+def _verdicts(ctx: Context) -> _Verdicts:
+    cache = ctx.vault.cache
+    memo: _Verdicts | None = cache.get(_VERDICTS_CACHE)
+    if memo is None:
+        memo = cache[_VERDICTS_CACHE] = _Verdicts(ctx.vault)
+    return memo
+
+
+_SPELLINGS_CACHE = "links.spellings"
+
+
+class _Spellings(dict[tuple[str, str], str | None]):
+    """Per vault: (link path as written, file) -> `_spelled_like_file` of the two.
+
+    Filled on first use (`__missing__`): most links repeat a pair already judged.
+    """
+
+    def __missing__(self, key: tuple[str, str]) -> str | None:
+        written, path = key
+        expected = self[key] = _spelled_like_file(nfc(written), path)
+        return expected
+
+
+def _spellings(ctx: Context) -> _Spellings:
+    cache = ctx.vault.cache
+    memo: _Spellings | None = cache.get(_SPELLINGS_CACHE)
+    if memo is None:
+        memo = cache[_SPELLINGS_CACHE] = _Spellings()
+    return memo
+
+
 def _spelled_like_file(written: str, path: str) -> str | None:
     """The file's own spelling of `written` when the two differ only in case (L009).
 
     Compared per path component, not per character: case folding can change a
     name's length (`STRASSE` folds like `Straße`). `/`, `./` and `../` stay as written.
     """
+    if "/" not in written:  # the usual bare name: the general case below, made short
+        if written in ("", ".", ".."):
+            return None
+        name = path.rsplit("/", 1)[-1]
+        if is_note_path(path) and not is_note_path(written):
+            name = name[:-3]
+        return None if name == written or fold(name) != fold(written) else name
     segments = written.split("/")
     named = [i for i, segment in enumerate(segments) if segment not in ("", ".", "..")]
     if not named:
@@ -308,7 +395,6 @@ def _resolved(
 ) -> Iterator[Diagnostic]:
     path = resolution.path
     assert path is not None
-    index = ctx.vault.index
     if resolution.ambiguous:
         full = path[:-3] if path.lower().endswith(".md") else path
         yield from ctx.emit(
@@ -321,7 +407,7 @@ def _resolved(
             Fix(FixKind.UNSAFE, (Edit(link.target_span, encode_target(link, full)),)),
         )
     elif link.linkpath:
-        expected = _spelled_like_file(nfc(link.linkpath), path)
+        expected = _spellings(ctx)[link.linkpath, path]
         if expected is not None:
             yield from ctx.emit(
                 INCONSISTENT_CASE,
@@ -331,18 +417,17 @@ def _resolved(
                 _data(link, path, expected=expected),
                 retarget(link, expected, keep_reader_text=False),
             )
-    if link.subpath and path.lower().endswith(".md"):
-        sub = link.subpath
+    sub = link.subpath
+    if sub and not _subpath_found(ctx.vault.index, path, sub):
         if sub.startswith("#^"):
-            if not index.has_block(path, sub[2:]):
-                yield from ctx.emit(
-                    BROKEN_BLOCK_REF,
-                    note,
-                    link.span,
-                    f'No block "{sub[1:]}" in "{path}"',
-                    _data(link, path, subpath=sub),
-                )
-        elif not index.has_heading(path, sub):
+            yield from ctx.emit(
+                BROKEN_BLOCK_REF,
+                note,
+                link.span,
+                f'No block "{sub[1:]}" in "{path}"',
+                _data(link, path, subpath=sub),
+            )
+        else:
             yield from ctx.emit(
                 BROKEN_HEADING,
                 note,
@@ -350,3 +435,12 @@ def _resolved(
                 f'No heading "{sub[1:]}" in "{path}"',
                 _data(link, path, subpath=sub),
             )
+
+
+def _subpath_found(index: VaultIndex, path: str, subpath: str) -> bool:
+    """Does the `#Heading` or `#^block` exist in `path`? (Only notes are looked into.)"""
+    if not path.lower().endswith(".md"):
+        return True
+    if subpath.startswith("#^"):
+        return index.has_block(path, subpath[2:])
+    return index.has_heading(path, subpath)

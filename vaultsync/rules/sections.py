@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from vaultsync import sections
 from vaultsync.markers import body_hash, has_markers
-from vaultsync.model import Diagnostic, Fix, FixKind, Severity
+from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Severity
 from vaultsync.rules import Rule, checker, define
 
 if TYPE_CHECKING:
@@ -108,32 +108,39 @@ def _judge(
     what: str,
 ) -> Iterator[Diagnostic]:
     """Compare one existing section with what it should hold."""
-    parsed = note.parsed
-    assert parsed is not None
-    edit = (
-        sections.remove_edit(parsed, found)
-        if expected is None
-        else sections.replace_edit(found, expected)
-    )
     data = {"kind": found.kind}
     span = found.pair.begin.span
-    if found.edited and found.body != expected:
+    if found.body == expected:
+        # The usual case, up to date: one hash, and no edit built for nothing.
+        if found.recorded == body_hash(found.body):
+            return
+        message = f"The {what} is out of date"
+    elif found.edited:
         yield from ctx.emit(
             EDITED_SECTION,
             note,
             span,
             f"The {what} was edited by hand; `vaultsync fix --force` rewrites it",
             data,
-            Fix(FixKind.UNSAFE, (edit,)),
+            Fix(FixKind.UNSAFE, (_edit(note, found, expected),)),
         )
         return
-    if expected is None:
+    elif expected is None:
         message = f"The {what} remains, but no note links here any more"
-    elif found.body == expected and found.recorded == body_hash(expected):
-        return
     else:
         message = f"The {what} is out of date"
-    yield from ctx.emit(rule, note, span, message, data, Fix(FixKind.SAFE, (edit,)))
+    yield from ctx.emit(
+        rule, note, span, message, data, Fix(FixKind.SAFE, (_edit(note, found, expected),))
+    )
+
+
+def _edit(note: NoteEntry, found: sections.Found, expected: str | None) -> Edit:
+    """The edit giving a section its expected body, or removing it (None)."""
+    parsed = note.parsed
+    assert parsed is not None
+    if expected is None:
+        return sections.remove_edit(parsed, found)
+    return sections.replace_edit(found, expected)
 
 
 def _missing(ctx: Context, note: NoteEntry, body: str) -> Iterator[Diagnostic]:
