@@ -147,6 +147,27 @@ def test_live_vault_incremental_update_equals_a_fresh_load(tmp_path: Path) -> No
     assert live.diagnostics() == LiveVault(root, Config(), selection).diagnostics()
 
 
+def test_a_renamed_heading_breaks_the_links_to_it_at_once(tmp_path: Path) -> None:
+    # A plain save keeps the index object, which remembers heading lookups: they must
+    # be judged again on the note's new headings, as a fresh load judges them.
+    root = write_vault(
+        tmp_path / "v",
+        {"A.md": "See [[B#Alpha]] and [[B#Beta]]\n", "B.md": "# Top\n\n## Alpha\n"},
+    )
+    selection = Selection.build([], [])
+    live = LiveVault(root, Config(), selection)
+    assert [d.message for d in live.diagnostics(["A.md"]) if d.code == "L003"] == [
+        'No heading "Beta" in "B.md"'
+    ]
+    index = live.vault.index
+    (root / "B.md").write_text("# Top\n\n## Beta\n", encoding="utf-8")
+    live.apply(["B.md"])
+    assert live.vault.index is index
+    found = [d.message for d in live.diagnostics(["A.md"]) if d.code == "L003"]
+    assert found == ['No heading "Alpha" in "B.md"']
+    assert live.diagnostics() == LiveVault(root, Config(), selection).diagnostics()
+
+
 def test_check_does_not_import_the_daemon_stack() -> None:
     """`vaultsync check` starts fast: the watcher and web framework load only for `watch`."""
     code = (
