@@ -164,6 +164,7 @@ def _serve(options: Options, state: Path, out: TextIO) -> int:
         )
         with worker.write_lock:
             written = worker.settle(set(live.vault.notes))
+        live.drop_derived()
         _release_memory()
         vault = live.vault
         _say(

@@ -103,9 +103,9 @@ class VaultIndex:
         for path, entry in notes.items():
             for alias in entry.aliases:
                 self._aliases[fold(alias.strip())].append(path)
-        # Per note, with the entry they were computed from (see has_heading).
-        self._heading_keys: dict[str, tuple[NoteEntry | None, list[tuple[int, str]]]] = {}
-        self._heading_found: dict[tuple[str, str], tuple[NoteEntry | None, bool]] = {}
+        # Per note path; `forget` drops a note's when its contents change.
+        self._heading_keys: dict[str, list[tuple[int, str]]] = {}
+        self._heading_found: dict[str, dict[str, bool]] = {}
         self._global_cache: dict[str, Resolution] = {}
         self._resolve_cache: dict[tuple[str, str], Resolution] = {}
         self._link_text_anywhere: dict[str, str] = {}
@@ -258,14 +258,23 @@ class VaultIndex:
 
     def has_heading(self, path: str, subpath: str) -> bool:
         """R60: `#H1#H2` walks nested headings of the target note."""
-        # Remembered with the entry it was judged on: the daemon keeps one index while
-        # notes change under it, and an edited heading must be judged again.
-        entry = self.notes.get(path)
-        key = (path, subpath)
-        known = self._heading_found.get(key)
-        if known is None or known[0] is not entry:
-            known = self._heading_found[key] = (entry, self._has_heading(path, subpath))
-        return known[1]
+        found = self._heading_found.get(path)
+        if found is None:
+            found = self._heading_found[path] = {}
+        known = found.get(subpath)
+        if known is None:
+            known = found[subpath] = self._has_heading(path, subpath)
+        return known
+
+    def forget(self, paths: Iterable[str]) -> None:
+        """Drop what is remembered of these notes' headings: their contents changed.
+
+        The daemon keeps one index while notes are saved under it (same files, same
+        aliases); without this, a link to a renamed heading would stay judged fine.
+        """
+        for path in paths:
+            self._heading_found.pop(path, None)
+            self._heading_keys.pop(path, None)
 
     def _has_heading(self, path: str, subpath: str) -> bool:
         entry = self.notes.get(path)
@@ -277,13 +286,11 @@ class VaultIndex:
         if len(parts) == 1 and any(h.text == parts[0] for h in entry.parsed.headings):
             return True  # spelled exactly like a heading (the usual case): its key matches
         wanted = [heading_key(part) for part in parts]
-        known = self._heading_keys.get(path)
-        if known is None or known[0] is not entry:
-            known = self._heading_keys[path] = (
-                entry,
-                [(h.level, heading_key(h.text)) for h in entry.parsed.headings],
-            )
-        headings = known[1]
+        headings = self._heading_keys.get(path)
+        if headings is None:
+            headings = self._heading_keys[path] = [
+                (h.level, heading_key(h.text)) for h in entry.parsed.headings
+            ]
         start, parent_level = 0, 0
         for want in wanted:
             for i in range(start, len(headings)):

@@ -352,6 +352,19 @@ class LiveVault:
             update = Update(changed={path})
             return self._commit(update, notes, self.vault.files, old, [entry], False, aliases)
 
+    def drop_derived(self) -> None:
+        """Drop the per-vault data derived from note contents (each note's own links and
+        their resolutions, ...): recomputed when next asked, as after any save. The daemon
+        lets it go once the first pass is done, so idle it holds only what it must."""
+        with self.lock:
+            self._drop_derived()
+
+    def _drop_derived(self) -> None:
+        cache = self.vault.cache
+        for key in list(cache):
+            if key not in _CONTENT_INDEPENDENT:
+                del cache[key]
+
     def _commit(
         self,
         update: Update,
@@ -365,6 +378,9 @@ class LiveVault:
         if self.tracker.replace(old_entries, new_entries):
             update.variants_changed = True
             self._variants = self.tracker.variants()
+        if not (structural or aliases_changed):
+            # The index is kept: what it remembers of the changed notes' headings goes.
+            self.vault.index.forget(e.path for e in old_entries)
         if structural or aliases_changed:
             index = VaultIndex(files, notes)
             self.vault = engine.Vault(self.root, self.config, files, notes, index, self._variants)
@@ -376,10 +392,7 @@ class LiveVault:
         else:
             # Same files, aliases and variants: the Vault object stays (so do per-vault caches
             # that depend on those only); caches derived from note contents are dropped.
-            cache = self.vault.cache
-            for key in list(cache):
-                if key not in _CONTENT_INDEPENDENT:
-                    del cache[key]
+            self._drop_derived()
         self.generation += 1
         if update.variants_changed or aliases_changed:
             self._diagnostics.clear()  # L002/L006 of any note may change; redone when asked
