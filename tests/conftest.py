@@ -45,3 +45,19 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 def read(root: Path, rel: str) -> str:
     return (root / rel).read_bytes().decode("utf-8")
+
+
+@pytest.fixture
+def pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The worker count of every process pool vaultsync starts during the test."""
+    import concurrent.futures
+
+    made: list[int] = []
+
+    class RecordingPool(concurrent.futures.ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **kwargs: object) -> None:
+            made.append(max_workers)
+            super().__init__(max_workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", RecordingPool)
+    return made

@@ -174,7 +174,10 @@ def test_read_only_vault_is_checked_without_a_cache(
 
 
 def test_pool_and_serial_parsing_agree(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    pools: list[int],
 ) -> None:
     files = {
         f"f{i % 7}/Note {i}.md": (
@@ -185,16 +188,6 @@ def test_pool_and_serial_parsing_agree(
     vault = write_vault(tmp_path / "big", files)
     monkeypatch.setenv("VAULTSYNC_JOBS", "1")
     serial = _check_json(vault, capsys, "--no-cache")
-    import concurrent.futures
-
-    pools: list[int] = []
-
-    class RecordingPool(concurrent.futures.ProcessPoolExecutor):
-        def __init__(self, max_workers: int, **kwargs: object) -> None:
-            pools.append(max_workers)
-            super().__init__(max_workers, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", RecordingPool)
     monkeypatch.setenv("VAULTSYNC_JOBS", "2")
     pooled = _check_json(vault, capsys, "--no-cache")
     assert pools == [2]  # the parse pool ran

@@ -336,7 +336,7 @@ def test_overlap_resolved_by_a_second_pass_in_a_real_vault(tmp_path: Path) -> No
 
 
 def test_pooled_and_serial_fix_write_the_same_bytes(
-    tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch, pools: list[int]
 ) -> None:
     # 500 notes, each with a variant spelling to respell and a backlinks section to add:
     # enough rewrites that fix re-parses them in the worker pool.
@@ -350,16 +350,6 @@ def test_pooled_and_serial_fix_write_the_same_bytes(
     pooled_vault = write_vault(tmp_path / "pooled", files)
     monkeypatch.setenv("VAULTSYNC_JOBS", "1")
     assert run_cli(capsys, "fix", str(serial_vault), "--no-cache", "--exit-zero")[0] == 0
-    import concurrent.futures
-
-    pools: list[int] = []
-
-    class RecordingPool(concurrent.futures.ProcessPoolExecutor):
-        def __init__(self, max_workers: int, **kwargs: object) -> None:
-            pools.append(max_workers)
-            super().__init__(max_workers, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", RecordingPool)
     monkeypatch.setenv("VAULTSYNC_JOBS", "2")
     assert run_cli(capsys, "fix", str(pooled_vault), "--no-cache", "--exit-zero")[0] == 0
     assert len(pools) >= 2  # the vault was parsed, then the rewrites, in the pool

@@ -36,6 +36,7 @@ from pydantic_core import PydanticCustomError
 
 from vaultsync.errors import UsageError
 from vaultsync.frontmatter import YamlLoader, compose
+from vaultsync.vault import yaml_files
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -540,19 +541,13 @@ def shipped_dir() -> Path:
     return Path(str(resources.files("vaultsync") / "data" / "schemas"))
 
 
-def _yaml_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-
-
 def load_schemas(root: Path, config: Config) -> list[Schema]:
     """The vault's schemas (`schemas.dir`) plus the shipped ones named in `schemas.use`.
 
     A vault schema with the same name as a shipped one replaces it.
     """
     schemas: dict[str, Schema] = {}
-    for path in _yaml_files(root / config.schemas.dir):
+    for path in yaml_files(root / config.schemas.dir):
         schema = _load_file(
             path, str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
         )
@@ -562,7 +557,7 @@ def load_schemas(root: Path, config: Config) -> list[Schema]:
                 f"{schemas[schema.name].source}"
             )
         schemas[schema.name] = schema
-    shipped = {p.stem: p for p in _yaml_files(shipped_dir())}
+    shipped = {p.stem: p for p in yaml_files(shipped_dir())}
     for name in config.schemas.use:
         if name in schemas:
             continue

@@ -85,6 +85,13 @@ def extension(path: str) -> str:
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
+def yaml_files(folder: Path) -> list[Path]:
+    """The `.yaml`/`.yml` files directly in `folder` (schema files), sorted; none if no folder."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
 def _ignore_spec(root: Path, config: Config) -> PathSpec[Any] | None:
     patterns = list(config.exclude)
     app = root / ".obsidian" / "app.json"

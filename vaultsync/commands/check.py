@@ -19,7 +19,6 @@ from vaultsync.commands.common import (
     selection,
     without_baseline,
     write_baseline,
-    write_report,
 )
 from vaultsync.model import Severity
 
@@ -70,14 +69,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     shown = without_baseline(diagnostics, known)
     worst = max((int(d.severity) for d in shown), default=-1)
-    if results is None or render_key is None:
-        write_report(args, subject, shown, hidden=len(diagnostics) - len(shown))
-    else:
-        buffer = io.StringIO()
-        render_report(buffer, args, subject, shown, hidden=0)
-        text = buffer.getvalue()
-        with report_stream(args) as out:
-            out.write(text)
+    buffer = io.StringIO()
+    render_report(buffer, args, subject, shown, hidden=len(diagnostics) - len(shown))
+    text = buffer.getvalue()
+    with report_stream(args) as out:
+        out.write(text)
+    if results is not None and render_key is not None:
         results.save_report(render_key, text, worst)
     return _exit_code(args, target.config.fail_on, worst)
 

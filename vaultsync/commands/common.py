@@ -223,17 +223,6 @@ def render_report(
         report.write_statistics(out, diagnostics)
 
 
-def write_report(
-    args: argparse.Namespace, vault: ReportSubject, diagnostics: list[Diagnostic], hidden: int = 0
-) -> None:
-    """Write the report in `--format` to `--output` or stdout.
-
-    `hidden` counts problems a baseline held back; the text format mentions them.
-    """
-    with report_stream(args) as out:
-        render_report(out, args, vault, diagnostics, hidden)
-
-
 @contextmanager
 def report_stream(args: argparse.Namespace) -> Iterator[TextIO]:
     """stdout, or a buffer written to `--output FILE` once the report is complete."""

@@ -175,13 +175,9 @@ def _state(vault: Vault) -> _State:
 
 def _has_schemas(vault: Vault) -> bool:
     """Does any schema apply? Without one, the schema module (and pydantic) stay unloaded."""
-    if vault.config.schemas.use:
-        return True
-    folder = vault.root / vault.config.schemas.dir
-    try:
-        return any(p.suffix in (".yaml", ".yml") and p.is_file() for p in folder.iterdir())
-    except OSError:  # no such folder (or not a folder): no vault schemas
-        return False
+    from vaultsync.vault import yaml_files
+
+    return bool(vault.config.schemas.use or yaml_files(vault.root / vault.config.schemas.dir))
 
 
 def _obsidian_types(root: Path) -> dict[str, str]:
