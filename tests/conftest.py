@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -48,16 +49,16 @@ def read(root: Path, rel: str) -> str:
 
 
 @pytest.fixture
-def pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The worker count of every process pool vaultsync starts during the test."""
-    import concurrent.futures
-
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pid of every child process vaultsync forks during the test (parsing, checking)."""
     made: list[int] = []
+    real_fork = os.fork
 
-    class RecordingPool(concurrent.futures.ProcessPoolExecutor):
-        def __init__(self, max_workers: int, **kwargs: object) -> None:
-            made.append(max_workers)
-            super().__init__(max_workers, **kwargs)  # type: ignore[arg-type]
+    def recording_fork() -> int:
+        pid = real_fork()
+        if pid:
+            made.append(pid)
+        return pid
 
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", RecordingPool)
+    monkeypatch.setattr(os, "fork", recording_fork)
     return made

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -44,18 +45,21 @@ def vault_config(root: Path, extra: str = "") -> None:
 class Daemon:
     def __init__(self, root: Path, *args: str) -> None:
         self.root = root
+        # Files, not pipes: a pipe nobody reads fills up, and a daemon that logs a lot
+        # would then hang in write() with the logging lock held.
+        self.stdout = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the daemon
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "vaultsync", "watch", str(root), *args],
             cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            stdout=self.stdout,
+            stderr=self.stderr,
         )
         try:
             info = wait_until(self._info, START_TIMEOUT, 0.05)
         except AssertionError:
             self.kill()
-            out, err = self.proc.communicate(timeout=10)
+            out, err = self._communicate(10)
             raise AssertionError(f"daemon did not start:\n{out}\n{err}") from None
         self.port: int = info["port"]
         self.token = (root / ".vaultsync" / "token").read_text(encoding="utf-8").strip()
@@ -63,7 +67,7 @@ class Daemon:
     def _info(self) -> dict[str, Any] | None:
         if self.proc.poll() is not None:
             raise AssertionError(
-                f"daemon exited with {self.proc.returncode}: {self.proc.communicate()}"
+                f"daemon exited with {self.proc.returncode}: {self._communicate(10)}"
             )
         try:
             info: dict[str, Any] = json.loads(
@@ -127,12 +131,25 @@ class Daemon:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
-            out, err = self.proc.communicate(timeout=timeout)
+            out, err = self._communicate(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            out, err = self.proc.communicate(timeout=10)
+            out, err = self._communicate(10)
             raise AssertionError(f"daemon ignored signal {sig}:\n{out}\n{err}") from None
         return self.proc.returncode, out, err
+
+    def _communicate(self, timeout: float) -> tuple[str, str]:
+        """Wait for the daemon to end; what it printed (stdout, stderr)."""
+        self.proc.wait(timeout=timeout)
+        return self.output()
+
+    def output(self) -> tuple[str, str]:
+        """What the daemon has printed so far (stdout, stderr)."""
+        texts = []
+        for file in (self.stdout, self.stderr):
+            file.seek(0)
+            texts.append(file.read().decode("utf-8", "replace"))
+        return texts[0], texts[1]
 
     def kill(self) -> None:
         if self.proc.poll() is None:

@@ -321,6 +321,26 @@ def test_bad_content_length_is_refused(daemon: Daemon, length: str) -> None:
     assert reply.split(" ", 2)[1] in ("400", "413"), reply[:200]
 
 
+@pytest.mark.parametrize("number", ["NaN", "-Infinity", "1e999"])
+def test_non_finite_numbers_in_a_body_are_a_plain_422(daemon: Daemon, number: str) -> None:
+    # Python's JSON reader accepts NaN and Infinity; echoing them back in the error made
+    # the reply itself fail (a 500 and a traceback in the daemon's log per request).
+    body = f'{{"paths": [{number}], "extra": {{"x": [{number}]}}}}'.encode()
+    status = _raw(
+        daemon,
+        "POST",
+        "/v1/fix",
+        {
+            "Host": f"127.0.0.1:{daemon.port}",
+            "Authorization": f"Bearer {daemon.token}",
+            "Content-Type": "application/json",
+        },
+        body,
+    )
+    assert status == 422
+    assert "Traceback" not in daemon.output()[1]
+
+
 def _open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 

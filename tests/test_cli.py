@@ -285,3 +285,29 @@ def test_check_and_rule_through_real_processes(tmp_path: Path) -> None:
     listing = cli("rule")
     assert listing.returncode == 0 and "L001" in listing.stdout
     assert cli("rule", "nope").returncode == 2
+
+
+def test_a_long_report_is_written_whole_before_the_program_exits(tmp_path: Path) -> None:
+    # The program ends with os._exit (no heap teardown); its output must be flushed first.
+    root = write_vault(tmp_path / "v", {f"n{i}.md": f"[[gone {i}]]\n" for i in range(3000)})
+    result = cli("check", str(root), "--no-cache", "--select", "L001")
+    assert result.returncode == 1
+    assert sum(" L001 " in line for line in result.stdout.splitlines()) == 3000
+    assert result.stdout.endswith("Found 3000 problems (0 fixable with 'vaultsync fix').\n")
+    assert result.stderr == ""
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    root = write_vault(tmp_path / "v", {f"n{i}.md": f"[[gone {i}]]\n" for i in range(3000)})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vaultsync", "check", str(root), "--no-cache"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert b"L001" in proc.stdout.readline()  # like `vaultsync check | head -1`
+    proc.stdout.close()
+    errors = proc.stderr.read()
+    assert proc.wait(timeout=60) == 1
+    assert b"Traceback" not in errors and b"Exception ignored" not in errors

@@ -336,10 +336,10 @@ def test_overlap_resolved_by_a_second_pass_in_a_real_vault(tmp_path: Path) -> No
 
 
 def test_pooled_and_serial_fix_write_the_same_bytes(
-    tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch, pools: list[int]
+    tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch, forks: list[int]
 ) -> None:
     # 500 notes, each with a variant spelling to respell and a backlinks section to add:
-    # enough rewrites that fix re-parses them in the worker pool.
+    # enough rewrites that fix re-parses them in a forked child too.
     files = {
         f"f{i % 7}/Note {i}.md": (
             f"# Note {i}\n[[Note {(i * 7) % 500}]] [[note_{(i * 3) % 500}]] #t{i % 5}\n"
@@ -352,7 +352,7 @@ def test_pooled_and_serial_fix_write_the_same_bytes(
     assert run_cli(capsys, "fix", str(serial_vault), "--no-cache", "--exit-zero")[0] == 0
     monkeypatch.setenv("VAULTSYNC_JOBS", "2")
     assert run_cli(capsys, "fix", str(pooled_vault), "--no-cache", "--exit-zero")[0] == 0
-    assert len(pools) >= 2  # the vault was parsed, then the rewrites, in the pool
+    assert len(forks) >= 2  # the vault was parsed, then the rewrites, in two processes
     after = hashes(serial_vault)
     assert after == hashes(pooled_vault)
     assert after != {rel: hashlib.sha256(text.encode()).hexdigest() for rel, text in files.items()}

@@ -36,22 +36,6 @@ def _check(vault: Path, capsys: pytest.CaptureFixture[str]) -> str:
     return out
 
 
-@pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """Records every fork() vaultsync makes (the parse pool's and the checker's)."""
-    made: list[int] = []
-    real_fork = os.fork
-
-    def recording_fork() -> int:
-        pid = real_fork()
-        if pid:
-            made.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", recording_fork)
-    yield made
-
-
 def test_split_check_reports_what_one_process_reports(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -89,4 +73,3 @@ def test_a_failing_child_half_is_checked_again_in_the_parent(
     monkeypatch.setenv("VAULTSYNC_JOBS", "2")
     assert _check(vault, capsys) == serial
     assert forks, "the check did not fork"
-

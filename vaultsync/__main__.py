@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from vaultsync.cli import main
+from vaultsync.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import os
 import sys
+import threading
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from vaultsync import __version__
 from vaultsync.errors import UsageError
@@ -69,3 +72,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"vaultsync: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
+
+
+def entry() -> NoReturn:
+    """The `vaultsync` program: `main`, then an exit that skips tearing the heap down.
+
+    A one-shot run ends holding millions of objects; freeing them one by one at exit
+    took ~0.4 s after a check of 10,000 notes, for memory the OS reclaims at once.
+    Everything a command writes is written (atomically) and closed before it returns.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = code or 1
+    except OSError:
+        code = code or 2
+    if threading.active_count() > 1:  # a thread may still need an orderly shutdown
+        sys.exit(code)
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.shutdown()  # flushes any log file handler, as a normal exit would
+    os._exit(code)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
 from itertools import chain
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from vaultsync import forks
 from vaultsync.config import Config
 from vaultsync.index import NoteEntry, Variants, VaultIndex, find_variants
 from vaultsync.model import Diagnostic, Fix, ParsedNote, Span
@@ -23,7 +21,6 @@ from vaultsync.sections import writable
 from vaultsync.vault import UnreadableFile, VaultFile, discover, read_note
 
 Progress = Callable[[int, int], None]
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,70 +106,8 @@ def load(
     return build(root, config, files, notes)
 
 
-# Below this many notes to parse, starting worker processes costs more than it saves.
-_POOL_THRESHOLD = 400
-_CHUNKS_PER_WORKER = 4
-
-
-def _workers() -> int:
-    configured = os.environ.get("VAULTSYNC_JOBS", "")
-    if configured.isdigit():
-        return max(1, int(configured))
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def _die_with_parent() -> None:
-    """Pool worker set-up: end with the parent process.
-
-    A SIGKILLed parent never reads the results; without this its workers would
-    block forever writing them into the pipe (Linux: PR_SET_PDEATHSIG).
-    """
-    if sys.platform != "linux":
-        return
-    import ctypes
-    import signal
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    if os.getppid() == 1:  # the parent died before the line above took effect
-        os._exit(1)
-
-
-def _parse_chunk(files: list[VaultFile], root: Path, max_size: int) -> list[tuple[Any, ...]]:
-    """Worker side: read and parse, returned flat (see codec) to keep the transfer cheap."""
-    from vaultsync.codec import pack_entry
-
-    return [pack_entry(read_entry(root, file, max_size)) for file in files]
-
-
-def _pooled(count: int) -> int:
-    """How many worker processes to parse `count` notes with; below 2, parse in-process."""
-    workers = _workers()
-    # fork() is unsafe once other threads exist (the daemon's); parse in-process there.
-    if workers < 2 or count < _POOL_THRESHOLD or threading.active_count() > 1:
-        return 1
-    return workers
-
-
-def _in_pool(
-    workers: int, work: Callable[[list[T]], list[tuple[Any, ...]]], items: list[T]
-) -> Iterator[tuple[list[T], list[tuple[Any, ...]]]]:
-    """Run `work` over chunks of `items` in forked workers; each chunk with its rows, in order."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    size = max(1, -(-len(items) // (workers * _CHUNKS_PER_WORKER)))
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_die_with_parent
-    ) as pool:
-        futures = [pool.submit(work, chunk) for chunk in chunks]
-        for future, chunk in zip(futures, chunks, strict=True):
-            yield chunk, future.result()
+# Below this many notes to parse, forking costs more than it saves.
+_FORK_THRESHOLD = 400
 
 
 def _read_entries(
@@ -182,42 +117,48 @@ def _read_entries(
     progress: Progress | None,
     done: int,
     total: int,
-) -> Iterator[NoteEntry]:
+) -> list[NoteEntry]:
     """Read and parse `files`, on every core when there are enough of them."""
-    workers = _pooled(len(files))
-    if workers < 2:
-        for i, file in enumerate(files, 1):
-            yield read_entry(root, file, max_size)
+
+    def read(part: Sequence[VaultFile]) -> list[NoteEntry]:
+        entries = []
+        for i, file in enumerate(part, 1):
+            entries.append(read_entry(root, file, max_size))
             if progress is not None and i % 256 == 0:
-                progress(done + i, total)
-        return
+                # This process reads the first share; the others keep pace with it.
+                progress(done + min(i * processes, len(files)), total)
+        return entries
+
+    def packed(part: Sequence[VaultFile]) -> list[tuple[Any, ...]]:
+        from vaultsync.codec import pack_entry
+
+        return [pack_entry(read_entry(root, file, max_size)) for file in part]
+
+    processes = forks.usable(len(files), _FORK_THRESHOLD)
+    if processes < 2:
+        return read(files)
     from vaultsync.codec import unpack_entry
 
-    work = partial(_parse_chunk, root=root, max_size=max_size)
-    for chunk, rows in _in_pool(workers, work, files):
-        for row in rows:
-            yield unpack_entry(row)
-        done += len(chunk)
-        if progress is not None:
-            progress(done, total)
-
-
-def _parse_texts_chunk(texts: list[str]) -> list[tuple[Any, ...]]:
-    """Worker side of `parse_texts`."""
-    from vaultsync.codec import pack_note
-
-    return [pack_note(parse(text)) for text in texts]
+    entries = forks.split(files, processes, read, packed, unpack_entry)
+    if progress is not None:
+        progress(done + len(files), total)
+    return entries
 
 
 def parse_texts(texts: list[str]) -> list[ParsedNote]:
     """`parse` of each text, on every core when there are enough of them (fix's rewrites)."""
-    workers = _pooled(len(texts))
-    if workers < 2:
+    processes = forks.usable(len(texts), _FORK_THRESHOLD)
+    if processes < 2:
         return [parse(text) for text in texts]
-    from vaultsync.codec import unpack_note
+    from vaultsync.codec import pack_note, unpack_note
 
-    chunks = _in_pool(workers, _parse_texts_chunk, texts)
-    return [unpack_note(row) for _chunk, rows in chunks for row in rows]
+    return forks.split(
+        texts,
+        processes,
+        lambda part: [parse(text) for text in part],
+        lambda part: [pack_note(parse(text)) for text in part],
+        unpack_note,
+    )
 
 
 @dataclass(slots=True)
@@ -291,8 +232,9 @@ def check(
         for path, entry in vault.notes.items()
         if not entry.excluded and (wanted is None or path in wanted)
     ]
-    if len(entries) >= _SPLIT_THRESHOLD and _pooled(len(entries)) >= 2:
-        diagnostics = _check_forked(ctx, entries)
+    processes = forks.usable(len(entries), _SPLIT_THRESHOLD) if entries else 1
+    if processes >= 2:
+        diagnostics = _check_forked(ctx, entries, processes)
     else:
         diagnostics = _check_entries(ctx, entries)
     diagnostics.sort(key=Diagnostic.sort_key)
@@ -310,45 +252,23 @@ def _check_entries(ctx: Context, entries: Iterable[NoteEntry]) -> list[Diagnosti
     return diagnostics
 
 
-def _check_forked(ctx: Context, entries: list[NoteEntry]) -> list[Diagnostic]:
-    """Check `entries` in this process and a forked copy of it, half each.
+def _check_forked(ctx: Context, entries: list[NoteEntry], processes: int) -> list[Diagnostic]:
+    """Check `entries` in this process and forked copies of it (see forks.split).
 
-    The child inherits the whole index through fork(), so nothing goes to it; only its
-    diagnostics come back, as plain tuples (see results.flatten). If the child fails for
-    any reason its half is checked here, so an error surfaces exactly as in one process.
+    Only diagnostics come back from a child, as plain tuples (see results.flatten).
     """
-    import pickle
-
     from vaultsync.results import flatten, rebuild
 
     # The first note's check builds the vault-wide data its rules share (the backlink
-    # map, ...) before the fork, so the two processes do not both build it.
+    # map, ...) before the fork, so the processes do not each build it.
     diagnostics = check_note(ctx, entries[0])
-    half = (len(entries) + 1) // 2
-    theirs = entries[half:]
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: check, send, and leave without running any exit handler
-        status = 1
-        try:
-            os.close(read_end)
-            _die_with_parent()
-            rows = [flatten(d) for entry in theirs for d in check_note(ctx, entry)]
-            with os.fdopen(write_end, "wb") as pipe:
-                pickle.dump(rows, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    received: bytes | None = None
-    try:
-        diagnostics.extend(_check_entries(ctx, entries[1:half]))
-        with os.fdopen(read_end, "rb") as pipe:
-            received = pipe.read()
-    finally:
-        _, status = os.waitpid(pid, 0)
-    if status != 0 or not received:
-        diagnostics.extend(_check_entries(ctx, theirs))
-        return diagnostics
-    diagnostics.extend(rebuild(row) for row in pickle.loads(received))
+    diagnostics.extend(
+        forks.split(
+            entries[1:],
+            processes,
+            lambda part: _check_entries(ctx, part),
+            lambda part: [flatten(d) for entry in part for d in check_note(ctx, entry)],
+            rebuild,
+        )
+    )
     return diagnostics

@@ -16,8 +16,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, HTTPException, Query
-from fastapi.responses import StreamingResponse
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from vaultsync import __version__
 from vaultsync.api import models as m
@@ -167,6 +168,21 @@ def create_app(service: Service, hub: EventHub) -> FastAPI:
         redoc_url=None,
         openapi_url="/v1/openapi.json",
     )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes each bad input back, and a body holding a NaN or
+        # an Infinity (Python's JSON reader accepts them) made that reply itself fail: a
+        # 500 and a traceback per request. Where and why is enough for a client.
+        errors = [
+            {
+                "type": str(e.get("type", "")),
+                "loc": list(e.get("loc", ())),
+                "msg": str(e.get("msg", "")),
+            }
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
 
     def call(fn: Callable[[], Any]) -> Any:
         try:

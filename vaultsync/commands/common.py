@@ -72,9 +72,7 @@ class Target:
     only: set[str] | None  # vault-relative note paths to report on; None: all
 
 
-def resolve_target(
-    paths: list[Path], config_file: Path | None, use_cache: bool = True
-) -> Target:
+def resolve_target(paths: list[Path], config_file: Path | None, use_cache: bool = True) -> Target:
     """Find the vault root and config for the given paths (like ruff finds its config)."""
     for path in paths:
         if not path.exists():

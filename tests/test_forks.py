@@ -1,0 +1,101 @@
+"""forks.split: work shared with forked children gives what one process gives."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import pytest
+
+from vaultsync import forks
+
+
+def _squares(part: Sequence[int]) -> list[int]:
+    return [n * n for n in part]
+
+
+def _rows(part: Sequence[int]) -> list[tuple[int, int]]:
+    return [(os.getpid(), n * n) for n in part]
+
+
+def _unpack_counting(pids: set[int]) -> object:
+    def unpack(row: tuple[int, int]) -> int:
+        pids.add(row[0])
+        return row[1]
+
+    return unpack
+
+
+@pytest.mark.parametrize("processes", [2, 3, 5])
+def test_results_are_in_order_and_come_from_the_children(processes: int) -> None:
+    items = list(range(1001))
+    pids: set[int] = set()
+    result = forks.split(items, processes, _squares, _rows, _unpack_counting(pids))  # type: ignore[arg-type]
+    assert result == _squares(items)
+    assert len(pids) == processes - 1
+    assert os.getpid() not in pids
+
+
+def test_a_child_that_dies_has_its_part_done_in_the_parent() -> None:
+    parent = os.getpid()
+
+    def dies_in_child(part: Sequence[int]) -> list[tuple[int, int]]:
+        if os.getpid() != parent:
+            os._exit(9)
+        raise AssertionError("remote work ran in the parent")
+
+    items = list(range(100))
+    assert forks.split(items, 3, _squares, dies_in_child, lambda row: row) == _squares(items)
+
+
+def test_results_too_big_for_the_shared_room_are_done_in_the_parent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(forks, "_ROOM_BASE", 64)
+    monkeypatch.setattr(forks, "_ROOM_PER_ITEM", 1)
+    calls: list[int] = []
+
+    def local(part: Sequence[int]) -> list[int]:
+        calls.append(len(part))
+        return _squares(part)
+
+    items = list(range(500))
+    assert forks.split(items, 2, local, _rows, lambda row: row[1]) == _squares(items)
+    assert sum(calls) == len(items)  # the child's part was redone here
+
+
+def test_an_error_in_the_parent_stops_the_children(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[int] = []
+    real_fork = os.fork
+
+    def recording_fork() -> int:
+        pid = real_fork()
+        if pid:
+            started.append(pid)
+        return pid
+
+    def slow(part: Sequence[int]) -> list[int]:
+        import time
+
+        time.sleep(60)  # would hold the test for a minute if the parent waited for it
+        return list(part)
+
+    def fails(part: Sequence[int]) -> list[int]:
+        raise ValueError("bad note")
+
+    monkeypatch.setattr(os, "fork", recording_fork)
+    with pytest.raises(ValueError, match="bad note"):
+        forks.split(list(range(10)), 2, fails, slow, lambda row: row)
+    assert len(started) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(started[0], os.WNOHANG)  # already killed and waited for
+
+
+def test_small_lists_and_busy_processes_stay_in_one_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VAULTSYNC_JOBS", "4")
+    assert forks.usable(10, threshold=400) == 1
+    assert forks.usable(1000, threshold=400) == 4
+    monkeypatch.setenv("VAULTSYNC_JOBS", "1")
+    assert forks.usable(1000, threshold=400) == 1
