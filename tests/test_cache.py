@@ -335,3 +335,28 @@ def test_a_damaged_report_cache_is_ignored(
     path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
     assert _run(capsys, "check", str(vault)) == fresh
     assert _run(capsys, "check", str(vault)) == fresh
+
+
+def test_a_symlinked_note_is_linted_neither_cold_nor_warm(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A note read through a symlink is indexed but not linted (only its real name is). The
+    # cache must not remember it, or the warm run would lint it: the last note in the
+    # vault being excluded by the config once made the cache keep it.
+    vault = write_vault(
+        tmp_path / "vault",
+        {
+            "real.md": "[[gone]]\n",
+            "other.md": "[[real]]\n",
+            "zz/last.md": "[[also gone]]\n",
+            ".vaultsync.toml": 'exclude = ["zz/**"]\n',
+        },
+    )
+    (vault / "alias.md").symlink_to(vault / "real.md")
+    _age_files(vault)
+    cold = _check_json(vault, capsys)
+    _age_cache(vault)
+    (vault / "other.md").write_text("[[real]] [[nowhere]]\n", encoding="utf-8")
+    warm = _check_json(vault, capsys)  # other.md is parsed again, the rest comes cached
+    assert {d["path"] for d in cold["diagnostics"]} == {"real.md"}  # type: ignore[index, union-attr]
+    assert {d["path"] for d in warm["diagnostics"]} == {"real.md", "other.md"}  # type: ignore[index, union-attr]

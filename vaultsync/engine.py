@@ -70,15 +70,15 @@ def load(
     cache = NoteCache(root, config, use_cache)
     found: dict[str, NoteEntry] = {}
     stats: dict[str, os.stat_result] = {}
-    todo: list[VaultFile] = []
-    for file in note_files:
+    todo: list[VaultFile] = [] if cache.enabled else note_files
+    for file in note_files if cache.enabled else ():
         location = root / file.location
         try:
             stats[file.path] = stat = os.stat(location)
         except OSError:
             todo.append(file)  # read_entry reports why (V001)
             continue
-        packed = cache.lookup(file.path, location, stat) if cache.enabled else None
+        packed = cache.lookup(file.path, location, stat)
         if packed is None:
             todo.append(file)
             continue
@@ -87,16 +87,16 @@ def load(
             entry = replace(entry, excluded=file.excluded)
         found[file.path] = entry
     done = len(found)
+    by_path = {file.path: file for file in todo}
     for entry in _read_entries(root, todo, config.max_file_size, progress, done, len(note_files)):
         found[entry.path] = entry
         known = stats.get(entry.path)
         # A symlinked note (excluded though `exclude` does not say so) is not cached: the
         # cache restores `excluded` from the config alone.
         if (
-            cache.enabled
-            and known is not None
+            known is not None
             and entry.error is None
-            and (entry.excluded == file.excluded)
+            and entry.excluded == by_path[entry.path].excluded
         ):
             cache.store(entry.path, known, entry.digest, pack_entry(entry))
     if cache.enabled:
