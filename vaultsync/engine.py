@@ -232,7 +232,9 @@ def check(
         for path, entry in vault.notes.items()
         if not entry.excluded and (wanted is None or path in wanted)
     ]
-    processes = forks.usable(len(entries), _SPLIT_THRESHOLD) if entries else 1
+    processes = 1
+    if _SPLIT_THRESHOLD <= len(entries) <= _SPLIT_MAX:
+        processes = forks.usable(len(entries), _SPLIT_THRESHOLD)
     if processes >= 2:
         diagnostics = _check_forked(ctx, entries, processes)
     else:
@@ -243,6 +245,10 @@ def check(
 
 # Below this many notes, forking a second checker costs more than it saves.
 _SPLIT_THRESHOLD = 2000
+# Above this many, checking in one process is faster: a forked copy of a large index pays
+# a copy-on-write fault for every page either process touches (reference counts are
+# writes). Measured on 100,000 notes (2.4 GB): 15.7 s in one process, 20.3 s split.
+_SPLIT_MAX = 30_000
 
 
 def _check_entries(ctx: Context, entries: Iterable[NoteEntry]) -> list[Diagnostic]:
