@@ -319,7 +319,8 @@ def test_a_baseline_report_is_always_made_afresh(
         pytest.param(lambda data: data[: len(data) // 2], id="truncated"),
         pytest.param(lambda data: b"\x80\x05garbage" * 10, id="garbage"),
         pytest.param(
-            lambda data: pickle.dumps({"key": pickle.loads(data)["key"], "renders": {"x": 1}}),
+            # the right key ahead of a document of the wrong shape
+            lambda data: pickle.dumps(pickle.loads(data)) + pickle.dumps({"renders": {"x": 1}}),
             id="foreign-shape",
         ),
     ],
@@ -360,3 +361,30 @@ def test_a_symlinked_note_is_linted_neither_cold_nor_warm(
     warm = _check_json(vault, capsys)  # other.md is parsed again, the rest comes cached
     assert {d["path"] for d in cold["diagnostics"]} == {"real.md"}  # type: ignore[index, union-attr]
     assert {d["path"] for d in warm["diagnostics"]} == {"real.md", "other.md"}  # type: ignore[index, union-attr]
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [
+        pytest.param(b"garbage", id="garbage"),
+        pytest.param(pickle.dumps(("Beta.md", "not", "a", "note")), id="another-note"),
+        pytest.param(pickle.dumps(os.system), id="code"),
+    ],
+)
+def test_a_damaged_note_in_the_cache_is_parsed_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], blob: bytes
+) -> None:
+    vault = _vault(tmp_path)
+    _age_files(vault)
+    fresh = _check_json(vault, capsys, "--no-cache")
+    _check_json(vault, capsys)
+    path = vault / CACHE_FILE
+    document = pickle.loads(path.read_bytes())
+    size, mtime, digest, _blob = document["rows"]["Alpha.md"]
+    document["rows"]["Alpha.md"] = (size, mtime, digest, blob)
+    path.write_bytes(pickle.dumps(document))
+    for results in ("results.pickle", "report.pickle"):
+        (vault / ".vaultsync/cache" / results).unlink()
+    assert _check_json(vault, capsys) == fresh
+    rows = pickle.loads(path.read_bytes())["rows"]
+    assert rows["Alpha.md"][3] != blob  # parsed again and stored afresh

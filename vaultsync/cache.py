@@ -25,7 +25,9 @@ from typing import Any
 from vaultsync import __version__, statefile
 from vaultsync.config import Config
 
-FORMAT = 3  # 2: symlinked notes are flagged and never cached; 3: records packed by column
+# 2: symlinked notes are flagged and never cached; 3: records packed by column; 4: each
+# note pickled on its own, so saving after an edit re-pickles that note, not the vault
+FORMAT = 4
 CACHE_DIR = ".vaultsync/cache"
 NOTES_FILE = "notes.pickle"
 # mtimes this close to the cache's own write time are verified by content hash.
@@ -51,7 +53,7 @@ def _stamp(config: Config) -> tuple[Any, ...]:
     )
 
 
-CacheRow = tuple[int, int, str, tuple[Any, ...]]  # size, mtime_ns, digest, packed entry
+CacheRow = tuple[int, int, str, bytes]  # size, mtime_ns, digest, pickled packed entry
 
 
 class NoteCache:
@@ -85,32 +87,36 @@ class NoteCache:
         self.rows = rows
         self.written_at = written_at
 
-    def lookup(self, path: str, location: Path, stat: os.stat_result) -> tuple[Any, ...] | None:
+    def lookup(self, path: str, location: str, stat: os.stat_result) -> tuple[Any, ...] | None:
         """The packed entry for `path` if the file is unchanged since it was cached."""
         row = self.rows.get(path)
         if row is None:
             return None
         try:
-            size, mtime_ns, digest, packed = row
-            if not isinstance(packed, tuple) or packed[0] != path:
+            size, mtime_ns, digest, blob = row
+            racy = mtime_ns / 1e9 >= self.written_at - _RACY_SECONDS
+        except (TypeError, ValueError):
+            return None
+        if size != stat.st_size or mtime_ns != stat.st_mtime_ns or racy:
+            try:
+                with open(location, "rb") as handle:
+                    current = hashlib.sha256(handle.read()).hexdigest()
+            except OSError:
                 return None
-        except (TypeError, ValueError, IndexError):
-            return None
-        racy = mtime_ns / 1e9 >= self.written_at - _RACY_SECONDS
-        if size == stat.st_size and mtime_ns == stat.st_mtime_ns and not racy:
-            return packed
+            if current != digest:
+                return None
+            self.rows[path] = (stat.st_size, stat.st_mtime_ns, digest, blob)
+            self.dirty = True
         try:
-            current = hashlib.sha256(location.read_bytes()).hexdigest()
-        except OSError:
+            packed = statefile.loads(blob, _ALLOWED_GLOBALS)
+        except Exception:  # a damaged row is one note parsed again
             return None
-        if current != digest:
+        if not isinstance(packed, tuple) or not packed or packed[0] != path:
             return None
-        self.rows[path] = (stat.st_size, stat.st_mtime_ns, digest, packed)
-        self.dirty = True
         return packed
 
     def store(self, path: str, stat: os.stat_result, digest: str, packed: tuple[Any, ...]) -> None:
-        self.rows[path] = (stat.st_size, stat.st_mtime_ns, digest, packed)
+        self.rows[path] = (stat.st_size, stat.st_mtime_ns, digest, statefile.dumps(packed))
         self.dirty = True
 
     def retain(self, paths: set[str]) -> None:

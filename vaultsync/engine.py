@@ -71,8 +71,9 @@ def load(
     found: dict[str, NoteEntry] = {}
     stats: dict[str, os.stat_result] = {}
     todo: list[VaultFile] = [] if cache.enabled else note_files
+    base = os.path.join(str(root), "")  # plain strings: this loop runs per note
     for file in note_files if cache.enabled else ():
-        location = root / file.location
+        location = base + file.location
         try:
             stats[file.path] = stat = os.stat(location)
         except OSError:

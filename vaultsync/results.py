@@ -30,7 +30,7 @@ RESULTS_FILE = "results.pickle"
 REPORT_FILE = "report.pickle"
 # Renderings kept per results key (e.g. the text report and the JSON one of an editor).
 _RENDERS_KEPT = 3
-FORMAT = 2  # 2: diagnostics stored as plain tuples
+FORMAT = 3  # 2: diagnostics stored as plain tuples; 3: the key stored ahead of them
 _RACY_SECONDS = 2.0
 # Diagnostics are stored as plain tuples: unpickling 80,000 dataclass objects goes
 # through Python-level __setstate__ and cost half a second on 10,000 notes.
@@ -121,8 +121,8 @@ class ResultCache:
 
     def load(self) -> tuple[int, list[Diagnostic]] | None:
         """(number of notes, diagnostics) of the last run with this exact key."""
-        document = statefile.load(self.path, _ALLOWED)
-        if document is None or document.get("key") != self.key:
+        document = statefile.load(self.path, _ALLOWED, key=self.key)
+        if document is None:
             return None
         notes = document.get("notes")
         rows = document.get("diagnostics")
@@ -136,8 +136,8 @@ class ResultCache:
     def save(self, notes: int, diagnostics: list[Diagnostic]) -> None:
         if self.storable:
             rows = [flatten(d) for d in diagnostics]
-            document = {"key": self.key, "notes": notes, "diagnostics": rows}
-            statefile.save(self.path, document)
+            document = {"notes": notes, "diagnostics": rows}
+            statefile.save(self.path, document, key=self.key)
 
     def load_report(self, render_key: str) -> tuple[str, int] | None:
         """(report text, worst severity shown or -1) rendered by the last run with this key.
@@ -146,8 +146,8 @@ class ResultCache:
         `render_key`, so an unchanged vault is answered without rebuilding a single
         diagnostic: the warm path costs a walk, a stat per file and this read.
         """
-        document = statefile.load(self.report_path, frozenset())
-        if document is None or document.get("key") != self.key:
+        document = statefile.load(self.report_path, frozenset(), key=self.key)
+        if document is None:
             return None
         renders = document.get("renders")
         found = renders.get(render_key) if isinstance(renders, dict) else None
@@ -167,9 +167,9 @@ class ResultCache:
     def save_report(self, render_key: str, text: str, worst: int) -> None:
         if not self.storable:
             return
-        document = statefile.load(self.report_path, frozenset())
+        document = statefile.load(self.report_path, frozenset(), key=self.key)
         renders: dict[str, tuple[bytes, int]] = {}
-        if document is not None and document.get("key") == self.key:
+        if document is not None:
             kept = document.get("renders")
             if isinstance(kept, dict):
                 renders = {k: v for k, v in kept.items() if k != render_key}
@@ -178,4 +178,4 @@ class ResultCache:
         # Compressed: a JSON report of 10,000 notes is 26 MB as text, 3 MB this way, and
         # level 1 costs less to write than the bytes it saves.
         renders[render_key] = (zlib.compress(text.encode("utf-8", "surrogatepass"), 1), worst)
-        statefile.save(self.report_path, {"key": self.key, "renders": renders})
+        statefile.save(self.report_path, {"renders": renders}, key=self.key)

@@ -15,12 +15,12 @@ import pickle
 import tempfile
 from collections.abc import Set
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
-    def __init__(self, data: bytes, allowed: Set[tuple[str, str]]) -> None:
-        super().__init__(io.BytesIO(data))
+    def __init__(self, data: bytes | BinaryIO, allowed: Set[tuple[str, str]]) -> None:
+        super().__init__(io.BytesIO(data) if isinstance(data, bytes) else data)
         self.allowed = allowed
 
     def find_class(self, module: str, name: str) -> Any:
@@ -29,17 +29,37 @@ class _RestrictedUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"state file refers to {module}.{name}")
 
 
-def load(path: Path, allowed: Set[tuple[str, str]]) -> dict[str, Any] | None:
-    """The dict stored at `path`, or None if it is missing, corrupt or foreign."""
+def load(path: Path, allowed: Set[tuple[str, str]], key: object = None) -> dict[str, Any] | None:
+    """The dict stored at `path`, or None if it is missing, corrupt or foreign.
+
+    With `key`, the file must have been saved with an equal key, which is read first:
+    a file for another key costs a few bytes of reading, not unpickling all of it.
+    """
     try:
-        document = _RestrictedUnpickler(path.read_bytes(), allowed).load()
+        with open(path, "rb") as handle:
+            unpickler = _RestrictedUnpickler(handle, allowed)
+            if key is not None and unpickler.load() != key:
+                return None
+            document = unpickler.load()
     except Exception:  # a damaged or foreign file is simply not used
         return None
     return document if isinstance(document, dict) else None
 
 
-def save(path: Path, document: dict[str, Any]) -> bool:
-    """Write atomically (temp file + os.replace); False if the vault is not writable."""
+def loads(data: bytes, allowed: Set[tuple[str, str]]) -> Any:
+    """One value pickled by `dumps`, unpickled under the same restriction as `load`."""
+    return _RestrictedUnpickler(data, allowed).load()
+
+
+def dumps(value: object) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def save(path: Path, document: dict[str, Any], key: object = None) -> bool:
+    """Write atomically (temp file + os.replace); False if the vault is not writable.
+
+    `key`, if given, is stored ahead of the document for `load` to compare.
+    """
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -49,6 +69,8 @@ def save(path: Path, document: dict[str, Any]) -> bool:
         fd, temp = tempfile.mkstemp(prefix=f".{path.stem}-", dir=folder)
         try:
             with os.fdopen(fd, "wb") as handle:
+                if key is not None:
+                    pickle.dump(key, handle, protocol=pickle.HIGHEST_PROTOCOL)
                 pickle.dump(document, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temp, path)
         except BaseException:
