@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from vaultsync import forks
+from vaultsync import forks as forks_module
 
 
 def _squares(part: Sequence[int]) -> list[int]:
@@ -30,7 +30,7 @@ def _unpack_counting(pids: set[int]) -> object:
 def test_results_are_in_order_and_come_from_the_children(processes: int) -> None:
     items = list(range(1001))
     pids: set[int] = set()
-    result = forks.split(items, processes, _squares, _rows, _unpack_counting(pids))  # type: ignore[arg-type]
+    result = forks_module.split(items, processes, _squares, _rows, _unpack_counting(pids))  # type: ignore[arg-type]
     assert result == _squares(items)
     assert len(pids) == processes - 1
     assert os.getpid() not in pids
@@ -45,14 +45,14 @@ def test_a_child_that_dies_has_its_part_done_in_the_parent() -> None:
         raise AssertionError("remote work ran in the parent")
 
     items = list(range(100))
-    assert forks.split(items, 3, _squares, dies_in_child, lambda row: row) == _squares(items)
+    assert forks_module.split(items, 3, _squares, dies_in_child, lambda row: row) == _squares(items)
 
 
 def test_results_too_big_for_the_shared_room_are_done_in_the_parent(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(forks, "_ROOM_BASE", 64)
-    monkeypatch.setattr(forks, "_ROOM_PER_ITEM", 1)
+    monkeypatch.setattr(forks_module, "_ROOM_BASE", 64)
+    monkeypatch.setattr(forks_module, "_ROOM_PER_ITEM", 1)
     calls: list[int] = []
 
     def local(part: Sequence[int]) -> list[int]:
@@ -60,20 +60,11 @@ def test_results_too_big_for_the_shared_room_are_done_in_the_parent(
         return _squares(part)
 
     items = list(range(500))
-    assert forks.split(items, 2, local, _rows, lambda row: row[1]) == _squares(items)
+    assert forks_module.split(items, 2, local, _rows, lambda row: row[1]) == _squares(items)
     assert sum(calls) == len(items)  # the child's part was redone here
 
 
-def test_an_error_in_the_parent_stops_the_children(monkeypatch: pytest.MonkeyPatch) -> None:
-    started: list[int] = []
-    real_fork = os.fork
-
-    def recording_fork() -> int:
-        pid = real_fork()
-        if pid:
-            started.append(pid)
-        return pid
-
+def test_an_error_in_the_parent_stops_the_children(forks: list[int]) -> None:
     def slow(part: Sequence[int]) -> list[int]:
         import time
 
@@ -83,19 +74,18 @@ def test_an_error_in_the_parent_stops_the_children(monkeypatch: pytest.MonkeyPat
     def fails(part: Sequence[int]) -> list[int]:
         raise ValueError("bad note")
 
-    monkeypatch.setattr(os, "fork", recording_fork)
     with pytest.raises(ValueError, match="bad note"):
-        forks.split(list(range(10)), 2, fails, slow, lambda row: row)
-    assert len(started) == 1
+        forks_module.split(list(range(10)), 2, fails, slow, lambda row: row)
+    assert len(forks) == 1
     with pytest.raises(ChildProcessError):
-        os.waitpid(started[0], os.WNOHANG)  # already killed and waited for
+        os.waitpid(forks[0], os.WNOHANG)  # already killed and waited for
 
 
 def test_small_lists_and_busy_processes_stay_in_one_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("VAULTSYNC_JOBS", "4")
-    assert forks.usable(10, threshold=400) == 1
-    assert forks.usable(1000, threshold=400) == 4
+    assert forks_module.usable(10, threshold=400) == 1
+    assert forks_module.usable(1000, threshold=400) == 4
     monkeypatch.setenv("VAULTSYNC_JOBS", "1")
-    assert forks.usable(1000, threshold=400) == 1
+    assert forks_module.usable(1000, threshold=400) == 1
