@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TextIO
 
+from vaultsync import jsonout
 from vaultsync.engine import Vault
 from vaultsync.frontmatter import string_list
 from vaultsync.markers import generated_ranges
@@ -70,8 +70,7 @@ def _unique_tags(tags: list[str]) -> list[str]:
 
 
 def write_json(out: TextIO, vault: Vault) -> None:
-    json.dump(graph_document(vault), out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    jsonout.write(out, graph_document(vault))
 
 
 def _dot_id(text: str) -> str:

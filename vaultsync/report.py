@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from vaultsync import jsonout
 from vaultsync.model import Diagnostic, FixKind, Severity
 from vaultsync.rules import RULES
 
@@ -81,8 +81,7 @@ def write_json(out: TextIO, vault: str, notes: int, diagnostics: Sequence[Diagno
             "fixable": fixable(diagnostics),
         },
     }
-    json.dump(document, out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    jsonout.write(out, document)
 
 
 def write_statistics(out: TextIO, diagnostics: Sequence[Diagnostic]) -> None:

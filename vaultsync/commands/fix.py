@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import sys
 from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
-from vaultsync import report
+from vaultsync import jsonout, report
 from vaultsync.commands.common import (
     add_lint_options,
     add_output_options,
@@ -161,5 +160,4 @@ def result_doc(result: FixResult) -> dict[str, object]:
 
 
 def _write_json(out: TextIO, vault: str, document: dict[str, object]) -> None:
-    json.dump(document, out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    jsonout.write(out, document)

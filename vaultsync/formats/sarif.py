@@ -8,14 +8,13 @@ columns count Unicode code points, which the run declares with `columnKind`.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from vaultsync import __version__, baseline
+from vaultsync import __version__, baseline, jsonout
 from vaultsync.formats import base_folder, report_path
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Severity, Span
 from vaultsync.rules import RULES, Rule, _load_families
@@ -137,5 +136,4 @@ def document(vault_root: Path, diagnostics: Sequence[Diagnostic]) -> dict[str, A
 
 
 def write_sarif(out: TextIO, vault_root: Path, diagnostics: Sequence[Diagnostic]) -> None:
-    json.dump(document(vault_root, diagnostics), out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    jsonout.write(out, document(vault_root, diagnostics))
