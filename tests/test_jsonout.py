@@ -54,12 +54,20 @@ def test_records_are_one_per_line_and_the_rest_is_indented() -> None:
     )
 
 
-def test_records_nested_in_a_record_open_it_too() -> None:
-    # As in SARIF: runs -> one run -> its results.
-    document = {"runs": [{"tool": "vaultsync", "results": [{"id": 1}, {"id": 2}]}]}
+def test_a_long_record_holding_records_is_opened_too() -> None:
+    # As in SARIF: runs -> one run -> its many results, each on a line of its own.
+    results = [{"id": i, "message": "a problem"} for i in range(200)]
+    document = {"runs": [{"tool": "vaultsync", "results": results}]}
     lines = _written(document).splitlines()
-    assert '        {"id": 1},' in lines
+    assert '        {"id": 7, "message": "a problem"},' in lines
     assert json.loads("\n".join(lines)) == document
+
+
+def test_a_short_record_stays_on_one_line() -> None:
+    document = {"runs": [{"tool": "vaultsync", "results": [{"id": 1}, {"id": 2}]}]}
+    assert _written(document) == (
+        '{\n  "runs": [{"tool": "vaultsync", "results": [{"id": 1}, {"id": 2}]}]\n}\n'
+    )
 
 
 def test_keys_that_are_not_strings_are_written_as_json_writes_them() -> None:

@@ -3,8 +3,8 @@
 `json.dump(..., indent=2)` runs Python's pure-Python encoder: a report of 30,000
 diagnostics took a second to write, the graph of 10,000 notes five. Here a document is
 indented only down to its lists of records (diagnostics, links, SARIF results), and each
-record is written by the C encoder on a line of its own: still easy to read and to
-grep, and valid JSON for any reader.
+record is written by the C encoder on a line of its own (unless it is very long): still
+easy to read and to grep, and valid JSON for any reader.
 """
 
 from __future__ import annotations
@@ -16,20 +16,37 @@ _INDENT = "  "
 _compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
 
 
+# A container whose compact form is longer than this is opened over several lines.
+_ONE_LINE_MAX = 2000
+
+
 def write(out: TextIO, document: Any) -> None:
     """`document` as JSON with a final newline (see the module docstring for the layout)."""
     _write(out, document, 0)
     out.write("\n")
 
 
-def _holds_records(value: Any) -> bool:
-    """Does `value` hold, at any depth, a list of two or more objects or arrays?"""
-    if isinstance(value, dict):
-        return any(isinstance(v, (dict, list)) and _holds_records(v) for v in value.values())
-    if isinstance(value, list):
-        containers = [v for v in value if isinstance(v, (dict, list))]
-        return len(containers) >= 2 or any(_holds_records(v) for v in containers)
+def _records(value: list[Any]) -> bool:
+    """Is `value` a list of records: two or more objects or arrays?"""
+    count = 0
+    for item in value:
+        if isinstance(item, (dict, list)):
+            count += 1
+            if count == 2:
+                return True
     return False
+
+
+def _opens(value: Any, depth: int) -> bool:
+    """Is `value` written over several lines: the document itself, a list of records, or
+    an object holding one? (Looking one level down only: records stay cheap to judge.)"""
+    if not isinstance(value, (dict, list)) or not value:
+        return False
+    if depth == 0:
+        return True
+    if isinstance(value, list):
+        return _records(value)
+    return any(isinstance(v, list) and _records(v) for v in value.values())
 
 
 def _json_key(key: object) -> str:
@@ -39,9 +56,11 @@ def _json_key(key: object) -> str:
 
 
 def _write(out: TextIO, value: Any, depth: int) -> None:
-    if not _holds_records(value):
-        out.write(_compact(value))
-        return
+    if not _opens(value, depth):
+        text = _compact(value)
+        if len(text) <= _ONE_LINE_MAX or not isinstance(value, (dict, list)) or not value:
+            out.write(text)
+            return
     inner = _INDENT * (depth + 1)
     if isinstance(value, dict):
         opening, closing = "{", "}"

@@ -61,15 +61,28 @@ def _region(span: Span) -> dict[str, int]:
     }
 
 
-def _artifact(vault_root: Path, note: str) -> dict[str, str]:
-    return {"uri": quote(report_path(vault_root, note), safe="/"), "uriBaseId": BASE_ID}
+class _Uris(dict[str, str]):
+    """Note path -> its artifact URI, made on first use: a report names a note many times,
+    and quoting one took longer than writing its result."""
+
+    def __init__(self, vault_root: Path) -> None:
+        super().__init__()
+        self.vault_root = vault_root
+
+    def __missing__(self, note: str) -> str:
+        uri = self[note] = quote(report_path(self.vault_root, note), safe="/")
+        return uri
+
+
+def _artifact(uris: _Uris, note: str) -> dict[str, str]:
+    return {"uri": uris[note], "uriBaseId": BASE_ID}
 
 
 def _replacement(edit: Edit) -> dict[str, Any]:
     return {"deletedRegion": _region(edit.span), "insertedContent": {"text": edit.new_text}}
 
 
-def _fix(vault_root: Path, note: str, fix: Fix) -> dict[str, Any]:
+def _fix(uris: _Uris, note: str, fix: Fix) -> dict[str, Any]:
     what = (
         "Safe fix: `vaultsync fix` applies it"
         if fix.applicability is FixKind.SAFE
@@ -79,14 +92,14 @@ def _fix(vault_root: Path, note: str, fix: Fix) -> dict[str, Any]:
         "description": {"text": what},
         "artifactChanges": [
             {
-                "artifactLocation": _artifact(vault_root, note),
+                "artifactLocation": _artifact(uris, note),
                 "replacements": [_replacement(e) for e in fix.edits],
             }
         ],
     }
 
 
-def _result(vault_root: Path, d: Diagnostic, index: int, entry: baseline.Entry) -> dict[str, Any]:
+def _result(uris: _Uris, d: Diagnostic, index: int, entry: baseline.Entry) -> dict[str, Any]:
     identity = f"{entry.path}\0{entry.code}\0{entry.key}\0{entry.occurrence}"
     result: dict[str, Any] = {
         "ruleId": d.code,
@@ -96,7 +109,7 @@ def _result(vault_root: Path, d: Diagnostic, index: int, entry: baseline.Entry) 
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": _artifact(vault_root, d.path),
+                    "artifactLocation": _artifact(uris, d.path),
                     "region": _region(d.span),
                 }
             }
@@ -107,7 +120,7 @@ def _result(vault_root: Path, d: Diagnostic, index: int, entry: baseline.Entry) 
         },
     }
     if d.fix is not None and d.fix.edits:
-        result["fixes"] = [_fix(vault_root, d.path, d.fix)]
+        result["fixes"] = [_fix(uris, d.path, d.fix)]
     return result
 
 
@@ -121,6 +134,7 @@ def document(vault_root: Path, diagnostics: Sequence[Diagnostic]) -> dict[str, A
         driver["informationUri"] = homepage
     driver["rules"] = [_rule(r) for r in rules]
     entries = baseline.entries(diagnostics)
+    uris = _Uris(vault_root)
     base = base_folder(vault_root).as_uri().rstrip("/") + "/"
     run = {
         "tool": {"driver": driver},
@@ -128,8 +142,7 @@ def document(vault_root: Path, diagnostics: Sequence[Diagnostic]) -> dict[str, A
         "originalUriBaseIds": {BASE_ID: {"uri": base}},
         "columnKind": "unicodeCodePoints",
         "results": [
-            _result(vault_root, d, index[d.code], e)
-            for d, e in zip(diagnostics, entries, strict=True)
+            _result(uris, d, index[d.code], e) for d, e in zip(diagnostics, entries, strict=True)
         ],
     }
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
