@@ -64,6 +64,15 @@ def test_results_too_big_for_the_shared_room_are_done_in_the_parent(
     assert sum(calls) == len(items)  # the child's part was redone here
 
 
+def test_when_fork_fails_the_parent_does_all_the_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    items = list(range(300))
+    assert forks_module.split(items, 3, _squares, _rows, lambda row: row[1]) == _squares(items)
+
+
 def test_an_error_in_the_parent_stops_the_children(forks: list[int]) -> None:
     def slow(part: Sequence[int]) -> list[int]:
         import time
