@@ -54,20 +54,25 @@ def test_records_are_one_per_line_and_the_rest_is_indented() -> None:
     )
 
 
-def test_a_long_record_holding_records_is_opened_too() -> None:
-    # As in SARIF: runs -> one run -> its many results, each on a line of its own.
-    results = [{"id": i, "message": "a problem"} for i in range(200)]
-    document = {"runs": [{"tool": "vaultsync", "results": results}]}
-    lines = _written(document).splitlines()
-    assert '        {"id": 7, "message": "a problem"},' in lines
-    assert json.loads("\n".join(lines)) == document
-
-
-def test_a_short_record_stays_on_one_line() -> None:
-    document = {"runs": [{"tool": "vaultsync", "results": [{"id": 1}, {"id": 2}]}]}
-    assert _written(document) == (
-        '{\n  "runs": [{"tool": "vaultsync", "results": [{"id": 1}, {"id": 2}]}]\n}\n'
-    )
+def test_a_single_record_holding_records_is_opened_down_to_them() -> None:
+    # As in SARIF: runs -> its one run -> the run's results, one per line.
+    document = {
+        "runs": [
+            {
+                "tool": {"driver": {"rules": [{"id": "A"}, {"id": "B"}]}},
+                "results": [
+                    {"id": 1, "fixes": [{"edit": 1}, {"edit": 2}]},
+                    {"id": 2},
+                ],
+            }
+        ]
+    }
+    text = _written(document)
+    lines = text.splitlines()
+    assert '            {"id": "A"},' in lines
+    # A record stays on its line even when it holds records of its own.
+    assert '        {"id": 1, "fixes": [{"edit": 1}, {"edit": 2}]},' in lines
+    assert json.loads(text) == document
 
 
 def test_keys_that_are_not_strings_are_written_as_json_writes_them() -> None:

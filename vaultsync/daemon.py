@@ -148,7 +148,8 @@ def _serve(options: Options, state: Path, out: TextIO) -> int:
         if not options.once:
             # Watch before indexing: a save made meanwhile is queued, not missed. (With
             # the observer's thread running, the index is also parsed in this process
-            # rather than in a pool: the pool's transferred records take ~30% more memory.)
+            # alone, not shared with forked copies: fork() is unsafe with threads, and
+            # records sent back from a child take ~30% more memory.)
             observer = Observer()
             observer.schedule(Handler(root, events), str(root), recursive=True)
             observer.start()

@@ -3,8 +3,8 @@
 `json.dump(..., indent=2)` runs Python's pure-Python encoder: a report of 30,000
 diagnostics took a second to write, the graph of 10,000 notes five. Here a document is
 indented only down to its lists of records (diagnostics, links, SARIF results), and each
-record is written by the C encoder on a line of its own (unless it is very long): still
-easy to read and to grep, and valid JSON for any reader.
+record is written by the C encoder on a line of its own: still easy to read and to
+grep, and valid JSON for any reader.
 """
 
 from __future__ import annotations
@@ -16,13 +16,9 @@ _INDENT = "  "
 _compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
 
 
-# A container whose compact form is longer than this is opened over several lines.
-_ONE_LINE_MAX = 2000
-
-
 def write(out: TextIO, document: Any) -> None:
     """`document` as JSON with a final newline (see the module docstring for the layout)."""
-    _write(out, document, 0)
+    _write(out, document, 0, record=False)
     out.write("\n")
 
 
@@ -39,14 +35,16 @@ def _records(value: list[Any]) -> bool:
 
 def _opens(value: Any, depth: int) -> bool:
     """Is `value` written over several lines: the document itself, a list of records, or
-    an object holding one? (Looking one level down only: records stay cheap to judge.)"""
+    a container holding one? Never looks into a list of records' items: they are records,
+    written one per line, and judging them one by one would cost what it saves."""
     if not isinstance(value, (dict, list)) or not value:
         return False
     if depth == 0:
         return True
-    if isinstance(value, list):
-        return _records(value)
-    return any(isinstance(v, list) and _records(v) for v in value.values())
+    items = value.values() if isinstance(value, dict) else value
+    if isinstance(value, list) and _records(value):
+        return True
+    return any(isinstance(v, (dict, list)) and _opens(v, depth + 1) for v in items)
 
 
 def _json_key(key: object) -> str:
@@ -55,12 +53,10 @@ def _json_key(key: object) -> str:
     return key_text
 
 
-def _write(out: TextIO, value: Any, depth: int) -> None:
-    if not _opens(value, depth):
-        text = _compact(value)
-        if len(text) <= _ONE_LINE_MAX or not isinstance(value, (dict, list)) or not value:
-            out.write(text)
-            return
+def _write(out: TextIO, value: Any, depth: int, record: bool) -> None:
+    if record or not _opens(value, depth):
+        out.write(_compact(value))
+        return
     inner = _INDENT * (depth + 1)
     if isinstance(value, dict):
         opening, closing = "{", "}"
@@ -69,14 +65,16 @@ def _write(out: TextIO, value: Any, depth: int) -> None:
             for key in value
         ]
         items = list(value.values())
+        records = False
     else:
         opening, closing = "[", "]"
         items = value
         prefixes = [inner] * len(items)
+        records = _records(value)
     out.write(opening + "\n")
     last = len(items) - 1
     for i, (prefix, item) in enumerate(zip(prefixes, items, strict=True)):
         out.write(prefix)
-        _write(out, item, depth + 1)
+        _write(out, item, depth + 1, records)
         out.write(",\n" if i < last else "\n")
     out.write(_INDENT * depth + closing)
