@@ -129,3 +129,32 @@ def test_graph_export(benchmark: BenchmarkFixture, bench_vault: BenchVault, note
 
     benchmark.pedantic(once, rounds=3, iterations=1)  # type: ignore[no-untyped-call]
     _record(benchmark, "graph export (no cache)", notes, peaks)
+
+
+def test_baseline_atomic_rewrite_of_every_note_10k(
+    benchmark: BenchmarkFixture, bench_vault: BenchVault, tmp_path: Path
+) -> None:
+    """The floor under `fix` when most notes change: one atomic replace per note.
+
+    No vaultsync: for every note, a temp file beside it holding the note's bytes, then
+    `os.replace` over the note, then one `sync()`, as `fix`'s writer does at least.
+    """
+    source = bench_vault(10_000)
+    copy = tmp_path / "copy"
+    shutil.copytree(source, copy, symlinks=True)
+    os.sync()
+    notes = sorted(p for p in copy.rglob("*.md") if ".obsidian" not in p.parts)
+    contents = [p.read_bytes() for p in notes]
+
+    def rewrite_all() -> None:
+        for i, (note, data) in enumerate(zip(notes, contents, strict=True)):
+            temp = note.parent / f".bench-tmp-{i}"
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.write(fd, data)
+            os.close(fd)
+            os.replace(temp, note)
+        os.sync()
+
+    benchmark.pedantic(rewrite_all, rounds=3, iterations=1)  # type: ignore[no-untyped-call]
+    benchmark.group = "baseline"
+    benchmark.extra_info["notes"] = len(notes)
