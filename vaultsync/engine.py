@@ -121,13 +121,17 @@ def _read_entries(
 ) -> list[NoteEntry]:
     """Read and parse `files`, on every core when there are enough of them."""
 
+    shown = done  # progress never goes back, even when a child's share is redone here
+
     def read(part: Sequence[VaultFile]) -> list[NoteEntry]:
+        nonlocal shown
         entries = []
         for i, file in enumerate(part, 1):
             entries.append(read_entry(root, file, max_size))
             if progress is not None and i % 256 == 0:
                 # This process reads the first share; the others keep pace with it.
-                progress(done + min(i * processes, len(files)), total)
+                shown = max(shown, done + min(i * processes, len(files)))
+                progress(shown, total)
         return entries
 
     def packed(part: Sequence[VaultFile]) -> list[tuple[Any, ...]]:
