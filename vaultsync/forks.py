@@ -41,8 +41,13 @@ def workers() -> int:
 def usable(count: int, threshold: int) -> int:
     """How many processes to share `count` items between; 1 means do them all here."""
     available = workers()
-    # fork() is unsafe once other threads exist (the daemon's); work in-process there.
-    if available < 2 or count < threshold or threading.active_count() > 1:
+    # fork() is unsafe once other threads exist (the daemon's), and Windows has none.
+    if (
+        available < 2
+        or count < threshold
+        or threading.active_count() > 1
+        or not hasattr(os, "fork")
+    ):
         return 1
     return min(available, count)
 
