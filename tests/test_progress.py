@@ -77,6 +77,17 @@ def test_bar_is_drawn_on_a_terminal(vault: Path) -> None:
     assert "Found 1 problem" in screen
 
 
+def test_a_bar_does_not_keep_parsing_in_one_process(vault: Path) -> None:
+    # tqdm's monitor thread once made vaultsync parse in one process whenever a bar was
+    # drawn (it does not fork once a second thread runs). Shared with a forked copy, the
+    # bar moves two notes for each one this process parses: 512 is its first count.
+    env = {**environment(), "VAULTSYNC_JOBS": "2"}
+    code, screen = in_terminal(["check", "--select", "L", "--no-cache", str(vault)], env)
+    assert code == 1, screen
+    assert f"512/{NOTES}" in screen, screen
+    assert f"256/{NOTES}" not in screen, screen
+
+
 def test_no_bar_in_a_pipe(vault: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "vaultsync", "check", "--select", "L", str(vault)],

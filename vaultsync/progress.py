@@ -55,6 +55,10 @@ def loading(quiet: bool) -> Iterator[Progress | None]:
         return
     from tqdm import tqdm
 
+    # No monitor thread: with a second thread alive, parsing is not shared with forked
+    # copies (fork() and threads do not mix), so a bar made every check on a terminal
+    # run in one process.
+    tqdm.monitor_interval = 0
     delay = _delay()
     bar: tqdm[Any] = tqdm(
         desc="Indexing",
