@@ -17,7 +17,7 @@ from vaultsync.model import Diagnostic, Fix, ParsedNote, Span
 from vaultsync.parse import parse
 from vaultsync.rules import CHECKERS, Rule, Selection, _load_families
 from vaultsync.rules.files import UNREADABLE_FILE
-from vaultsync.sections import writable
+from vaultsync.sections import expect_few_targets, writable
 from vaultsync.vault import UnreadableFile, VaultFile, discover, read_note
 
 Progress = Callable[[int, int], None]
@@ -237,6 +237,8 @@ def check(
         for path, entry in vault.notes.items()
         if not entry.excluded and (wanted is None or path in wanted)
     ]
+    if wanted is not None and len(entries) <= _FEW_NOTES:
+        expect_few_targets(vault)
     processes = 1
     if _SPLIT_THRESHOLD <= len(entries) <= _SPLIT_MAX:
         processes = forks.usable(len(entries), _SPLIT_THRESHOLD)
@@ -248,6 +250,9 @@ def check(
     return diagnostics
 
 
+# A check of at most this many named notes (a pre-commit hook's) finds their backlinks
+# by scanning, each scan about a fifth of resolving every link of the vault.
+_FEW_NOTES = 3
 # Below this many notes, forking a second checker costs more than it saves.
 _SPLIT_THRESHOLD = 2000
 # Above this many, checking in one process is faster: a forked copy of a large index pays

@@ -146,7 +146,7 @@ def _edit(note: NoteEntry, found: sections.Found, expected: str | None) -> Edit:
 def _missing(ctx: Context, note: NoteEntry, body: str) -> Iterator[Diagnostic]:
     parsed = note.parsed
     assert parsed is not None
-    count = len(sections.backlink_map(ctx.vault).get(note.path, ()))
+    count = len(sections.backlinks_of(ctx.vault, note.path))
     section = sections.render(sections.BACKLINKS, "", body)
     yield from ctx.emit(
         STALE_BACKLINKS,
