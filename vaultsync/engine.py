@@ -58,14 +58,25 @@ def build(root: Path, config: Config, files: list[VaultFile], notes: dict[str, N
     return Vault(root, config, files, notes, index, variants)
 
 
+Listing = tuple[list[VaultFile], dict[str, os.stat_result]]
+
+
 def load(
-    root: Path, config: Config, progress: Progress | None = None, use_cache: bool = True
+    root: Path,
+    config: Config,
+    progress: Progress | None = None,
+    use_cache: bool = True,
+    listing: Listing | None = None,
 ) -> Vault:
-    """Index a vault: notes unchanged since the cached run are not read again."""
+    """Index a vault: notes unchanged since the cached run are not read again.
+
+    `listing`: the vault's files and their stats, when the caller has just taken them
+    (the results cache has); a file missing from the stats could not be stat'ed.
+    """
     from vaultsync.cache import NoteCache
     from vaultsync.codec import pack_entry, unpack_entry
 
-    files = discover(root, config)
+    files = discover(root, config) if listing is None else listing[0]
     note_files = [f for f in files if f.is_note]
     cache = NoteCache(root, config, use_cache)
     found: dict[str, NoteEntry] = {}
@@ -75,10 +86,11 @@ def load(
     for file in note_files if cache.enabled else ():
         location = base + file.location
         try:
-            stats[file.path] = stat = os.stat(location)
-        except OSError:
+            stat = listing[1][file.path] if listing is not None else os.stat(location)
+        except (OSError, KeyError):
             todo.append(file)  # read_entry reports why (V001)
             continue
+        stats[file.path] = stat
         packed = cache.lookup(file.path, location, stat)
         if packed is None:
             todo.append(file)

@@ -95,9 +95,12 @@ class ResultCache:
         # Plain strings, not Path objects: this loop is most of a warm run's time.
         base = os.path.join(str(root), "")
         update = digest.update
-        for file in discover(root, config):
+        # Kept for engine.load: a run that indexes the vault need not list and stat it again.
+        self.files = discover(root, config)
+        self.stats: dict[str, os.stat_result] = {}
+        for file in self.files:
             try:
-                stat = os.stat(base + file.location)
+                stat = self.stats[file.path] = os.stat(base + file.location)
             except OSError:
                 self.storable = False
                 continue

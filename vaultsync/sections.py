@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -295,6 +295,15 @@ def own_links(vault: Vault) -> Mapping[str, OwnLinks]:
     return links
 
 
+def _linking_notes(vault: Vault) -> Iterator[tuple[str, ParsedNote]]:
+    """The notes whose links count as backlinks: parsed, with links, not excluded."""
+    excluded = _backlinks_excluded(vault)
+    for path, entry in vault.notes.items():
+        parsed = entry.parsed
+        if parsed is not None and parsed.links and not excluded(path):
+            yield path, parsed
+
+
 def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:
     """Note path -> paths of the notes that link to it (Obsidian's backlinks).
 
@@ -306,14 +315,10 @@ def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:
     if cached is not None:
         result: dict[str, frozenset[str]] = cached
         return result
-    excluded = _backlinks_excluded(vault)
     notes = vault.notes
     links_of = own_links(vault)
     sources: dict[str, set[str]] = defaultdict(set)
-    for path, entry in notes.items():
-        parsed = entry.parsed
-        if parsed is None or not parsed.links or excluded(path):
-            continue
+    for path, _parsed in _linking_notes(vault):
         # Each target once, in link order. An empty link path (`[[#Heading]]`) resolves
         # to the note itself, so dropping self-links drops those too.
         targets = dict.fromkeys(map(_PATH, links_of[path].resolved))
@@ -359,12 +364,10 @@ def _scan_sources(vault: Vault, target: str) -> frozenset[str]:
         return _NO_SOURCES
     name = fold(target.rsplit("/", 1)[-1])
     names = {name, name[:-3]} if name.endswith(".md") else {name}
-    excluded = _backlinks_excluded(vault)
     resolve = vault.index.resolve
     sources = set()
-    for path, entry in vault.notes.items():
-        parsed = entry.parsed
-        if path == target or parsed is None or not parsed.links or excluded(path):
+    for path, parsed in _linking_notes(vault):
+        if path == target:
             continue
         generated: list[tuple[int, int]] | None = None
         for link in parsed.links:

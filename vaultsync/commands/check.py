@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         from vaultsync import engine  # only now: a warm run never needs the parser
 
-        vault = load_vault(target, args.quiet, use_cache=use_cache)
+        listing = None if results is None else (results.files, results.stats)
+        vault = load_vault(target, args.quiet, use_cache=use_cache, listing=listing)
         diagnostics = engine.check(vault, chosen, target.only)
         if results is not None:
             results.save(len(vault.notes), diagnostics)

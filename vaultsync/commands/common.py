@@ -19,7 +19,7 @@ from vaultsync.rules import Selection, validate_selector
 
 if TYPE_CHECKING:
     from vaultsync.baseline import Entry
-    from vaultsync.engine import Vault
+    from vaultsync.engine import Listing, Vault
     from vaultsync.model import Diagnostic
 
 
@@ -236,9 +236,13 @@ def report_stream(args: argparse.Namespace) -> Iterator[TextIO]:
         raise UsageError(f"{output}: cannot write report: {exc.strerror or exc}") from exc
 
 
-def load_vault(target: Target, quiet: bool, use_cache: bool = True) -> Vault:
+def load_vault(
+    target: Target, quiet: bool, use_cache: bool = True, listing: Listing | None = None
+) -> Vault:
     """engine.load with a progress bar where a person is watching."""
     from vaultsync import engine, progress
 
     with progress.loading(quiet) as on_progress:
-        return engine.load(target.root, target.config, progress=on_progress, use_cache=use_cache)
+        return engine.load(
+            target.root, target.config, on_progress, use_cache=use_cache, listing=listing
+        )
