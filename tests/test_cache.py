@@ -388,3 +388,30 @@ def test_a_damaged_note_in_the_cache_is_parsed_again(
     assert _check_json(vault, capsys) == fresh
     rows = pickle.loads(path.read_bytes())["rows"]
     assert rows["Alpha.md"][3] != blob  # parsed again and stored afresh
+
+
+def test_a_new_format_is_rendered_from_the_cached_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault = _vault(tmp_path)
+    _age_files(vault)
+    _run(capsys, "check", "--format", "text", str(vault))  # stores the results
+    fresh = _run(capsys, "check", "--format", "json", str(vault), "--no-cache")
+    from vaultsync import engine
+
+    def no_load(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the vault was indexed again")
+
+    monkeypatch.setattr(engine, "load", no_load)
+    assert _run(capsys, "check", "--format", "json", str(vault)) == fresh
+
+
+def test_a_keyed_state_file_keeps_shared_values_apart(tmp_path: Path) -> None:
+    # The key and the document are two pickles; read with one unpickler, the document's
+    # back-references landed one object off (a path became another string).
+    shared = ("Note.md", "L001")
+    document = {"rows": [shared, shared, ("Other.md", "L002")], "count": 3}
+    path = tmp_path / "state.pickle"
+    assert statefile.save(path, document, key=("key", 1))
+    assert statefile.load(path, frozenset(), key=("key", 1)) == document
+    assert statefile.load(path, frozenset(), key=("other", 1)) is None

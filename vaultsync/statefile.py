@@ -37,10 +37,11 @@ def load(path: Path, allowed: Set[tuple[str, str]], key: object = None) -> dict[
     """
     try:
         with open(path, "rb") as handle:
-            unpickler = _RestrictedUnpickler(handle, allowed)
-            if key is not None and unpickler.load() != key:
+            if key is not None and _RestrictedUnpickler(handle, allowed).load() != key:
                 return None
-            document = unpickler.load()
+            # A fresh unpickler for the second pickle: one unpickler's memo runs on from
+            # the first, and the document's back-references would name the wrong objects.
+            document = _RestrictedUnpickler(handle, allowed).load()
     except Exception:  # a damaged or foreign file is simply not used
         return None
     return document if isinstance(document, dict) else None
