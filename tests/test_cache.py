@@ -383,7 +383,8 @@ def test_a_damaged_note_in_the_cache_is_parsed_again(
     size, mtime, digest, _blob = document["rows"]["Alpha.md"]
     document["rows"]["Alpha.md"] = (size, mtime, digest, blob)
     path.write_bytes(pickle.dumps(document))
-    for results in ("results.pickle", "report.pickle"):
+    # Without the results, the report and the snapshot, the notes must be loaded again.
+    for results in ("results.pickle", "report.pickle", "snapshot.pickle"):
         (vault / ".vaultsync/cache" / results).unlink()
     assert _check_json(vault, capsys) == fresh
     rows = pickle.loads(path.read_bytes())["rows"]

@@ -13,9 +13,10 @@ import pytest
 from tests.conftest import REPO, write_vault
 from vaultsync.config import Config
 from vaultsync.index import NoteEntry, find_variants
-from vaultsync.live import LiveVault, VariantTracker
+from vaultsync.live import LiveVault
 from vaultsync.parse import parse
 from vaultsync.rules import Selection
+from vaultsync.spellings import VariantTracker
 from vaultsync.watch import Debouncer, FsEvent, to_events
 
 ROOT = "/v"

@@ -34,7 +34,7 @@ NOTES_FILE = "notes.pickle"
 _RACY_SECONDS = 2.0
 
 # Frontmatter values may hold dates; nothing else beyond builtins may be unpickled.
-_ALLOWED_GLOBALS = {
+ALLOWED_GLOBALS = {
     ("datetime", "date"),
     ("datetime", "datetime"),
     ("datetime", "time"),
@@ -74,7 +74,7 @@ class NoteCache:
         return self.root / CACHE_DIR / NOTES_FILE
 
     def _load(self) -> None:
-        document = statefile.load(self.path, _ALLOWED_GLOBALS)
+        document = statefile.load(self.path, ALLOWED_GLOBALS)
         if document is None or document.get("stamp") != self.stamp:
             return
         try:
@@ -108,7 +108,7 @@ class NoteCache:
             self.rows[path] = (stat.st_size, stat.st_mtime_ns, digest, blob)
             self.dirty = True
         try:
-            packed = statefile.loads(blob, _ALLOWED_GLOBALS)
+            packed = statefile.loads(blob, ALLOWED_GLOBALS)
         except Exception:  # a damaged row is one note parsed again
             return None
         if not isinstance(packed, tuple) or not packed or packed[0] != path:

@@ -8,7 +8,7 @@ so a save costs what it touched, not the size of the vault.
 from __future__ import annotations
 
 import threading
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,13 +17,14 @@ from pathspec import PathSpec
 
 from vaultsync import engine, sections
 from vaultsync.config import Config
-from vaultsync.index import NoteEntry, Variants, VaultIndex
+from vaultsync.index import NoteEntry, VaultIndex
 from vaultsync.markers import generated_ranges, has_markers, in_ranges, marker_pairs
 from vaultsync.model import Diagnostic, Link
 from vaultsync.parse import parse
 from vaultsync.rules import Selection
 from vaultsync.sections import BACKLINKS
-from vaultsync.text import link_key, naming_style, nfc
+from vaultsync.spellings import VariantTracker
+from vaultsync.text import nfc
 from vaultsync.vault import (
     NoteText,
     UnreadableFile,
@@ -33,87 +34,10 @@ from vaultsync.vault import (
     read_note,
 )
 
-_STYLE_ORDER = {"spaced": 0, "snake": 1, "kebab": 2}
 # Vault.cache entries that a change of note contents (not names or files) leaves valid.
 _CONTENT_INDEPENDENT = frozenset(
     {sections._BACKLINKS_CACHE, sections._EXCLUDE_CACHE, "fix.naming-style"}
 )
-
-
-class VariantTracker:
-    """`index.find_variants`, maintained by counting instead of recomputing the vault."""
-
-    def __init__(self, notes: dict[str, NoteEntry], configured: dict[str, str]) -> None:
-        self.spellings: dict[str, Counter[str]] = defaultdict(Counter)
-        self.names: dict[str, Counter[str]] = defaultdict(Counter)
-        self.styles: Counter[str] = Counter()
-        self.overrides = {link_key(k): v for k, v in configured.items()}
-        for entry in notes.values():
-            self._count(entry, 1)
-        self.style = self._majority()
-        self.canonical: dict[str, str] = {}
-        for key in set(self.spellings) | set(self.overrides):
-            self._settle(key)
-
-    def _majority(self) -> str:
-        styles = +self.styles
-        if not styles:
-            return "spaced"
-        return min(styles, key=lambda s: (-styles[s], _STYLE_ORDER[s]))
-
-    def _count(self, entry: NoteEntry, sign: int) -> set[str]:
-        keys = {link_key(entry.name)}
-        self.names[link_key(entry.name)][entry.name] += sign
-        style = naming_style(entry.name)
-        if style is not None:
-            self.styles[style] += sign
-        for link in entry.parsed.links if entry.parsed else ():
-            if link.linkpath:
-                key = link_key(link.linkpath)
-                self.spellings[key][link.linkpath] += sign
-                keys.add(key)
-        return keys
-
-    def _settle(self, key: str) -> bool:
-        """Recompute one key's canonical spelling; True if it changed."""
-        before = self.canonical.pop(key, None)
-        after = self._canonical(key)
-        if after is not None:
-            self.canonical[key] = after
-        return after != before
-
-    def _canonical(self, key: str) -> str | None:
-        counts = +self.spellings.get(key, Counter())
-        if not counts:
-            return None  # canonical spellings are only looked up for keys someone links by
-        if key in self.overrides:
-            return self.overrides[key]
-        names = sorted(+self.names.get(key, Counter()))
-        if len(set(counts) | set(names)) < 2:
-            return None
-        if names:
-            return names[0]
-        styled = [s for s in counts if naming_style(s) == self.style] or list(counts)
-        return min(styled, key=lambda s: (-counts[s], s))
-
-    def replace(self, old: Iterable[NoteEntry], new: Iterable[NoteEntry]) -> bool:
-        """Account for notes that changed; True if any canonical spelling changed."""
-        keys: set[str] = set()
-        for entry in old:
-            keys |= self._count(entry, -1)
-        for entry in new:
-            keys |= self._count(entry, 1)
-        style = self._majority()
-        if style != self.style:
-            self.style = style
-            keys = set(self.spellings) | set(self.overrides)
-        changed = False
-        for key in keys:
-            changed |= self._settle(key)
-        return changed
-
-    def variants(self) -> Variants:
-        return Variants(dict(self.canonical))
 
 
 def _targets(

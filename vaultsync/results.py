@@ -92,6 +92,17 @@ class ResultCache:
             None if only is None else sorted(only),
         )
         digest.update(repr(header).encode())
+        for side in _side_files(root, config):
+            try:
+                stat = side.stat()
+            except OSError:
+                digest.update(f"\0{side.name}\0-".encode())
+                continue
+            newest = max(newest, stat.st_mtime_ns)
+            digest.update(f"\0{side}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+        # Everything but the vault's own files: a snapshot (delta.py) taken under the same
+        # base key can be brought up to date by looking at which files changed.
+        self.base_key = digest.hexdigest()
         # Plain strings, not Path objects: this loop is most of a warm run's time.
         base = os.path.join(str(root), "")
         update = digest.update
@@ -108,14 +119,6 @@ class ResultCache:
             if mtime > newest:
                 newest = mtime
             update(f"\0{file.path}\0{stat.st_size}\0{mtime}".encode())
-        for side in _side_files(root, config):
-            try:
-                stat = side.stat()
-            except OSError:
-                digest.update(f"\0{side.name}\0-".encode())
-                continue
-            newest = max(newest, stat.st_mtime_ns)
-            digest.update(f"\0{side}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
         self.key = digest.hexdigest()
         # A file written within the mtime granularity could change without its stat
         # changing; results computed now are not reused for such a vault.

@@ -319,17 +319,35 @@ def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:
     links_of = own_links(vault)
     sources: dict[str, set[str]] = defaultdict(set)
     for path, _parsed in _linking_notes(vault):
-        # Each target once, in link order. An empty link path (`[[#Heading]]`) resolves
-        # to the note itself, so dropping self-links drops those too.
-        targets = dict.fromkeys(map(_PATH, links_of[path].resolved))
-        targets.pop(path, None)
-        targets.pop(None, None)
-        for target in targets:
-            if target in notes:
-                sources[target].add(path)
+        for target in _targets_of(path, links_of[path], notes):
+            sources[target].add(path)
     result = {target: frozenset(paths) for target, paths in sources.items()}
     vault.cache[_BACKLINKS_CACHE] = result
     return result
+
+
+def _targets_of(path: str, own: OwnLinks, notes: Mapping[str, object]) -> list[str]:
+    """The notes `path`'s own links count as a backlink for: each once, in link order."""
+    # An empty link path (`[[#Heading]]`) resolves to the note itself, so dropping
+    # self-links drops those too.
+    targets = dict.fromkeys(map(_PATH, own.resolved))
+    targets.pop(path, None)
+    targets.pop(None, None)
+    return [target for target in targets if target in notes]
+
+
+def backlink_targets(vault: Vault, path: str) -> list[str]:
+    """The notes whose backlinks list `path`: `backlink_map` seen from the linking side."""
+    entry = vault.notes.get(path)
+    parsed = None if entry is None else entry.parsed
+    if parsed is None or not parsed.links or _backlinks_excluded(vault)(path):
+        return []  # as `_linking_notes` leaves it out
+    return _targets_of(path, own_links(vault)[path], vault.notes)
+
+
+def seed_backlink_map(vault: Vault, backlinks: dict[str, frozenset[str]]) -> None:
+    """Give the vault a backlink map kept elsewhere (the daemon's, a snapshot's)."""
+    vault.cache[_BACKLINKS_CACHE] = backlinks
 
 
 def expect_few_targets(vault: Vault) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vaultsync.commands.common import (
     ReportSubject,
@@ -20,7 +21,11 @@ from vaultsync.commands.common import (
     without_baseline,
     write_baseline,
 )
-from vaultsync.model import Severity
+from vaultsync.model import Diagnostic, Severity
+
+if TYPE_CHECKING:
+    from vaultsync.engine import Vault
+    from vaultsync.results import ResultCache
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +58,15 @@ def run(args: argparse.Namespace) -> int:
                 return _exit_code(args, target.config.fail_on, worst)
         cached = results.load()
     subject: ReportSubject
+    if cached is None and results is not None and target.only is None:
+        # A few notes changed since the last whole check: start from its snapshot.
+        from vaultsync import delta
+
+        cached = delta.recheck(
+            target.root, target.config, chosen, results.base_key, results.files, results.stats
+        )
+        if cached is not None:
+            results.save(*cached)
     if cached is not None:  # nothing changed since the last run: its report stands
         note_count, diagnostics = cached
         subject = Summary(target.root, range(note_count))
@@ -64,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         diagnostics = engine.check(vault, chosen, target.only)
         if results is not None:
             results.save(len(vault.notes), diagnostics)
+            if target.only is None:
+                _leave_snapshot(results, vault, diagnostics)
         subject = vault
     if args.write_baseline is not None:
         write_baseline(args, diagnostics)
@@ -78,6 +94,16 @@ def run(args: argparse.Namespace) -> int:
     if results is not None and render_key is not None:
         results.save_report(render_key, text, worst)
     return _exit_code(args, target.config.fail_on, worst)
+
+
+def _leave_snapshot(results: ResultCache, vault: Vault, diagnostics: list[Diagnostic]) -> None:
+    """After a whole-vault check: the snapshot the next check after a few edits starts from."""
+    from vaultsync import delta
+
+    if results.storable:
+        delta.save(vault.root, results.base_key, vault, results.stats, diagnostics)
+    else:
+        delta.discard(vault.root)  # it no longer matches the parse cache just written
 
 
 def _exit_code(args: argparse.Namespace, fail_on: str, worst: int) -> int:

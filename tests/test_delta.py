@@ -1,0 +1,278 @@
+"""A check after a few edits starts from the last whole check's snapshot (delta.py).
+
+Each test edits a fixture vault on disk, runs the real `check`, and compares its report
+with a check of the same vault from nothing (`--no-cache`): starting from the snapshot
+must never change the answer. A spy on `delta.recheck` tells which way it went.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.clirun import run_cli
+from tests.conftest import write_vault
+from vaultsync import delta
+
+BASE = {
+    "Hub.md": "# Hub\n\n## Part one\n\nText ^block1\n\nSee [[Alpha]] and [[open_source_ai]].\n",
+    "Alpha.md": "---\ntags: [topic]\n---\n# Alpha\n\n[[Hub#Part one]] [[Hub#^block1]]\n",
+    "Beta.md": "---\naliases: [Bee]\n---\n# Beta\n\n[[Hub]] [[Open Source AI]] ![[pic.png]]\n",
+    "sub/Gamma.md": "# Gamma\n\n[[Beta]] [[Missing note]] #topic\n",
+    "Index.md": (
+        "# Index\n\n<!-- vaultsync:begin index tag=topic -->\n<!-- vaultsync:end index -->\n"
+    ),
+    "Open Source AI.md": "# Open Source AI\n",
+    "pic.png": b"\x89PNG\r\n",
+}
+
+# Bodies an edit may give a note: links gained and lost, headings renamed, tags, an
+# alias, a spelling that changes a canonical choice, a section, nothing at all.
+BODIES = [
+    "# Hub\n\n## Part two\n\nText\n",
+    "# Hub\n\n## Part one\n\nText ^block1\n\nSee [[Alpha]] and [[Beta]].\n",
+    "[[Hub#Part one]] [[Hub#Nope]] [[Gamma]]\n",
+    "---\ntags: [topic, other]\n---\n# Tagged\n",
+    "---\ntags: []\n---\nNo tags any more\n",
+    "---\naliases: [Bee, Bea]\n---\nRenamed alias\n",
+    "[[open-source-ai]] [[open-source-ai]] [[open-source-ai]] [[open-source-ai]]\n",
+    "[[Alpha]] [[Missing note]] [[sub/Gamma]]\n",
+    "Plain text, no links.\n",
+    "",
+    "[[Index]]\n<!-- vaultsync:begin backlinks -->\n<!-- vaultsync:end backlinks -->\n",
+]
+NOTES = ["Hub.md", "Alpha.md", "Beta.md", "sub/Gamma.md", "Index.md", "Open Source AI.md"]
+
+_PAST = time.time() - 3600
+
+
+def _age(root: Path) -> None:
+    """Make every file an hour old: results of a vault just written are never stored."""
+    for path in root.rglob("*"):
+        if path.is_file() and ".vaultsync" not in path.parts:
+            os.utime(path, (_PAST, _PAST))
+
+
+def _edit(root: Path, rel: str, text: str, step: int) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    stamp = _PAST + 60 + step  # a new mtime, still old enough to store results
+    os.utime(path, (stamp, stamp))
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """One entry per incremental attempt: True when the snapshot answered."""
+    answered: list[bool] = []
+    real = delta.recheck
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        answered.append(result is not None)
+        return result
+
+    monkeypatch.setattr(delta, "recheck", recording)
+    return answered
+
+
+def _report(capsys: pytest.CaptureFixture[str], root: Path, *extra: str) -> str:
+    code, out, err = run_cli(capsys, "check", str(root), "--format", "json", *extra)
+    assert code in (0, 1), err
+    return out
+
+
+def _vault(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool] | None = None
+) -> Path:
+    root = write_vault(tmp_path / "vault", dict(BASE))
+    _age(root)
+    _report(capsys, root)  # the whole check that leaves the snapshot
+    assert (root / ".vaultsync" / "cache" / delta.SNAPSHOT_FILE).is_file()
+    if spy is not None:
+        spy.clear()  # that check found no snapshot to start from
+    return root
+
+
+def _same_as_fresh(capsys: pytest.CaptureFixture[str], root: Path) -> str:
+    incremental = _report(capsys, root)
+    assert incremental == _report(capsys, root, "--no-cache")
+    return incremental
+
+
+def test_a_new_broken_link_is_reported_from_the_snapshot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
+) -> None:
+    root = _vault(tmp_path, capsys, spy)
+    _edit(root, "Hub.md", f"{BASE['Hub.md']!s}[[Edited link]]\n", 1)
+    report = _same_as_fresh(capsys, root)
+    assert spy == [True]
+    assert '"Edited link"' in report
+
+
+def test_renaming_a_heading_breaks_the_links_into_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
+) -> None:
+    root = _vault(tmp_path, capsys, spy)
+    assert "L003" not in _report(capsys, root)
+    renamed = BASE["Hub.md"].replace("Part one", "Part two")  # type: ignore[union-attr]
+    _edit(root, "Hub.md", renamed, 1)
+    report = _same_as_fresh(capsys, root)
+    assert spy == [True]
+    assert '"code": "L003"' in report  # in Alpha.md, which did not change
+
+
+def test_a_gained_link_makes_the_target_s_backlinks_stale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
+) -> None:
+    root = _vault(tmp_path, capsys, spy)
+    before = _report(capsys, root)
+    _edit(root, "sub/Gamma.md", "# Gamma\n\n[[Beta]] [[Index]]\n", 1)
+    after = _same_as_fresh(capsys, root)
+    assert spy == [True]
+    assert before != after
+
+
+def test_tags_changing_refresh_an_index_block_elsewhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
+) -> None:
+    root = _vault(tmp_path, capsys, spy)
+    run_cli(capsys, "fix", str(root))  # write the index block and the backlinks
+    _age(root)
+    _report(capsys, root)  # a whole check of the fixed vault: a fresh snapshot
+    spy.clear()
+    assert '"code": "S002"' not in _report(capsys, root)
+    _edit(root, "sub/Gamma.md", "# Gamma\n\nno tag now\n", 1)
+    report = _same_as_fresh(capsys, root)
+    assert spy == [True]
+    assert '"code": "S002"' in report  # Index.md's block lists Gamma no more
+
+
+@pytest.mark.parametrize(
+    ("rel", "text"),
+    [
+        ("Beta.md", "---\naliases: [Bea]\n---\n# Beta\n"),  # an alias changed
+        # The only other spelling of `Open Source AI` goes: no variants of it are left.
+        ("Hub.md", "# Hub\n\n## Part one\n\nText ^block1\n\nSee [[Alpha]].\n"),
+    ],
+)
+def test_vault_wide_changes_check_the_vault_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool], rel: str, text: str
+) -> None:
+    root = _vault(tmp_path, capsys, spy)
+    _edit(root, rel, text, 1)
+    _same_as_fresh(capsys, root)
+    assert spy == [False]
+
+
+def test_added_file_or_changed_attachment_checks_the_vault_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
+) -> None:
+    root = _vault(tmp_path, capsys, spy)
+    _edit(root, "New.md", "[[Hub]]\n", 1)
+    _same_as_fresh(capsys, root)
+    assert spy == [False]
+    _age(root)
+    _report(capsys, root)
+    (root / "pic.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    os.utime(root / "pic.png", (_PAST + 5, _PAST + 5))
+    spy.clear()
+    _same_as_fresh(capsys, root)
+    assert spy == [False]
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage", None])
+def test_a_damaged_snapshot_is_ignored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool], damage: bytes | None
+) -> None:
+    root = _vault(tmp_path, capsys, spy)
+    path = root / ".vaultsync" / "cache" / delta.SNAPSHOT_FILE
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if damage is None else damage)
+    _edit(root, "Hub.md", "[[Edited link]]\n", 1)
+    _same_as_fresh(capsys, root)
+    assert spy == [False]
+
+
+def test_a_damaged_parse_cache_row_is_never_trusted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
+) -> None:
+    from vaultsync import statefile
+    from vaultsync.cache import ALLOWED_GLOBALS, NOTES_FILE
+
+    root = _vault(tmp_path, capsys, spy)
+    notes = root / ".vaultsync" / "cache" / NOTES_FILE
+    document = statefile.load(notes, ALLOWED_GLOBALS)
+    assert document is not None
+    size, mtime, digest, _blob = document["rows"]["Hub.md"]
+    document["rows"]["Hub.md"] = (size, mtime, digest, b"not a pickle")
+    assert statefile.save(notes, document)
+    _edit(root, "Alpha.md", "[[Hub#Part one]] [[Hub#Elsewhere]]\n", 1)  # reads Hub's headings
+    _same_as_fresh(capsys, root)
+    assert spy == [False]
+
+
+def test_a_parse_cache_moved_on_by_another_command_is_not_mixed_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
+) -> None:
+    root = _vault(tmp_path, capsys, spy)
+    _edit(root, "Hub.md", "# Hub\n\n## Part two\n", 1)
+    code, _out, err = run_cli(capsys, "graph", str(root), "--format", "json")
+    assert code == 0, err  # refreshes the parse cache row of Hub.md, not the snapshot
+    _same_as_fresh(capsys, root)
+    assert spy == [False]
+
+
+def test_the_tracker_restored_from_a_snapshot_keeps_counting_like_a_fresh_one(
+    tmp_path: Path,
+) -> None:
+    from vaultsync.config import Config
+    from vaultsync.engine import load
+    from vaultsync.spellings import VariantTracker
+
+    root = write_vault(tmp_path / "vault", dict(BASE))
+    vault = load(root, Config(), use_cache=False)
+    configured = {"other": "Other"}
+    counted = VariantTracker(vault.notes, configured)
+    quick = VariantTracker.of_vault(vault.notes, vault.variants, configured)
+    assert quick.state() == counted.state()
+    restored = VariantTracker.restore(quick.state(), configured)
+    assert restored.state() == counted.state()
+    hub = vault.notes["Hub.md"]
+    again = load(root, Config(), use_cache=False).notes["Alpha.md"]
+    assert restored.replace([hub], [again]) == counted.replace([hub], [again])
+    assert restored.state() == counted.state()
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.sampled_from(NOTES), st.sampled_from(BODIES)), min_size=1, max_size=3
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_run_of_edits_reports_what_a_fresh_check_does(
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
+    rounds: list[list[tuple[str, str]]],
+) -> None:
+    root = _vault(tmp_path_factory.mktemp("delta"), capsys)
+    step = 0
+    for edits in rounds:
+        for rel, text in edits:
+            step += 1
+            _edit(root, rel, text, step)
+        _same_as_fresh(capsys, root)

@@ -1,0 +1,261 @@
+"""A check after a few edits: re-check only the notes those edits can touch.
+
+A whole-vault `check` with the cache on leaves a snapshot beside its results: every
+file's size and mtime, every diagnostic, the backlink map, which notes link into which
+by heading or block, the notes holding index blocks, every note's aliases, and the
+counts behind canonical spellings. A later check of the same files, configuration and
+rule selection, in which only a few notes changed, starts from it:
+
+- the changed notes are read and parsed; every other note stays a row of the parse
+  cache, unpacked only if a rule reads it (a heading a re-checked link points into);
+- the notes checked again are the ones the daemon (live.py) checks again after a save:
+  the changed notes, the notes linking into one of them by heading or block, the notes
+  that gained or lost one of them as a backlink, and the notes holding index blocks;
+- whatever a few edits could change across the vault makes it a full check instead: a
+  file added, removed or renamed, an attachment or a setting changed, an alias changed,
+  a canonical spelling changed, a note unreadable, or more changed notes than pays.
+
+Only full checks write the snapshot, together with the parse cache rows it describes;
+each use first makes sure the two still agree, so a `fix` or `graph` run in between
+(which refresh the parse cache) cannot make it answer for notes it did not see.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from bisect import insort
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from vaultsync import sections, statefile
+from vaultsync.cache import ALLOWED_GLOBALS, CACHE_DIR, NoteCache
+from vaultsync.codec import unpack_entry
+from vaultsync.config import Config
+from vaultsync.engine import Context, Vault, check_note, read_entry
+from vaultsync.index import NoteEntry, VaultIndex
+from vaultsync.markers import has_markers, marker_pairs
+from vaultsync.model import Diagnostic
+from vaultsync.results import FlatDiagnostic, flatten, rebuild
+from vaultsync.rules import Selection, _load_families
+from vaultsync.spellings import VariantTracker
+from vaultsync.vault import VaultFile
+
+SNAPSHOT_FILE = "snapshot.pickle"
+FORMAT = 1
+# More changed notes than this: a full check costs about as much, and is simpler.
+_MAX_CHANGED = 64
+# Files whose mtime is this close to the snapshot's own writing are taken as changed: a
+# write in the same clock tick would not show in their stat.
+_RACY_SECONDS = 2.0
+
+
+def _snapshot_path(root: Path) -> Path:
+    return root / CACHE_DIR / SNAPSHOT_FILE
+
+
+def _holds_blocks(entry: NoteEntry) -> bool:
+    """Does the note hold index or unresolved blocks (they depend on every other note)?"""
+    parsed = entry.parsed
+    if parsed is None or not has_markers(parsed):
+        return False
+    # Most marked notes hold a backlinks section only: their markers all name it.
+    if all(sections.BACKLINKS in c.text for c in parsed.comments if "vaultsync:" in c.text):
+        return False
+    return any(pair.kind != sections.BACKLINKS for pair in marker_pairs(parsed)[0])
+
+
+def save(
+    root: Path,
+    base_key: str,
+    vault: Vault,
+    stats: dict[str, os.stat_result],
+    diagnostics: list[Diagnostic],
+) -> None:
+    """Leave a snapshot of a whole-vault check for the next check to start from."""
+    notes = vault.notes
+    backlinks = sections.backlink_map(vault)
+    own = sections.own_links(vault)
+    linkers: dict[str, set[str]] = {}
+    for path, entry in notes.items():
+        if entry.excluded or entry.parsed is None:
+            continue  # never checked: nothing of theirs goes stale
+        links, resolved = own[path]
+        for link, resolution in zip(links, resolved, strict=True):
+            if link.subpath and resolution.path is not None and resolution.path != path:
+                linkers.setdefault(resolution.path, set()).add(path)
+    tracker = VariantTracker.of_vault(notes, vault.variants, vault.config.links.canonical)
+    document = {
+        "stats": {path: (s.st_size, s.st_mtime_ns) for path, s in stats.items()},
+        "written_at": time.time(),
+        "notes": len(notes),
+        "diagnostics": [flatten(d) for d in diagnostics],
+        "backlinks": {target: tuple(sources) for target, sources in backlinks.items()},
+        "linkers": {target: tuple(sources) for target, sources in linkers.items()},
+        "holders": [path for path, entry in notes.items() if _holds_blocks(entry)],
+        "aliases": {path: entry.aliases for path, entry in notes.items() if entry.aliases},
+        "tracker": tracker.state(),
+    }
+    # Written after the rows it describes (the parse cache is saved by engine.load).
+    statefile.save(_snapshot_path(root), document, key=(FORMAT, base_key))
+
+
+def discard(root: Path) -> None:
+    """Forget the snapshot (a full check that cannot leave a new one)."""
+    with contextlib.suppress(OSError):
+        _snapshot_path(root).unlink()
+
+
+class _Unusable(Exception):
+    """The snapshot cannot answer for the vault as it is now: check it whole."""
+
+
+class _LazyEntry(NoteEntry):
+    """An unchanged note: its parse-cache row, unpacked when a rule first reads it.
+
+    Built without NoteEntry's constructor; `path`, `excluded` and `aliases` (what
+    indexing the vault reads of every note) are set, the other fields come from the row.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in ("parsed", "error", "bom", "digest"):
+            raise AttributeError(name)
+        state = self.__dict__
+        try:
+            entry = unpack_entry(statefile.loads(state["_row"], ALLOWED_GLOBALS))
+        except Exception as exc:  # a damaged row: nothing from this snapshot is trusted
+            raise _Unusable(f"cache row of {self.path}") from exc
+        if entry.path != self.path or entry.parsed is None:
+            raise _Unusable(f"cache row of {self.path}")
+        state.update(parsed=entry.parsed, error=entry.error, bom=entry.bom, digest=entry.digest)
+        return state[name]
+
+
+def _lazy(path: str, row: bytes, excluded: bool, aliases: list[str]) -> NoteEntry:
+    entry = object.__new__(_LazyEntry)
+    # NoteEntry is a frozen dataclass: its fields are set the way its __init__ sets them.
+    entry.__dict__.update(_row=row, path=path, excluded=excluded, aliases=aliases)
+    return entry
+
+
+def recheck(
+    root: Path,
+    config: Config,
+    selection: Selection,
+    base_key: str,
+    files: list[VaultFile],
+    stats: dict[str, os.stat_result],
+) -> tuple[int, list[Diagnostic]] | None:
+    """(notes, diagnostics) of a whole-vault check, from the snapshot; None: check it all.
+
+    `files` and `stats`: the vault's files and their stats, just taken.
+    """
+    document = statefile.load(_snapshot_path(root), ALLOWED_GLOBALS, key=(FORMAT, base_key))
+    if document is None:
+        return None
+    try:
+        return _recheck(root, config, selection, files, stats, document)
+    except (_Unusable, KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _changed_notes(
+    files: list[VaultFile],
+    stats: dict[str, os.stat_result],
+    seen: dict[str, tuple[int, int]],
+    written_at: float,
+) -> list[VaultFile]:
+    if len(seen) != len(stats) or len(stats) != len(files):
+        raise _Unusable("the file set changed")  # or a file could not be stat'ed
+    changed = []
+    newest = (written_at - _RACY_SECONDS) * 1e9
+    for file in files:
+        stat = stats[file.path]
+        size, mtime = seen[file.path]  # KeyError: a file the snapshot never saw
+        if size != stat.st_size or mtime != stat.st_mtime_ns or mtime >= newest:
+            if not file.is_note:
+                raise _Unusable(f"attachment changed: {file.path}")
+            changed.append(file)
+            if len(changed) > _MAX_CHANGED:
+                raise _Unusable("too many notes changed")
+    return changed
+
+
+def _recheck(
+    root: Path,
+    config: Config,
+    selection: Selection,
+    files: list[VaultFile],
+    stats: dict[str, os.stat_result],
+    document: dict[str, Any],
+) -> tuple[int, list[Diagnostic]]:
+    seen: dict[str, tuple[int, int]] = document["stats"]
+    rows: list[FlatDiagnostic] = document["diagnostics"]
+    written_at = float(document["written_at"])
+    changed = _changed_notes(files, stats, seen, written_at)
+    if not changed:  # the results file went missing, say: the snapshot is the answer
+        return int(document["notes"]), [rebuild(row) for row in rows]
+
+    cache = NoteCache(root, config, enabled=True)
+    cached = cache.rows
+    aliases: dict[str, list[str]] = document["aliases"]
+    changed_paths = {file.path for file in changed}
+    notes: dict[str, NoteEntry] = {}
+    old: list[NoteEntry] = []
+    new: list[NoteEntry] = []
+    for file in files:
+        if not file.is_note:
+            continue
+        size, mtime, _digest, blob = cached[file.path]
+        if (size, mtime) != seen[file.path]:
+            raise _Unusable(f"the parse cache moved on: {file.path}")
+        if file.path not in changed_paths:
+            notes[file.path] = _lazy(file.path, blob, file.excluded, aliases.get(file.path, []))
+            continue
+        before = _lazy(file.path, blob, file.excluded, aliases.get(file.path, []))
+        after = read_entry(root, file, config.max_file_size)
+        if after.parsed is None or after.excluded != file.excluded:
+            raise _Unusable(f"unreadable or symlinked: {file.path}")
+        if after.aliases != before.aliases:
+            raise _Unusable(f"aliases changed: {file.path}")  # resolution of L006 anywhere
+        old.append(before)
+        new.append(after)
+        notes[file.path] = after
+
+    tracker = VariantTracker.restore(document["tracker"], config.links.canonical)
+    if tracker.replace(old, new):
+        raise _Unusable("a canonical spelling changed")  # L002 of any note may change
+    vault = Vault(root, config, files, notes, VaultIndex(files, notes), tracker.variants())
+
+    # The backlink map as the snapshot had it, with the changed notes' links redone.
+    backlinks = {target: frozenset(sources) for target, sources in document["backlinks"].items()}
+    before_targets: dict[str, set[str]] = {path: set() for path in changed_paths}
+    for target, sources in backlinks.items():
+        for path in sources & changed_paths:
+            before_targets[path].add(target)
+    stale = set(changed_paths) | set(document["holders"])
+    linkers: dict[str, Iterable[str]] = document["linkers"]
+    for path in changed_paths:
+        after_targets = set(sections.backlink_targets(vault, path))
+        for target in before_targets[path] - after_targets:
+            backlinks[target] = backlinks[target] - {path}
+        for target in after_targets - before_targets[path]:
+            backlinks[target] = backlinks.get(target, frozenset()) | {path}
+        stale |= before_targets[path] ^ after_targets  # their backlinks sections
+        stale.update(linkers.get(path, ()))  # their links into the note's headings
+    sections.seed_backlink_map(vault, {t: s for t, s in backlinks.items() if s})
+
+    _load_families()
+    context = Context(vault, selection)
+    found: list[Diagnostic] = []
+    for path in sorted(stale):
+        entry = notes.get(path)
+        if entry is not None and not entry.excluded:
+            found.extend(check_note(context, entry))
+    # The snapshot's diagnostics are in report order: the new ones are put in their places.
+    diagnostics = [rebuild(row) for row in rows if row[0] not in stale]
+    for diagnostic in found:
+        insort(diagnostics, diagnostic, key=Diagnostic.sort_key)
+    return len(notes), diagnostics
