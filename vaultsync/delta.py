@@ -27,6 +27,8 @@ import os
 import time
 from bisect import insort
 from collections.abc import Iterable
+from itertools import compress
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,7 @@ SNAPSHOT_FILE = "snapshot.pickle"
 FORMAT = 1
 # More changed notes than this: a full check costs about as much, and is simpler.
 _MAX_CHANGED = 64
+_SUBPATH = attrgetter("subpath")
 # Files whose mtime is this close to the snapshot's own writing are taken as changed: a
 # write in the same clock tick would not show in their stat.
 _RACY_SECONDS = 2.0
@@ -83,8 +86,10 @@ def save(
         if entry.excluded or entry.parsed is None:
             continue  # never checked: nothing of theirs goes stale
         links, resolved = own[path]
-        for link, resolution in zip(links, resolved, strict=True):
-            if link.subpath and resolution.path is not None and resolution.path != path:
+        # Only links with a subpath depend on the target's contents; `compress` skips
+        # the others at C speed.
+        for resolution in compress(resolved, map(_SUBPATH, links)):
+            if resolution.path is not None and resolution.path != path:
                 linkers.setdefault(resolution.path, set()).add(path)
     tracker = VariantTracker.of_vault(notes, vault.variants, vault.config.links.canonical)
     document = {

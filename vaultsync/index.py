@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
@@ -319,6 +319,9 @@ class Variants:
     canonical: dict[str, str]
     # Memo of link_key per link path (find_variants fills in every one of the vault).
     keys: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # How often each link path is written in the vault (find_variants' count, kept for
+    # spellings.VariantTracker.of_vault; empty when the variants were made otherwise).
+    counts: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def canonical_for(self, linkpath: str) -> str | None:
         key = self.keys.get(linkpath)
@@ -373,4 +376,4 @@ def find_variants(
         else:
             styled = [s for s in counts if naming_style(s) == style] or list(counts)
             canonical[key] = min(styled, key=lambda s: (-counts[s], s))
-    return Variants(canonical, keys)
+    return Variants(canonical, keys, spelled)

@@ -77,25 +77,38 @@ class VariantTracker:
         cls, notes: Mapping[str, NoteEntry], variants: Variants, configured: dict[str, str]
     ) -> VariantTracker:
         """The tracker `VariantTracker(notes, configured)` would be, for a vault whose
-        variants were just found: spellings are counted at C speed and keyed through
-        `variants`' memo instead of keying every link again."""
+        variants were just found: `find_variants` counted the spellings and keyed each
+        distinct one already, so no link is looked at again."""
         tracker = cls.__new__(cls)
         tracker._empty(configured)
-        links = chain.from_iterable(e.parsed.links for e in notes.values() if e.parsed)
-        spelled = Counter(map(_LINKPATH, links))
-        spelled.pop("", None)
+        spelled = variants.counts
+        if not spelled:  # Variants not made by find_variants: count here
+            links = chain.from_iterable(e.parsed.links for e in notes.values() if e.parsed)
+            spelled = Counter(map(_LINKPATH, links))
         keys = variants.keys
+        spellings: dict[str, dict[str, int]] = {}
         for linkpath, count in spelled.items():
+            if not linkpath:
+                continue
             key = keys.get(linkpath)
             if key is None:
                 key = keys[linkpath] = link_key(linkpath)
-            tracker.spellings[key][linkpath] = count
+            counts = spellings.get(key)
+            if counts is None:
+                spellings[key] = {linkpath: count}
+            else:
+                counts[linkpath] = count
+        names: dict[str, dict[str, int]] = {}
         for entry in notes.values():
             name = entry.name
-            tracker.names[keys.get(name) or link_key(name)][name] += 1
+            key = keys.get(name) or link_key(name)
+            counts = names.setdefault(key, {})
+            counts[name] = counts.get(name, 0) + 1
             style = naming_style(name)
             if style is not None:
                 tracker.styles[style] += 1
+        tracker.spellings = _Counts(spellings)
+        tracker.names = _Counts(names)
         tracker.style = tracker._majority()
         tracker.canonical = dict(variants.canonical)
         return tracker
