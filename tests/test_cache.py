@@ -7,6 +7,7 @@ import os
 import pickle
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,12 +36,37 @@ def _check_json(vault: Path, capsys: pytest.CaptureFixture[str], *extra: str) ->
     return document
 
 
+def read_cache(path: Path) -> tuple[dict[str, Any], bytes]:
+    """The parse cache's index and the rows' bytes that follow it."""
+    with open(path, "rb") as handle:
+        document = pickle.Unpickler(handle).load()
+        return document, handle.read()
+
+
+def write_cache(path: Path, document: dict[str, Any], tail: bytes) -> None:
+    path.write_bytes(pickle.dumps(document) + tail)
+
+
+def replace_row(path: Path, note: str, blob: bytes) -> None:
+    """Make `note`'s row in the parse cache hold `blob` (its size and mtime kept)."""
+    document, tail = read_cache(path)
+    size, mtime, digest, _offset, _length = document["rows"][note]
+    document["rows"][note] = (size, mtime, digest, len(tail), len(blob))
+    write_cache(path, document, tail + blob)
+
+
+def row_blob(path: Path, note: str) -> bytes:
+    document, tail = read_cache(path)
+    _size, _mtime, _digest, offset, length = document["rows"][note]
+    return tail[offset : offset + length]
+
+
 def _age_cache(vault: Path) -> None:
     """Pretend the cache was written long after the files' mtimes (no racy entries)."""
     path = vault / CACHE_FILE
-    document = pickle.loads(path.read_bytes())
+    document, tail = read_cache(path)
     document["written_at"] = time.time() + 60
-    path.write_bytes(pickle.dumps(document))
+    write_cache(path, document, tail)
 
 
 def test_warm_run_reuses_cached_notes_and_gives_the_same_report(
@@ -379,16 +405,12 @@ def test_a_damaged_note_in_the_cache_is_parsed_again(
     fresh = _check_json(vault, capsys, "--no-cache")
     _check_json(vault, capsys)
     path = vault / CACHE_FILE
-    document = pickle.loads(path.read_bytes())
-    size, mtime, digest, _blob = document["rows"]["Alpha.md"]
-    document["rows"]["Alpha.md"] = (size, mtime, digest, blob)
-    path.write_bytes(pickle.dumps(document))
+    replace_row(path, "Alpha.md", blob)
     # Without the results, the report and the snapshot, the notes must be loaded again.
     for results in ("results.pickle", "report.pickle", "snapshot.pickle"):
         (vault / ".vaultsync/cache" / results).unlink()
     assert _check_json(vault, capsys) == fresh
-    rows = pickle.loads(path.read_bytes())["rows"]
-    assert rows["Alpha.md"][3] != blob  # parsed again and stored afresh
+    assert row_blob(path, "Alpha.md") != blob  # parsed again and stored afresh
 
 
 def test_a_new_format_is_rendered_from_the_cached_results(

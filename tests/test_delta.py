@@ -203,16 +203,11 @@ def test_a_damaged_snapshot_is_ignored(
 def test_a_damaged_parse_cache_row_is_never_trusted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
 ) -> None:
-    from vaultsync import statefile
-    from vaultsync.cache import ALLOWED_GLOBALS, NOTES_FILE
+    from tests.test_cache import replace_row
+    from vaultsync.cache import NOTES_FILE
 
     root = _vault(tmp_path, capsys, spy)
-    notes = root / ".vaultsync" / "cache" / NOTES_FILE
-    document = statefile.load(notes, ALLOWED_GLOBALS)
-    assert document is not None
-    size, mtime, digest, _blob = document["rows"]["Hub.md"]
-    document["rows"]["Hub.md"] = (size, mtime, digest, b"not a pickle")
-    assert statefile.save(notes, document)
+    replace_row(root / ".vaultsync" / "cache" / NOTES_FILE, "Hub.md", b"not a pickle")
     _edit(root, "Alpha.md", "[[Hub#Part one]] [[Hub#Elsewhere]]\n", 1)  # reads Hub's headings
     _same_as_fresh(capsys, root)
     assert spy == [False]

@@ -20,14 +20,15 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from vaultsync import __version__, statefile
 from vaultsync.config import Config
 
 # 2: symlinked notes are flagged and never cached; 3: records packed by column; 4: each
-# note pickled on its own, so saving after an edit re-pickles that note, not the vault
-FORMAT = 4
+# note pickled on its own, so saving after an edit re-pickles that note, not the vault;
+# 5: an index of the rows first, their bytes after it, so one row can be read alone
+FORMAT = 5
 CACHE_DIR = ".vaultsync/cache"
 NOTES_FILE = "notes.pickle"
 # mtimes this close to the cache's own write time are verified by content hash.
@@ -53,19 +54,31 @@ def _stamp(config: Config) -> tuple[Any, ...]:
     )
 
 
-CacheRow = tuple[int, int, str, bytes]  # size, mtime_ns, digest, pickled packed entry
+# size, mtime_ns, digest, and where the row's pickled packed entry lies: (offset, length)
+# in the file's tail, or offset -1 for a row stored by this run (its bytes in `fresh`).
+CacheRow = tuple[int, int, str, int, int]
 
 
 class NoteCache:
-    """Parsed notes from the last run, by vault path."""
+    """Parsed notes from the last run, by vault path.
 
-    def __init__(self, root: Path, config: Config, enabled: bool) -> None:
+    The file is an index (path -> CacheRow) followed by the rows' bytes. Loading reads
+    the index; the rows are read all at once when first needed, or one at a time with
+    `lazy` (a check from a snapshot reads a handful of the vault's notes).
+    """
+
+    def __init__(self, root: Path, config: Config, enabled: bool, lazy: bool = False) -> None:
         self.root = root
         self.enabled = enabled and config.cache
         self.stamp = _stamp(config)
         self.rows: dict[str, CacheRow] = {}
+        self.fresh: dict[str, bytes] = {}
         self.written_at = 0.0
         self.dirty = False
+        self._lazy = lazy
+        self._file: BinaryIO | None = None
+        self._tail_start = 0
+        self._tail: bytes | None = None
         if self.enabled:
             self._load()
 
@@ -74,18 +87,53 @@ class NoteCache:
         return self.root / CACHE_DIR / NOTES_FILE
 
     def _load(self) -> None:
-        document = statefile.load(self.path, ALLOWED_GLOBALS)
-        if document is None or document.get("stamp") != self.stamp:
+        found = statefile.load_head(self.path, ALLOWED_GLOBALS)
+        if found is None:
             return
+        document, handle = found
         try:
+            if document.get("stamp") != self.stamp:
+                raise ValueError("another version's cache")
             rows = document["rows"]
             written_at = float(document["written_at"])
+            if not isinstance(rows, dict):
+                raise ValueError("no rows")
         except (KeyError, TypeError, ValueError):
-            return
-        if not isinstance(rows, dict):
+            handle.close()
             return
         self.rows = rows
         self.written_at = written_at
+        self._file = handle
+        self._tail_start = handle.tell()
+
+    def blob(self, path: str) -> bytes | memoryview | None:
+        """The pickled packed entry of `path`'s row; None if it cannot be read."""
+        fresh = self.fresh.get(path)
+        if fresh is not None:
+            return fresh
+        try:
+            _size, _mtime, _digest, offset, length = self.rows[path]
+            if self._tail is None and not self._lazy:
+                self._tail = self._read_tail()
+            if self._tail is not None:
+                data: bytes | memoryview = memoryview(self._tail)[offset : offset + length]
+            else:
+                assert self._file is not None
+                self._file.seek(self._tail_start + offset)
+                data = self._file.read(length)
+        except (KeyError, TypeError, ValueError, OSError, AssertionError):
+            return None
+        return data if len(data) == length else None
+
+    def _read_tail(self) -> bytes | None:
+        if self._file is None:
+            return None
+        try:
+            self._file.seek(self._tail_start)
+            return self._file.read()
+        finally:
+            self._file.close()
+            self._file = None
 
     def lookup(self, path: str, location: str, stat: os.stat_result) -> tuple[Any, ...] | None:
         """The packed entry for `path` if the file is unchanged since it was cached."""
@@ -93,7 +141,7 @@ class NoteCache:
         if row is None:
             return None
         try:
-            size, mtime_ns, digest, blob = row
+            size, mtime_ns, digest, offset, length = row
             racy = mtime_ns / 1e9 >= self.written_at - _RACY_SECONDS
         except (TypeError, ValueError):
             return None
@@ -105,8 +153,15 @@ class NoteCache:
                 return None
             if current != digest:
                 return None
-            self.rows[path] = (stat.st_size, stat.st_mtime_ns, digest, blob)
+            self.rows[path] = (stat.st_size, stat.st_mtime_ns, digest, offset, length)
             self.dirty = True
+        return self.unpack(path)
+
+    def unpack(self, path: str) -> tuple[Any, ...] | None:
+        """`path`'s packed entry as cached (whatever its file is now); None if damaged."""
+        blob = self.blob(path)
+        if blob is None:
+            return None
         try:
             packed = statefile.loads(blob, ALLOWED_GLOBALS)
         except Exception:  # a damaged row is one note parsed again
@@ -116,7 +171,9 @@ class NoteCache:
         return packed
 
     def store(self, path: str, stat: os.stat_result, digest: str, packed: tuple[Any, ...]) -> None:
-        self.rows[path] = (stat.st_size, stat.st_mtime_ns, digest, statefile.dumps(packed))
+        blob = statefile.dumps(packed)
+        self.rows[path] = (stat.st_size, stat.st_mtime_ns, digest, -1, len(blob))
+        self.fresh[path] = blob
         self.dirty = True
 
     def retain(self, paths: set[str]) -> None:
@@ -124,11 +181,27 @@ class NoteCache:
         stale = self.rows.keys() - paths
         for path in stale:
             del self.rows[path]
+            self.fresh.pop(path, None)
         self.dirty = self.dirty or bool(stale)
 
     def save(self) -> None:
         if not self.enabled or not self.dirty:
             return
-        document = {"stamp": self.stamp, "written_at": time.time(), "rows": self.rows}
-        if statefile.save(self.path, document):
+        rows: dict[str, CacheRow] = {}
+        chunks: list[bytes | memoryview] = []
+        offset = 0
+        for path, (size, mtime_ns, digest, _offset, _length) in self.rows.items():
+            blob = self.blob(path)
+            if blob is None:
+                continue  # unreadable: parsed again next time
+            rows[path] = (size, mtime_ns, digest, offset, len(blob))
+            chunks.append(blob)
+            offset += len(blob)
+        document = {"stamp": self.stamp, "written_at": time.time(), "rows": rows}
+        if statefile.save(self.path, document, tail=chunks):
             self.dirty = False
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None

@@ -128,20 +128,21 @@ class _LazyEntry(NoteEntry):
         if name not in ("parsed", "error", "bom", "digest"):
             raise AttributeError(name)
         state = self.__dict__
-        try:
-            entry = unpack_entry(statefile.loads(state["_row"], ALLOWED_GLOBALS))
-        except Exception as exc:  # a damaged row: nothing from this snapshot is trusted
-            raise _Unusable(f"cache row of {self.path}") from exc
-        if entry.path != self.path or entry.parsed is None:
+        cache: NoteCache = state["_cache"]
+        packed = cache.unpack(self.path)
+        if packed is None:  # a damaged row: nothing from this snapshot is trusted
+            raise _Unusable(f"cache row of {self.path}")
+        entry = unpack_entry(packed)
+        if entry.parsed is None:
             raise _Unusable(f"cache row of {self.path}")
         state.update(parsed=entry.parsed, error=entry.error, bom=entry.bom, digest=entry.digest)
         return state[name]
 
 
-def _lazy(path: str, row: bytes, excluded: bool, aliases: list[str]) -> NoteEntry:
+def _lazy(path: str, cache: NoteCache, excluded: bool, aliases: list[str]) -> NoteEntry:
     entry = object.__new__(_LazyEntry)
     # NoteEntry is a frozen dataclass: its fields are set the way its __init__ sets them.
-    entry.__dict__.update(_row=row, path=path, excluded=excluded, aliases=aliases)
+    entry.__dict__.update(_cache=cache, path=path, excluded=excluded, aliases=aliases)
     return entry
 
 
@@ -203,7 +204,24 @@ def _recheck(
     if not changed:  # the results file went missing, say: the snapshot is the answer
         return int(document["notes"]), [rebuild(row) for row in rows]
 
-    cache = NoteCache(root, config, enabled=True)
+    cache = NoteCache(root, config, enabled=True, lazy=True)
+    try:
+        return _recheck_notes(root, config, selection, files, document, changed, cache)
+    finally:
+        cache.close()
+
+
+def _recheck_notes(
+    root: Path,
+    config: Config,
+    selection: Selection,
+    files: list[VaultFile],
+    document: dict[str, Any],
+    changed: list[VaultFile],
+    cache: NoteCache,
+) -> tuple[int, list[Diagnostic]]:
+    seen: dict[str, tuple[int, int]] = document["stats"]
+    rows: list[FlatDiagnostic] = document["diagnostics"]
     cached = cache.rows
     aliases: dict[str, list[str]] = document["aliases"]
     changed_paths = {file.path for file in changed}
@@ -213,13 +231,13 @@ def _recheck(
     for file in files:
         if not file.is_note:
             continue
-        size, mtime, _digest, blob = cached[file.path]
+        size, mtime = cached[file.path][:2]
         if (size, mtime) != seen[file.path]:
             raise _Unusable(f"the parse cache moved on: {file.path}")
         if file.path not in changed_paths:
-            notes[file.path] = _lazy(file.path, blob, file.excluded, aliases.get(file.path, []))
+            notes[file.path] = _lazy(file.path, cache, file.excluded, aliases.get(file.path, []))
             continue
-        before = _lazy(file.path, blob, file.excluded, aliases.get(file.path, []))
+        before = _lazy(file.path, cache, file.excluded, aliases.get(file.path, []))
         after = read_entry(root, file, config.max_file_size)
         if after.parsed is None or after.excluded != file.excluded:
             raise _Unusable(f"unreadable or symlinked: {file.path}")

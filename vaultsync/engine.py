@@ -115,6 +115,7 @@ def load(
     if cache.enabled:
         cache.retain(set(found))
         cache.save()
+        cache.close()
     notes = {f.path: found[f.path] for f in note_files}  # path order, as discovered
     return build(root, config, files, notes)
 

@@ -13,14 +13,14 @@ import io
 import os
 import pickle
 import tempfile
-from collections.abc import Set
+from collections.abc import Iterable, Set
 from pathlib import Path
 from typing import Any, BinaryIO
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
-    def __init__(self, data: bytes | BinaryIO, allowed: Set[tuple[str, str]]) -> None:
-        super().__init__(io.BytesIO(data) if isinstance(data, bytes) else data)
+    def __init__(self, data: bytes | memoryview | BinaryIO, allowed: Set[tuple[str, str]]) -> None:
+        super().__init__(io.BytesIO(data) if isinstance(data, bytes | memoryview) else data)
         self.allowed = allowed
 
     def find_class(self, module: str, name: str) -> Any:
@@ -47,7 +47,7 @@ def load(path: Path, allowed: Set[tuple[str, str]], key: object = None) -> dict[
     return document if isinstance(document, dict) else None
 
 
-def loads(data: bytes, allowed: Set[tuple[str, str]]) -> Any:
+def loads(data: bytes | memoryview, allowed: Set[tuple[str, str]]) -> Any:
     """One value pickled by `dumps`, unpickled under the same restriction as `load`."""
     return _RestrictedUnpickler(data, allowed).load()
 
@@ -56,10 +56,32 @@ def dumps(value: object) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def save(path: Path, document: dict[str, Any], key: object = None) -> bool:
+def load_head(path: Path, allowed: Set[tuple[str, str]]) -> tuple[dict[str, Any], BinaryIO] | None:
+    """The document at the head of a file written by `save(..., tail=...)`, and the file,
+    open and positioned where the tail starts (the caller closes it); None as `load`."""
+    handle: BinaryIO | None = None
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - handed to the caller when all is well
+        document = _RestrictedUnpickler(handle, allowed).load()
+        if isinstance(document, dict):
+            return document, handle
+    except Exception:  # a damaged or foreign file is simply not used
+        pass
+    if handle is not None:
+        handle.close()
+    return None
+
+
+def save(
+    path: Path,
+    document: dict[str, Any],
+    key: object = None,
+    tail: Iterable[bytes | memoryview] = (),
+) -> bool:
     """Write atomically (temp file + os.replace); False if the vault is not writable.
 
-    `key`, if given, is stored ahead of the document for `load` to compare.
+    `key`, if given, is stored ahead of the document for `load` to compare; `tail`,
+    raw bytes written after it (see `load_head`).
     """
     folder = path.parent
     try:
@@ -73,6 +95,8 @@ def save(path: Path, document: dict[str, Any], key: object = None) -> bool:
                 if key is not None:
                     pickle.dump(key, handle, protocol=pickle.HIGHEST_PROTOCOL)
                 pickle.dump(document, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                for chunk in tail:
+                    handle.write(chunk)
             os.replace(temp, path)
         except BaseException:
             with contextlib.suppress(OSError):
