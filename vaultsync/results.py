@@ -36,6 +36,8 @@ _RACY_SECONDS = 2.0
 # through Python-level __setstate__ and cost half a second on 10,000 notes.
 _ALLOWED = {("datetime", "date"), ("datetime", "datetime")}
 _FIX_KINDS = {kind.value: kind for kind in FixKind}
+# A dict lookup, not Severity(n): an Enum call costs a microsecond, once per diagnostic.
+_SEVERITIES = {int(level): level for level in Severity}
 
 FlatDiagnostic = tuple[Any, ...]
 
@@ -56,7 +58,7 @@ def rebuild(row: FlatDiagnostic) -> Diagnostic:
             _FIX_KINDS[kind], tuple(Edit(tuple.__new__(Span, s), text) for s, text in edits)
         )
     return Diagnostic(
-        path, tuple.__new__(Span, span), code, message, Severity(severity), data, rebuilt_fix
+        path, tuple.__new__(Span, span), code, message, _SEVERITIES[severity], data, rebuilt_fix
     )
 
 
