@@ -257,17 +257,44 @@ def test_the_tracker_restored_from_a_snapshot_keeps_counting_like_a_fresh_one(
         ),
         min_size=1,
         max_size=4,
-    )
+    ),
+    st.lists(st.sampled_from(NOTES), max_size=2, unique=True),
 )
 def test_any_run_of_edits_reports_what_a_fresh_check_does(
     tmp_path_factory: pytest.TempPathFactory,
     capsys: pytest.CaptureFixture[str],
     rounds: list[list[tuple[str, str]]],
+    named: list[str],
 ) -> None:
     root = _vault(tmp_path_factory.mktemp("delta"), capsys)
+    paths = [str(root / name) for name in named]
     step = 0
     for edits in rounds:
         for rel, text in edits:
             step += 1
             _edit(root, rel, text, step)
         _same_as_fresh(capsys, root)
+        if paths:  # a pre-commit hook's run, on the same snapshot
+            runs = [run_cli(capsys, "check", *extra, *paths) for extra in ([], ["--no-cache"])]
+            assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("named", [["Alpha.md"], ["Hub.md", "sub/Gamma.md"]])
+def test_checking_named_notes_starts_from_the_whole_check_s_snapshot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool], named: list[str]
+) -> None:
+    # What a pre-commit hook runs: `check` of the staged notes after an edit.
+    root = _vault(tmp_path, capsys, spy)
+    renamed = BASE["Hub.md"].replace("Part one", "Part two")  # type: ignore[union-attr]
+    _edit(root, "Hub.md", renamed, 1)
+    paths = [str(root / name) for name in named]
+
+    def check_named(*extra: str) -> str:
+        code, out, err = run_cli(capsys, "check", "--format", "json", *extra, *paths)
+        assert code in (0, 1), err
+        return out
+
+    incremental = check_named()
+    assert incremental == check_named("--no-cache")
+    assert spy == [True]
+    assert ("L003" in incremental) == ("Alpha.md" in named)  # Alpha links into Hub#Part one

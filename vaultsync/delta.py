@@ -151,18 +151,20 @@ def recheck(
     config: Config,
     selection: Selection,
     base_key: str,
-    files: list[VaultFile],
-    stats: dict[str, os.stat_result],
+    listing: tuple[list[VaultFile], dict[str, os.stat_result]],
+    only: set[str] | None = None,
 ) -> tuple[int, list[Diagnostic]] | None:
-    """(notes, diagnostics) of a whole-vault check, from the snapshot; None: check it all.
+    """(notes, diagnostics) of a check of the vault, or of the notes in `only`, from the
+    snapshot; None: check it all.
 
-    `files` and `stats`: the vault's files and their stats, just taken.
+    `listing`: the vault's files and their stats, just taken.
     """
     document = statefile.load(_snapshot_path(root), ALLOWED_GLOBALS, key=(FORMAT, base_key))
     if document is None:
         return None
+    files, stats = listing
     try:
-        return _recheck(root, config, selection, files, stats, document)
+        return _recheck(root, config, selection, files, stats, document, only)
     except (_Unusable, KeyError, TypeError, ValueError, AttributeError):
         return None
 
@@ -196,17 +198,19 @@ def _recheck(
     files: list[VaultFile],
     stats: dict[str, os.stat_result],
     document: dict[str, Any],
+    only: set[str] | None,
 ) -> tuple[int, list[Diagnostic]]:
     seen: dict[str, tuple[int, int]] = document["stats"]
     rows: list[FlatDiagnostic] = document["diagnostics"]
     written_at = float(document["written_at"])
     changed = _changed_notes(files, stats, seen, written_at)
     if not changed:  # the results file went missing, say: the snapshot is the answer
-        return int(document["notes"]), [rebuild(row) for row in rows]
+        wanted = rows if only is None else [row for row in rows if row[0] in only]
+        return int(document["notes"]), [rebuild(row) for row in wanted]
 
     cache = NoteCache(root, config, enabled=True, lazy=True)
     try:
-        return _recheck_notes(root, config, selection, files, document, changed, cache)
+        return _recheck_notes(root, config, selection, files, document, changed, cache, only)
     finally:
         cache.close()
 
@@ -219,6 +223,7 @@ def _recheck_notes(
     document: dict[str, Any],
     changed: list[VaultFile],
     cache: NoteCache,
+    only: set[str] | None,
 ) -> tuple[int, list[Diagnostic]]:
     seen: dict[str, tuple[int, int]] = document["stats"]
     rows: list[FlatDiagnostic] = document["diagnostics"]
@@ -273,12 +278,14 @@ def _recheck_notes(
     _load_families()
     context = Context(vault, selection)
     found: list[Diagnostic] = []
-    for path in sorted(stale):
+    for path in sorted(stale if only is None else stale & only):
         entry = notes.get(path)
         if entry is not None and not entry.excluded:
             found.extend(check_note(context, entry))
     # The snapshot's diagnostics are in report order: the new ones are put in their places.
-    diagnostics = [rebuild(row) for row in rows if row[0] not in stale]
+    diagnostics = [
+        rebuild(row) for row in rows if row[0] not in stale and (only is None or row[0] in only)
+    ]
     for diagnostic in found:
         insort(diagnostics, diagnostic, key=Diagnostic.sort_key)
     return len(notes), diagnostics

@@ -91,7 +91,6 @@ class ResultCache:
             config.fingerprint(),
             sorted(selection.enabled),
             sorted((code, int(level)) for code, level in selection.severities.items()),
-            None if only is None else sorted(only),
         )
         digest.update(repr(header).encode())
         for side in _side_files(root, config):
@@ -102,9 +101,11 @@ class ResultCache:
                 continue
             newest = max(newest, stat.st_mtime_ns)
             digest.update(f"\0{side}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
-        # Everything but the vault's own files: a snapshot (delta.py) taken under the same
-        # base key can be brought up to date by looking at which files changed.
+        # Everything but the vault's own files and the notes asked about: a snapshot of a
+        # whole check (delta.py) taken under the same base key can be brought up to date
+        # by looking at which files changed, for the whole vault or some of its notes.
         self.base_key = digest.hexdigest()
+        digest.update(repr(None if only is None else sorted(only)).encode())
         # Plain strings, not Path objects: this loop is most of a warm run's time.
         base = os.path.join(str(root), "")
         update = digest.update

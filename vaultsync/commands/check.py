@@ -58,12 +58,17 @@ def run(args: argparse.Namespace) -> int:
                 return _exit_code(args, target.config.fail_on, worst)
         cached = results.load()
     subject: ReportSubject
-    if cached is None and results is not None and target.only is None:
+    if cached is None and results is not None:
         # A few notes changed since the last whole check: start from its snapshot.
         from vaultsync import delta
 
         cached = delta.recheck(
-            target.root, target.config, chosen, results.base_key, results.files, results.stats
+            target.root,
+            target.config,
+            chosen,
+            results.base_key,
+            (results.files, results.stats),
+            target.only,
         )
         if cached is not None:
             results.save(*cached)
