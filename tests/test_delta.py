@@ -213,13 +213,35 @@ def test_a_damaged_parse_cache_row_is_never_trusted(
     assert spy == [False]
 
 
-def test_a_parse_cache_moved_on_by_another_command_is_not_mixed_in(
+@pytest.mark.parametrize("command", [["graph"], ["fix", "--exit-zero"]])
+def test_a_note_cached_anew_by_another_command_is_taken_as_the_snapshot_saw_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool], command: list[str]
+) -> None:
+    # A pre-commit hook runs `fix`, which caches the notes it reads and writes, then
+    # `check`: the snapshot's version of each changed note is still in the cache.
+    root = _vault(tmp_path, capsys, spy)
+    run_cli(capsys, "fix", str(root))  # a tidy vault: the hook's `fix` has less to do
+    _age(root)
+    _report(capsys, root)  # the snapshot of the tidy vault
+    spy.clear()
+    hub = (root / "Hub.md").read_text(encoding="utf-8")
+    _edit(root, "Hub.md", hub.replace("Part one", "Part two") + "[[Edited link]]\n", 1)
+    code, _out, err = run_cli(capsys, *command, str(root))
+    assert code == 0, err
+    _same_as_fresh(capsys, root)
+    assert spy == [True]
+
+
+def test_a_snapshot_version_no_longer_cached_makes_a_whole_check(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
 ) -> None:
+    from vaultsync.cache import _VERSIONS_KEPT
+
     root = _vault(tmp_path, capsys, spy)
-    _edit(root, "Hub.md", "# Hub\n\n## Part two\n", 1)
-    code, _out, err = run_cli(capsys, "graph", str(root), "--format", "json")
-    assert code == 0, err  # refreshes the parse cache row of Hub.md, not the snapshot
+    for step in range(1, _VERSIONS_KEPT + 3):  # each graph run caches a newer version
+        _edit(root, "Hub.md", f"{BASE['Hub.md']!s}\nEdit {step}\n", step)
+        code, _out, err = run_cli(capsys, "graph", str(root), "--format", "json")
+        assert code == 0, err
     _same_as_fresh(capsys, root)
     assert spy == [False]
 

@@ -59,6 +59,13 @@ def _stamp(config: Config) -> tuple[Any, ...]:
 CacheRow = tuple[int, int, str, int, int]
 
 
+# Earlier versions of changed rows are kept (a check from a snapshot needs each changed
+# note as the snapshot saw it, though `fix` may have cached a newer one since): up to
+# this many versions of a note, for up to this many notes.
+_VERSIONS_KEPT = 3
+_NOTES_WITH_VERSIONS = 64
+
+
 class NoteCache:
     """Parsed notes from the last run, by vault path.
 
@@ -72,6 +79,8 @@ class NoteCache:
         self.enabled = enabled and config.cache
         self.stamp = _stamp(config)
         self.rows: dict[str, CacheRow] = {}
+        # Per note, the rows it had before (newest last), for `earlier`.
+        self.versions: dict[str, list[CacheRow]] = {}
         self.fresh: dict[str, bytes] = {}
         self.written_at = 0.0
         self.dirty = False
@@ -95,24 +104,30 @@ class NoteCache:
             if document.get("stamp") != self.stamp:
                 raise ValueError("another version's cache")
             rows = document["rows"]
+            versions = document["versions"]
             written_at = float(document["written_at"])
-            if not isinstance(rows, dict):
+            if not isinstance(rows, dict) or not isinstance(versions, dict):
                 raise ValueError("no rows")
         except (KeyError, TypeError, ValueError):
             handle.close()
             return
         self.rows = rows
+        self.versions = versions
         self.written_at = written_at
         self._file = handle
         self._tail_start = handle.tell()
 
-    def blob(self, path: str) -> bytes | memoryview | None:
-        """The pickled packed entry of `path`'s row; None if it cannot be read."""
-        fresh = self.fresh.get(path)
-        if fresh is not None:
-            return fresh
+    def blob(self, path: str, row: CacheRow | None = None) -> bytes | memoryview | None:
+        """The pickled packed entry of `path`'s row (or of one of its earlier `row`s);
+        None if it cannot be read."""
+        if row is None:
+            fresh = self.fresh.get(path)
+            if fresh is not None:
+                return fresh
         try:
-            _size, _mtime, _digest, offset, length = self.rows[path]
+            _size, _mtime, _digest, offset, length = self.rows[path] if row is None else row
+            if offset < 0:
+                return None  # a fresh row that is no longer the note's
             if self._tail is None and not self._lazy:
                 self._tail = self._read_tail()
             if self._tail is not None:
@@ -157,9 +172,19 @@ class NoteCache:
             self.dirty = True
         return self.unpack(path)
 
-    def unpack(self, path: str) -> tuple[Any, ...] | None:
-        """`path`'s packed entry as cached (whatever its file is now); None if damaged."""
-        blob = self.blob(path)
+    def earlier(self, path: str, size: int, mtime_ns: int) -> CacheRow | None:
+        """The row `path` had when its file had this size and mtime, if still kept."""
+        current = self.rows.get(path)
+        for row in [*self.versions.get(path, ()), *([current] if current else [])]:
+            if tuple(row[:2]) == (size, mtime_ns):
+                found: CacheRow = row
+                return found
+        return None
+
+    def unpack(self, path: str, row: CacheRow | None = None) -> tuple[Any, ...] | None:
+        """`path`'s packed entry as cached (whatever its file is now), or as cached in one
+        of its earlier `row`s; None if damaged."""
+        blob = self.blob(path, row)
         if blob is None:
             return None
         try:
@@ -172,6 +197,11 @@ class NoteCache:
 
     def store(self, path: str, stat: os.stat_result, digest: str, packed: tuple[Any, ...]) -> None:
         blob = statefile.dumps(packed)
+        previous = self.rows.get(path)
+        if previous is not None and path not in self.fresh:
+            versions = self.versions.setdefault(path, [])
+            versions.append(previous)
+            del versions[:-_VERSIONS_KEPT]
         self.rows[path] = (stat.st_size, stat.st_mtime_ns, digest, -1, len(blob))
         self.fresh[path] = blob
         self.dirty = True
@@ -182,22 +212,41 @@ class NoteCache:
         for path in stale:
             del self.rows[path]
             self.fresh.pop(path, None)
+            self.versions.pop(path, None)
         self.dirty = self.dirty or bool(stale)
 
     def save(self) -> None:
         if not self.enabled or not self.dirty:
             return
-        rows: dict[str, CacheRow] = {}
         chunks: list[bytes | memoryview] = []
         offset = 0
-        for path, (size, mtime_ns, digest, _offset, _length) in self.rows.items():
-            blob = self.blob(path)
-            if blob is None:
-                continue  # unreadable: parsed again next time
-            rows[path] = (size, mtime_ns, digest, offset, len(blob))
+
+        def place(row: CacheRow, blob: bytes | memoryview) -> CacheRow:
+            nonlocal offset
+            placed = (row[0], row[1], row[2], offset, len(blob))
             chunks.append(blob)
             offset += len(blob)
-        document = {"stamp": self.stamp, "written_at": time.time(), "rows": rows}
+            return placed
+
+        rows: dict[str, CacheRow] = {}
+        for path, row in self.rows.items():
+            blob = self.blob(path)
+            if blob is not None:  # else unreadable: parsed again next time
+                rows[path] = place(row, blob)
+        versions: dict[str, list[CacheRow]] = {}
+        # Many changed notes (a branch switched, a whole `fix`): no earlier versions kept.
+        if len(self.versions) <= _NOTES_WITH_VERSIONS:
+            for path, earlier in self.versions.items():
+                kept = [(r, self.blob(path, r)) for r in earlier]
+                placed = [place(r, blob) for r, blob in kept if blob is not None]
+                if placed:
+                    versions[path] = placed
+        document = {
+            "stamp": self.stamp,
+            "written_at": time.time(),
+            "rows": rows,
+            "versions": versions,
+        }
         if statefile.save(self.path, document, tail=chunks):
             self.dirty = False
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from vaultsync import sections, statefile
-from vaultsync.cache import ALLOWED_GLOBALS, CACHE_DIR, NoteCache
+from vaultsync.cache import ALLOWED_GLOBALS, CACHE_DIR, CacheRow, NoteCache
 from vaultsync.codec import unpack_entry
 from vaultsync.config import Config
 from vaultsync.engine import Context, Vault, check_note, read_entry
@@ -129,7 +129,7 @@ class _LazyEntry(NoteEntry):
             raise AttributeError(name)
         state = self.__dict__
         cache: NoteCache = state["_cache"]
-        packed = cache.unpack(self.path)
+        packed = cache.unpack(self.path, state["_row"])
         if packed is None:  # a damaged row: nothing from this snapshot is trusted
             raise _Unusable(f"cache row of {self.path}")
         entry = unpack_entry(packed)
@@ -139,10 +139,13 @@ class _LazyEntry(NoteEntry):
         return state[name]
 
 
-def _lazy(path: str, cache: NoteCache, excluded: bool, aliases: list[str]) -> NoteEntry:
+def _lazy(
+    path: str, cache: NoteCache, row: CacheRow | None, excluded: bool, aliases: list[str]
+) -> NoteEntry:
+    """The note as cached: in its current row, or in an earlier `row` of it."""
     entry = object.__new__(_LazyEntry)
     # NoteEntry is a frozen dataclass: its fields are set the way its __init__ sets them.
-    entry.__dict__.update(_cache=cache, path=path, excluded=excluded, aliases=aliases)
+    entry.__dict__.update(_cache=cache, _row=row, path=path, excluded=excluded, aliases=aliases)
     return entry
 
 
@@ -236,13 +239,17 @@ def _recheck_notes(
     for file in files:
         if not file.is_note:
             continue
-        size, mtime = cached[file.path][:2]
-        if (size, mtime) != seen[file.path]:
-            raise _Unusable(f"the parse cache moved on: {file.path}")
-        if file.path not in changed_paths:
-            notes[file.path] = _lazy(file.path, cache, file.excluded, aliases.get(file.path, []))
+        path = file.path
+        if path not in changed_paths:
+            if tuple(cached[path][:2]) != seen[path]:
+                raise _Unusable(f"the parse cache moved on: {path}")
+            notes[path] = _lazy(path, cache, None, file.excluded, aliases.get(path, []))
             continue
-        before = _lazy(file.path, cache, file.excluded, aliases.get(file.path, []))
+        # The note as the snapshot saw it; `fix` (say) may have cached a newer version.
+        row = cache.earlier(path, *seen[path])
+        if row is None:
+            raise _Unusable(f"the snapshot's version of {path} is not cached")
+        before = _lazy(path, cache, row, file.excluded, aliases.get(path, []))
         after = read_entry(root, file, config.max_file_size)
         if after.parsed is None or after.excluded != file.excluded:
             raise _Unusable(f"unreadable or symlinked: {file.path}")
