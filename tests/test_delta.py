@@ -320,3 +320,27 @@ def test_checking_named_notes_starts_from_the_whole_check_s_snapshot(
     assert incremental == check_named("--no-cache")
     assert spy == [True]
     assert ("L003" in incremental) == ("Alpha.md" in named)  # Alpha links into Hub#Part one
+
+
+def test_an_index_block_whose_options_name_backlinks_is_still_kept_current(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
+) -> None:
+    # Both markers mention `backlinks`; the block is an index all the same.
+    files = dict(BASE)
+    files["backlinks/Tagged.md"] = "---\ntags: [x]\n---\n# Tagged\n"
+    files["List.md"] = (
+        '<!-- vaultsync:begin index folder="backlinks" tag=x -->\n<!-- vaultsync:end index -->\n'
+    )
+    root = write_vault(tmp_path / "vault", files)
+    run_cli(capsys, "fix", str(root))  # fills the block: it lists Tagged
+    listing = root / "List.md"
+    text = listing.read_text(encoding="utf-8")
+    listing.write_text(text.replace("end index -->", "end index, not backlinks -->"))
+    _age(root)
+    _report(capsys, root)
+    spy.clear()
+    assert '"code": "S002"' not in _report(capsys, root)
+    _edit(root, "backlinks/Tagged.md", "---\ntags: [y]\n---\n# Tagged\n", 1)
+    report = _same_as_fresh(capsys, root)
+    assert spy == [True]
+    assert '"code": "S002"' in report  # List.md's block lists Tagged no more

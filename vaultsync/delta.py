@@ -38,7 +38,7 @@ from vaultsync.codec import unpack_entry
 from vaultsync.config import Config
 from vaultsync.engine import Context, Vault, check_note, read_entry
 from vaultsync.index import NoteEntry, VaultIndex
-from vaultsync.markers import has_markers, marker_pairs
+from vaultsync.markers import MARKER
 from vaultsync.model import Diagnostic
 from vaultsync.results import FlatDiagnostic, flatten, rebuild
 from vaultsync.rules import Selection, _load_families
@@ -62,12 +62,16 @@ def _snapshot_path(root: Path) -> Path:
 def _holds_blocks(entry: NoteEntry) -> bool:
     """Does the note hold index or unresolved blocks (they depend on every other note)?"""
     parsed = entry.parsed
-    if parsed is None or not has_markers(parsed):
+    if parsed is None:
         return False
-    # Most marked notes hold a backlinks section only: their markers all name it.
-    if all(sections.BACKLINKS in c.text for c in parsed.comments if "vaultsync:" in c.text):
-        return False
-    return any(pair.kind != sections.BACKLINKS for pair in marker_pairs(parsed)[0])
+    # Any marker of another kind counts, matched or not: a holder too many only means a
+    # note checked again for nothing.
+    for comment in parsed.comments:
+        if "vaultsync:" in comment.text:
+            marker = MARKER.match(comment.text)
+            if marker is not None and marker.group("kind") != sections.BACKLINKS:
+                return True
+    return False
 
 
 def save(
