@@ -88,6 +88,32 @@ def test_warm_check_after_editing_one_note(
 
 
 @pytest.mark.parametrize("notes", SIZES)
+def test_check_of_one_edited_note(
+    benchmark: BenchmarkFixture, bench_vault: BenchVault, notes: int, tmp_path: Path
+) -> None:
+    """What a pre-commit hook runs after one note was edited: `check NOTE`, cache warm."""
+    vault = tmp_path / "vault"
+    shutil.copytree(bench_vault(notes), vault, symlinks=True)
+    assert vaultsync("check", str(vault), "--exit-zero", "-q")[0] == 0  # the whole check
+    note = sorted(vault.glob("*.md"))[0]
+    original = note.read_text(encoding="utf-8")
+    rounds = iter(range(1_000))
+    peaks: list[float] = []
+
+    def edit() -> tuple[tuple[()], dict[str, object]]:
+        note.write_text(original + f"\nEdit {next(rounds)}: [[Edited link]]\n", encoding="utf-8")
+        return (), {}
+
+    def once() -> None:
+        code, peak = vaultsync("check", str(note), "--exit-zero", "-q")
+        assert code == 0
+        peaks.append(peak)
+
+    benchmark.pedantic(once, setup=edit, rounds=5, iterations=1)  # type: ignore[no-untyped-call]
+    _record(benchmark, "check of one edited note (pre-commit)", notes, peaks)
+
+
+@pytest.mark.parametrize("notes", SIZES)
 def test_fix_whole_vault(
     benchmark: BenchmarkFixture, bench_vault: BenchVault, notes: int, tmp_path: Path
 ) -> None:
