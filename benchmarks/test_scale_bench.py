@@ -62,29 +62,46 @@ def test_warm_check_unchanged(
     _record(benchmark, "warm check, nothing changed", notes, peaks)
 
 
-@pytest.mark.parametrize("notes", SIZES)
-def test_warm_check_after_editing_one_note(
-    benchmark: BenchmarkFixture, bench_vault: BenchVault, notes: int, tmp_path: Path
-) -> None:
+Setup = Callable[[], tuple[tuple[()], dict[str, object]]]
+
+
+def _checked_copy(source: Path, tmp_path: Path) -> tuple[Path, Path, Setup]:
+    """A copy of the vault after a whole check (which leaves the snapshot), its first
+    note, and a benchmark setup that appends a line with a new link to that note."""
     vault = tmp_path / "vault"
-    shutil.copytree(bench_vault(notes), vault, symlinks=True)
+    shutil.copytree(source, vault, symlinks=True)
     assert vaultsync("check", str(vault), "--exit-zero", "-q")[0] == 0
     note = sorted(vault.glob("*.md"))[0]
     original = note.read_text(encoding="utf-8")
     rounds = iter(range(1_000))
-    peaks: list[float] = []
 
     def edit() -> tuple[tuple[()], dict[str, object]]:
         note.write_text(original + f"\nEdit {next(rounds)}: [[Edited link]]\n", encoding="utf-8")
         return (), {}
 
+    return vault, note, edit
+
+
+def _bench_after_edit(
+    benchmark: BenchmarkFixture, edit: Setup, args: list[str], group: str, notes: int
+) -> None:
+    peaks: list[float] = []
+
     def once() -> None:
-        code, peak = vaultsync("check", str(vault), "--exit-zero", "-q")
+        code, peak = vaultsync("check", *args, "--exit-zero", "-q")
         assert code == 0
         peaks.append(peak)
 
     benchmark.pedantic(once, setup=edit, rounds=5, iterations=1)  # type: ignore[no-untyped-call]
-    _record(benchmark, "warm check, one note edited", notes, peaks)
+    _record(benchmark, group, notes, peaks)
+
+
+@pytest.mark.parametrize("notes", SIZES)
+def test_warm_check_after_editing_one_note(
+    benchmark: BenchmarkFixture, bench_vault: BenchVault, notes: int, tmp_path: Path
+) -> None:
+    vault, _note, edit = _checked_copy(bench_vault(notes), tmp_path)
+    _bench_after_edit(benchmark, edit, [str(vault)], "warm check, one note edited", notes)
 
 
 @pytest.mark.parametrize("notes", SIZES)
@@ -92,25 +109,9 @@ def test_check_of_one_edited_note(
     benchmark: BenchmarkFixture, bench_vault: BenchVault, notes: int, tmp_path: Path
 ) -> None:
     """What a pre-commit hook runs after one note was edited: `check NOTE`, cache warm."""
-    vault = tmp_path / "vault"
-    shutil.copytree(bench_vault(notes), vault, symlinks=True)
-    assert vaultsync("check", str(vault), "--exit-zero", "-q")[0] == 0  # the whole check
-    note = sorted(vault.glob("*.md"))[0]
-    original = note.read_text(encoding="utf-8")
-    rounds = iter(range(1_000))
-    peaks: list[float] = []
-
-    def edit() -> tuple[tuple[()], dict[str, object]]:
-        note.write_text(original + f"\nEdit {next(rounds)}: [[Edited link]]\n", encoding="utf-8")
-        return (), {}
-
-    def once() -> None:
-        code, peak = vaultsync("check", str(note), "--exit-zero", "-q")
-        assert code == 0
-        peaks.append(peak)
-
-    benchmark.pedantic(once, setup=edit, rounds=5, iterations=1)  # type: ignore[no-untyped-call]
-    _record(benchmark, "check of one edited note (pre-commit)", notes, peaks)
+    _vault, note, edit = _checked_copy(bench_vault(notes), tmp_path)
+    group = "check of one edited note (pre-commit)"
+    _bench_after_edit(benchmark, edit, [str(note)], group, notes)
 
 
 @pytest.mark.parametrize("notes", SIZES)

@@ -100,6 +100,14 @@ def _vault(
     return root
 
 
+def _tidy(root: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]) -> None:
+    """`fix` the vault, then a whole check of it: the snapshot of the tidy vault."""
+    run_cli(capsys, "fix", str(root))
+    _age(root)
+    _report(capsys, root)
+    spy.clear()
+
+
 def _same_as_fresh(capsys: pytest.CaptureFixture[str], root: Path) -> str:
     incremental = _report(capsys, root)
     assert incremental == _report(capsys, root, "--no-cache")
@@ -143,10 +151,7 @@ def test_tags_changing_refresh_an_index_block_elsewhere(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
 ) -> None:
     root = _vault(tmp_path, capsys, spy)
-    run_cli(capsys, "fix", str(root))  # write the index block and the backlinks
-    _age(root)
-    _report(capsys, root)  # a whole check of the fixed vault: a fresh snapshot
-    spy.clear()
+    _tidy(root, capsys, spy)  # writes the index block and the backlinks
     assert '"code": "S002"' not in _report(capsys, root)
     _edit(root, "sub/Gamma.md", "# Gamma\n\nno tag now\n", 1)
     report = _same_as_fresh(capsys, root)
@@ -220,10 +225,7 @@ def test_a_note_cached_anew_by_another_command_is_taken_as_the_snapshot_saw_it(
     # A pre-commit hook runs `fix`, which caches the notes it reads and writes, then
     # `check`: the snapshot's version of each changed note is still in the cache.
     root = _vault(tmp_path, capsys, spy)
-    run_cli(capsys, "fix", str(root))  # a tidy vault: the hook's `fix` has less to do
-    _age(root)
-    _report(capsys, root)  # the snapshot of the tidy vault
-    spy.clear()
+    _tidy(root, capsys, spy)  # the hook's `fix` has less to do
     hub = (root / "Hub.md").read_text(encoding="utf-8")
     _edit(root, "Hub.md", hub.replace("Part one", "Part two") + "[[Edited link]]\n", 1)
     code, _out, err = run_cli(capsys, *command, str(root))

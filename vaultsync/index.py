@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
@@ -319,9 +319,9 @@ class Variants:
     canonical: dict[str, str]
     # Memo of link_key per link path (find_variants fills in every one of the vault).
     keys: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
-    # How often each link path is written in the vault (find_variants' count, kept for
-    # spellings.VariantTracker.of_vault; empty when the variants were made otherwise).
-    counts: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    # Link key -> how often each of its spellings is written (find_variants' count, kept
+    # for spellings.VariantTracker.of_vault; empty when the variants were made otherwise).
+    spellings: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
 
     def canonical_for(self, linkpath: str) -> str | None:
         key = self.keys.get(linkpath)
@@ -338,23 +338,34 @@ def _majority_style(names: Iterable[str]) -> str:
     return min(styles, key=lambda s: (-styles[s], order[s]))
 
 
+def spellings_by_key(links: Iterable[Link], keys: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Link key -> {spelling: times written}, for every link path but the empty one.
+
+    `keys` memoises link_key per link path (filled in here).
+    """
+    # Count each spelling first (C speed), then key each distinct one once: link paths
+    # repeat a lot. Keys and spellings keep their order of first appearance.
+    spellings: dict[str, dict[str, int]] = {}
+    for linkpath, count in Counter(map(attrgetter("linkpath"), links)).items():
+        if not linkpath:
+            continue
+        key = keys.get(linkpath)
+        if key is None:
+            key = keys[linkpath] = link_key(linkpath)
+        counts = spellings.get(key)
+        if counts is None:
+            spellings[key] = {linkpath: count}
+        else:
+            counts[linkpath] = count
+    return spellings
+
+
 def find_variants(
     notes: dict[str, NoteEntry], links: Iterable[Link], configured: dict[str, str]
 ) -> Variants:
-    # Count each spelling first (C speed), then key each distinct one once: link paths
-    # repeat a lot, and most note names are also link paths. Keys and spellings keep
-    # their order of first appearance either way.
-    spelled = Counter(map(attrgetter("linkpath"), links))
+    # Most note names are also link paths: keyed once, for both.
     keys: dict[str, str] = {}
-    spellings: dict[str, dict[str, int]] = {}
-    for linkpath, count in spelled.items():
-        if linkpath:
-            key = keys[linkpath] = link_key(linkpath)
-            counts = spellings.get(key)
-            if counts is None:
-                spellings[key] = {linkpath: count}
-            else:
-                counts[linkpath] = count
+    spellings = spellings_by_key(links, keys)
     names: dict[str, list[str]] = defaultdict(list)
     for entry in notes.values():
         name = entry.name
@@ -376,4 +387,4 @@ def find_variants(
         else:
             styled = [s for s in counts if naming_style(s) == style] or list(counts)
             canonical[key] = min(styled, key=lambda s: (-counts[s], s))
-    return Variants(canonical, keys, spelled)
+    return Variants(canonical, keys, spellings)

@@ -12,7 +12,7 @@ from itertools import chain
 from operator import attrgetter
 from typing import Any
 
-from vaultsync.index import NoteEntry, Variants
+from vaultsync.index import NoteEntry, Variants, spellings_by_key
 from vaultsync.text import link_key, naming_style
 
 _STYLE_ORDER = {"spaced": 0, "snake": 1, "kebab": 2}
@@ -81,23 +81,12 @@ class VariantTracker:
         distinct one already, so no link is looked at again."""
         tracker = cls.__new__(cls)
         tracker._empty(configured)
-        spelled = variants.counts
-        if not spelled:  # Variants not made by find_variants: count here
-            links = chain.from_iterable(e.parsed.links for e in notes.values() if e.parsed)
-            spelled = Counter(map(_LINKPATH, links))
         keys = variants.keys
-        spellings: dict[str, dict[str, int]] = {}
-        for linkpath, count in spelled.items():
-            if not linkpath:
-                continue
-            key = keys.get(linkpath)
-            if key is None:
-                key = keys[linkpath] = link_key(linkpath)
-            counts = spellings.get(key)
-            if counts is None:
-                spellings[key] = {linkpath: count}
-            else:
-                counts[linkpath] = count
+        # find_variants' count, copied at the top level: restoring pops keys from it.
+        spellings = dict(variants.spellings)
+        if not spellings:  # Variants not made by find_variants: count here
+            links = chain.from_iterable(e.parsed.links for e in notes.values() if e.parsed)
+            spellings = spellings_by_key(links, keys)
         names: dict[str, dict[str, int]] = {}
         for entry in notes.values():
             name = entry.name
