@@ -169,7 +169,7 @@ class LiveVault:
         # The sections module computes the backlink map once per Vault from every link in
         # the vault; the daemon keeps the same map current and hands it over instead.
         # The map is shared, not copied: it is only read there, and replaced per target here.
-        self.vault.cache[sections._BACKLINKS_CACHE] = self._backlinks
+        sections.seed_backlink_map(self.vault, self._backlinks)
 
     def incoming_map(self) -> dict[str, set[str]]:
         """The current map of incoming links (replaced, not cleared, on a rebuild)."""
