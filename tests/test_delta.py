@@ -363,3 +363,31 @@ def test_an_index_block_whose_options_name_backlinks_is_still_kept_current(
     report = _same_as_fresh(capsys, root)
     assert spy == [True]
     assert '"code": "S002"' in report  # List.md's block lists Tagged no more
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--format", "text"],
+        ["--format", "github"],
+        ["--format", "sarif"],
+        ["--statistics"],
+        ["--select", "L", "--format", "json"],
+        ["--baseline", "BASELINE"],
+    ],
+)
+def test_every_report_from_the_snapshot_is_the_fresh_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool], options: list[str]
+) -> None:
+    baseline = tmp_path / "baseline.json"
+    options = [str(baseline) if o == "BASELINE" else o for o in options]
+    root = _vault(tmp_path, capsys, spy)
+    code, _out, err = run_cli(capsys, "check", str(root), "--write-baseline", str(baseline))
+    assert code == 0, err
+    run_cli(capsys, "check", str(root), *options)  # the snapshot for this selection
+    spy.clear()
+    _edit(root, "Alpha.md", "[[Hub#Part two]] [[Edited link]]\n", 1)
+    incremental = run_cli(capsys, "check", str(root), *options)
+    assert incremental == run_cli(capsys, "check", str(root), *options, "--no-cache")
+    assert spy == [True]
+    assert "Edited link" in incremental[1] or "--statistics" in options
