@@ -23,10 +23,11 @@ each use first makes sure the two still agree, so a `fix` or `graph` run in betw
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import time
-from bisect import insort
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from itertools import compress
 from operator import attrgetter
 from pathlib import Path
@@ -40,7 +41,8 @@ from vaultsync.engine import Context, Vault, check_note, read_entry
 from vaultsync.index import NoteEntry, VaultIndex
 from vaultsync.markers import MARKER
 from vaultsync.model import Diagnostic
-from vaultsync.results import FlatDiagnostic, flatten, rebuild
+from vaultsync.report import fixable, text_line, write_text_summary
+from vaultsync.results import pack_by_note, unpack_by_note
 from vaultsync.rules import Selection, _load_families
 from vaultsync.spellings import VariantTracker
 from vaultsync.vault import VaultFile
@@ -80,8 +82,12 @@ def save(
     vault: Vault,
     stats: dict[str, os.stat_result],
     diagnostics: list[Diagnostic],
+    packed: dict[str, bytes],
 ) -> None:
-    """Leave a snapshot of a whole-vault check for the next check to start from."""
+    """Leave a snapshot of a whole-vault check for the next check to start from.
+
+    `packed`: the diagnostics as results.pack_by_note packed them.
+    """
     notes = vault.notes
     backlinks = sections.backlink_map(vault)
     own = sections.own_links(vault)
@@ -100,7 +106,8 @@ def save(
         "stats": {path: (s.st_size, s.st_mtime_ns) for path, s in stats.items()},
         "written_at": time.time(),
         "notes": len(notes),
-        "diagnostics": [flatten(d) for d in diagnostics],
+        "by_note": packed,
+        **_per_note(diagnostics),
         "backlinks": {target: tuple(sources) for target, sources in backlinks.items()},
         "linkers": {target: tuple(sources) for target, sources in linkers.items()},
         "holders": [path for path, entry in notes.items() if _holds_blocks(entry)],
@@ -111,10 +118,77 @@ def save(
     statefile.save(_snapshot_path(root), document, key=(FORMAT, base_key))
 
 
+def _per_note(diagnostics: list[Diagnostic]) -> dict[str, Any]:
+    """Each note's diagnostics as text report lines, and counted: the notes a later check
+    does not check again then cost no rebuilding to report."""
+    grouped: dict[str, list[Diagnostic]] = {}
+    for d in diagnostics:
+        grouped.setdefault(d.path, []).append(d)
+    return {
+        "texts": {path: "".join(map(text_line, group)) for path, group in grouped.items()},
+        "tallies": {path: _tally(group) for path, group in grouped.items()},
+    }
+
+
+def _tally(diagnostics: Sequence[Diagnostic]) -> tuple[int, int, int]:
+    """(problems, safely fixable ones, worst severity) of one note."""
+    return len(diagnostics), fixable(diagnostics), max(int(d.severity) for d in diagnostics)
+
+
 def discard(root: Path) -> None:
     """Forget the snapshot (a full check that cannot leave a new one)."""
     with contextlib.suppress(OSError):
         _snapshot_path(root).unlink()
+
+
+@dataclass
+class Recheck:
+    """A check answered from the snapshot: the notes whose diagnostics stand, kept as the
+    snapshot has them, and the diagnostics of the notes checked again."""
+
+    notes: int  # notes in the vault
+    kept: dict[str, bytes]  # note -> its diagnostics, packed (results.pack_by_note)
+    texts: dict[str, str]  # note -> its text report lines
+    tallies: dict[str, tuple[int, int, int]]  # note -> problems, fixable, worst severity
+    fresh: dict[str, list[Diagnostic]]  # note checked again -> its diagnostics, sorted
+
+    def _order(self) -> list[str]:
+        # Reports sort by path first: whole notes in path order are report order.
+        return sorted(self.kept.keys() | {p for p, found in self.fresh.items() if found})
+
+    def diagnostics(self) -> list[Diagnostic]:
+        found: list[Diagnostic] = []
+        for path in self._order():
+            fresh = self.fresh.get(path)
+            found.extend(fresh if fresh is not None else unpack_by_note([self.kept[path]]))
+        return found
+
+    def packed(self) -> dict[str, bytes]:
+        """All diagnostics as `pack_by_note` packs them, the kept ones as they were."""
+        fresh = pack_by_note([d for found in self.fresh.values() for d in found])
+        return {
+            path: self.kept[path] if path in self.kept else fresh[path] for path in self._order()
+        }
+
+    def text_report(self, quiet: bool) -> tuple[str, int]:
+        """The text report (`report.write_text`), and the worst severity in it or -1."""
+        out = io.StringIO()
+        count = fixes = 0
+        worst = -1
+        for path in self._order():
+            fresh = self.fresh.get(path)
+            if fresh is None:
+                out.write(self.texts[path])
+                problems, safe, severity = self.tallies[path]
+            else:
+                out.writelines(map(text_line, fresh))
+                problems, safe, severity = _tally(fresh)
+            count += problems
+            fixes += safe
+            worst = max(worst, severity)
+        if not quiet:
+            write_text_summary(out, count, fixes)
+        return out.getvalue(), worst
 
 
 class _Unusable(Exception):
@@ -160,9 +234,9 @@ def recheck(
     base_key: str,
     listing: tuple[list[VaultFile], dict[str, os.stat_result]],
     only: set[str] | None = None,
-) -> tuple[int, list[Diagnostic]] | None:
-    """(notes, diagnostics) of a check of the vault, or of the notes in `only`, from the
-    snapshot; None: check it all.
+) -> Recheck | None:
+    """A check of the vault, or of the notes in `only`, answered from the snapshot;
+    None: check it all.
 
     `listing`: the vault's files and their stats, just taken.
     """
@@ -206,14 +280,12 @@ def _recheck(
     stats: dict[str, os.stat_result],
     document: dict[str, Any],
     only: set[str] | None,
-) -> tuple[int, list[Diagnostic]]:
+) -> Recheck:
     seen: dict[str, tuple[int, int]] = document["stats"]
-    rows: list[FlatDiagnostic] = document["diagnostics"]
     written_at = float(document["written_at"])
     changed = _changed_notes(files, stats, seen, written_at)
     if not changed:  # the results file went missing, say: the snapshot is the answer
-        wanted = rows if only is None else [row for row in rows if row[0] in only]
-        return int(document["notes"]), [rebuild(row) for row in wanted]
+        return _answer(document, set(), only, {})
 
     cache = NoteCache(root, config, enabled=True, lazy=True)
     try:
@@ -231,9 +303,8 @@ def _recheck_notes(
     changed: list[VaultFile],
     cache: NoteCache,
     only: set[str] | None,
-) -> tuple[int, list[Diagnostic]]:
+) -> Recheck:
     seen: dict[str, tuple[int, int]] = document["stats"]
-    rows: list[FlatDiagnostic] = document["diagnostics"]
     cached = cache.rows
     aliases: dict[str, list[str]] = document["aliases"]
     changed_paths = {file.path for file in changed}
@@ -288,15 +359,30 @@ def _recheck_notes(
 
     _load_families()
     context = Context(vault, selection)
-    found: list[Diagnostic] = []
-    for path in sorted(stale if only is None else stale & only):
+    fresh: dict[str, list[Diagnostic]] = {}
+    for path in stale if only is None else stale & only:
         entry = notes.get(path)
         if entry is not None and not entry.excluded:
-            found.extend(check_note(context, entry))
-    # The snapshot's diagnostics are in report order: the new ones are put in their places.
-    diagnostics = [
-        rebuild(row) for row in rows if row[0] not in stale and (only is None or row[0] in only)
-    ]
-    for diagnostic in found:
-        insort(diagnostics, diagnostic, key=Diagnostic.sort_key)
-    return len(notes), diagnostics
+            found = check_note(context, entry)
+            found.sort(key=Diagnostic.sort_key)  # stable: as engine.check orders them
+            fresh[path] = found
+    return _answer(document, stale, only, fresh)
+
+
+def _answer(
+    document: dict[str, Any],
+    stale: set[str],
+    only: set[str] | None,
+    fresh: dict[str, list[Diagnostic]],
+) -> Recheck:
+    by_note: dict[str, bytes] = document["by_note"]
+    texts: dict[str, str] = document["texts"]
+    tallies: dict[str, tuple[int, int, int]] = document["tallies"]
+    kept = {
+        path: blob
+        for path, blob in by_note.items()
+        if path not in stale and (only is None or path in only)
+    }
+    if not kept.keys() <= texts.keys() or not kept.keys() <= tallies.keys():
+        raise _Unusable("the snapshot's notes disagree")
+    return Recheck(int(document["notes"]), kept, texts, tallies, fresh)

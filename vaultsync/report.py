@@ -25,17 +25,24 @@ def shown_path(path: str) -> str:
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in path)
 
 
+def text_line(d: Diagnostic) -> str:
+    """One diagnostic as the text report shows it, line end included."""
+    return f"{shown_path(d.path)}:{d.span.line}:{d.span.column}: {d.code} {d.message}\n"
+
+
 def write_text(out: TextIO, diagnostics: Sequence[Diagnostic], quiet: bool = False) -> None:
-    for d in diagnostics:
-        out.write(f"{shown_path(d.path)}:{d.span.line}:{d.span.column}: {d.code} {d.message}\n")
-    if quiet:
-        return
-    if not diagnostics:
+    out.writelines(map(text_line, diagnostics))
+    if not quiet:
+        write_text_summary(out, len(diagnostics), fixable(diagnostics))
+
+
+def write_text_summary(out: TextIO, count: int, safe_fixes: int) -> None:
+    """The text report's last line, for `count` problems of which `safe_fixes` are fixable."""
+    if not count:
         out.write("All checks passed!\n")
         return
-    count = len(diagnostics)
     noun = "problem" if count == 1 else "problems"
-    out.write(f"Found {count} {noun} ({fixable(diagnostics)} fixable with 'vaultsync fix').\n")
+    out.write(f"Found {count} {noun} ({safe_fixes} fixable with 'vaultsync fix').\n")
 
 
 def diagnostic_json(d: Diagnostic) -> dict[str, Any]:

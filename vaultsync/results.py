@@ -16,6 +16,7 @@ import os
 import sys
 import time
 import zlib
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,9 @@ RESULTS_FILE = "results.pickle"
 REPORT_FILE = "report.pickle"
 # Renderings kept per results key (e.g. the text report and the JSON one of an editor).
 _RENDERS_KEPT = 3
-FORMAT = 3  # 2: diagnostics stored as plain tuples; 3: the key stored ahead of them
+# 2: diagnostics stored as plain tuples; 3: the key stored ahead of them; 4: pickled per
+# note, so a check from a snapshot stores the notes it did not check again as they were
+FORMAT = 4
 _RACY_SECONDS = 2.0
 # Diagnostics are stored as plain tuples: unpickling 80,000 dataclass objects goes
 # through Python-level __setstate__ and cost half a second on 10,000 notes.
@@ -60,6 +63,30 @@ def rebuild(row: FlatDiagnostic) -> Diagnostic:
     return Diagnostic(
         path, tuple.__new__(Span, span), code, message, _SEVERITIES[severity], data, rebuilt_fix
     )
+
+
+def pack_by_note(diagnostics: Sequence[Diagnostic]) -> dict[str, bytes]:
+    """Each note's diagnostics, flattened and pickled together (notes in order of first
+    appearance: report order for a sorted list)."""
+    grouped: dict[str, list[FlatDiagnostic]] = {}
+    for d in diagnostics:
+        rows = grouped.get(d.path)
+        if rows is None:
+            rows = grouped[d.path] = []
+        rows.append(flatten(d))
+    return {path: statefile.dumps(rows) for path, rows in grouped.items()}
+
+
+def unpack_by_note(packed: Iterable[bytes]) -> list[Diagnostic]:
+    """The diagnostics `pack_by_note` packed (ValueError, TypeError or KeyError if damaged)."""
+    diagnostics: list[Diagnostic] = []
+    for blob in packed:
+        try:
+            rows = statefile.loads(blob, _ALLOWED)
+        except Exception as exc:  # a damaged state file is not used
+            raise ValueError("damaged diagnostics") from exc
+        diagnostics.extend(map(rebuild, rows))
+    return diagnostics
 
 
 def _side_files(root: Path, config: Config) -> list[Path]:
@@ -134,19 +161,22 @@ class ResultCache:
         if document is None:
             return None
         notes = document.get("notes")
-        rows = document.get("diagnostics")
-        if not isinstance(notes, int) or not isinstance(rows, list):
+        by_note = document.get("by_note")
+        if not isinstance(notes, int) or not isinstance(by_note, dict):
             return None
         try:
-            return notes, [rebuild(row) for row in rows]
+            return notes, unpack_by_note(by_note.values())
         except (TypeError, ValueError, KeyError):
             return None
 
-    def save(self, notes: int, diagnostics: list[Diagnostic]) -> None:
+    def save(self, notes: int, diagnostics: Sequence[Diagnostic]) -> None:
         if self.storable:
-            rows = [flatten(d) for d in diagnostics]
-            document = {"notes": notes, "diagnostics": rows}
-            statefile.save(self.path, document, key=self.key)
+            self.save_packed(notes, pack_by_note(diagnostics))
+
+    def save_packed(self, notes: int, by_note: dict[str, bytes]) -> None:
+        """`save`, for diagnostics already packed by `pack_by_note`."""
+        if self.storable:
+            statefile.save(self.path, {"notes": notes, "by_note": by_note}, key=self.key)
 
     def load_report(self, render_key: str) -> tuple[str, int] | None:
         """(report text, worst severity shown or -1) rendered by the last run with this key.

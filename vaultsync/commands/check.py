@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         # A few notes changed since the last whole check: start from its snapshot.
         from vaultsync import delta
 
-        cached = delta.recheck(
+        recheck = delta.recheck(
             target.root,
             target.config,
             chosen,
@@ -70,8 +70,17 @@ def run(args: argparse.Namespace) -> int:
             (results.files, results.stats),
             target.only,
         )
-        if cached is not None:
-            results.save(*cached)
+        if recheck is not None:
+            results.save_packed(recheck.notes, recheck.packed())
+            if args.format == "text" and not args.statistics and render_key is not None:
+                # The notes not checked again are printed as the snapshot has them,
+                # without rebuilding their diagnostics.
+                text, worst = recheck.text_report(args.quiet)
+                with report_stream(args) as out:
+                    out.write(text)
+                results.save_report(render_key, text, worst)
+                return _exit_code(args, target.config.fail_on, worst)
+            cached = (recheck.notes, recheck.diagnostics())
     if cached is not None:  # nothing changed since the last run: its report stands
         note_count, diagnostics = cached
         subject = Summary(target.root, range(note_count))
@@ -82,9 +91,12 @@ def run(args: argparse.Namespace) -> int:
         vault = load_vault(target, args.quiet, use_cache=use_cache, listing=listing)
         diagnostics = engine.check(vault, chosen, target.only)
         if results is not None:
-            results.save(len(vault.notes), diagnostics)
+            from vaultsync.results import pack_by_note
+
+            packed = pack_by_note(diagnostics)
+            results.save_packed(len(vault.notes), packed)
             if target.only is None:
-                _leave_snapshot(results, vault, diagnostics)
+                _leave_snapshot(results, vault, diagnostics, packed)
         subject = vault
     if args.write_baseline is not None:
         write_baseline(args, diagnostics)
@@ -101,12 +113,17 @@ def run(args: argparse.Namespace) -> int:
     return _exit_code(args, target.config.fail_on, worst)
 
 
-def _leave_snapshot(results: ResultCache, vault: Vault, diagnostics: list[Diagnostic]) -> None:
-    """After a whole-vault check: the snapshot the next check after a few edits starts from."""
+def _leave_snapshot(
+    results: ResultCache, vault: Vault, diagnostics: list[Diagnostic], packed: dict[str, bytes]
+) -> None:
+    """After a whole-vault check: the snapshot the next check after a few edits starts from.
+
+    `packed`: the diagnostics as results.pack_by_note packed them.
+    """
     from vaultsync import delta
 
     if results.storable:
-        delta.save(vault.root, results.base_key, vault, results.stats, diagnostics)
+        delta.save(vault.root, results.base_key, vault, results.stats, diagnostics, packed)
     else:
         delta.discard(vault.root)  # it no longer matches the parse cache just written
 
