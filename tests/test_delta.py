@@ -168,18 +168,6 @@ def test_a_gained_link_makes_the_target_s_backlinks_stale(
     assert before != after
 
 
-def test_tags_changing_refresh_an_index_block_elsewhere(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
-) -> None:
-    root = _vault(tmp_path, capsys, spy)
-    _tidy(root, capsys, spy)  # writes the index block and the backlinks
-    assert '"code": "S002"' not in _report(capsys, root)
-    _edit(root, "sub/Gamma.md", "# Gamma\n\nno tag now\n", 1)
-    report = _same_as_fresh(capsys, root)
-    assert spy == [True]
-    assert '"code": "S002"' in report  # Index.md's block lists Gamma no more
-
-
 @pytest.mark.parametrize(
     ("rel", "text"),
     [
@@ -349,28 +337,46 @@ def test_checking_named_notes_starts_from_the_whole_check_s_snapshot(
     assert ("L003" in incremental) == ("Alpha.md" in named)  # Alpha links into Hub#Part one
 
 
-def test_an_index_block_whose_options_name_backlinks_is_still_kept_current(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
+@pytest.mark.parametrize(
+    ("extra", "marker", "rel", "text"),
+    [
+        # Index.md's block lists the notes tagged #topic: Gamma leaves it.
+        ({}, None, "sub/Gamma.md", "# Gamma\n\nno tag now\n"),
+        # Both of List.md's markers mention `backlinks`; the block is an index all the same.
+        (
+            {
+                "backlinks/Tagged.md": "---\ntags: [x]\n---\n# Tagged\n",
+                "List.md": '<!-- vaultsync:begin index folder="backlinks" tag=x -->\n'
+                "<!-- vaultsync:end index -->\n",
+            },
+            ("List.md", "end index -->", "end index, not backlinks -->"),
+            "backlinks/Tagged.md",
+            "---\ntags: [y]\n---\n# Tagged\n",
+        ),
+    ],
+)
+def test_a_tag_change_refreshes_an_index_block_elsewhere(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    spy: list[bool],
+    extra: dict[str, str],
+    marker: tuple[str, str, str] | None,
+    rel: str,
+    text: str,
 ) -> None:
-    # Both markers mention `backlinks`; the block is an index all the same.
-    files = dict(BASE)
-    files["backlinks/Tagged.md"] = "---\ntags: [x]\n---\n# Tagged\n"
-    files["List.md"] = (
-        '<!-- vaultsync:begin index folder="backlinks" tag=x -->\n<!-- vaultsync:end index -->\n'
-    )
-    root = write_vault(tmp_path / "vault", files)
-    run_cli(capsys, "fix", str(root))  # fills the block: it lists Tagged
-    listing = root / "List.md"
-    text = listing.read_text(encoding="utf-8")
-    listing.write_text(text.replace("end index -->", "end index, not backlinks -->"))
+    root = write_vault(tmp_path / "vault", {**BASE, **extra})
+    run_cli(capsys, "fix", str(root))  # fills the index blocks and the backlinks
+    if marker is not None:
+        note, old, new = marker
+        (root / note).write_text((root / note).read_text(encoding="utf-8").replace(old, new))
     _age(root)
-    _report(capsys, root)
+    _report(capsys, root)  # the snapshot of the tidy vault
     spy.clear()
     assert '"code": "S002"' not in _report(capsys, root)
-    _edit(root, "backlinks/Tagged.md", "---\ntags: [y]\n---\n# Tagged\n", 1)
+    _edit(root, rel, text, 1)
     report = _same_as_fresh(capsys, root)
     assert spy == [True]
-    assert '"code": "S002"' in report  # List.md's block lists Tagged no more
+    assert '"code": "S002"' in report  # the block lists the note no more
 
 
 @pytest.mark.parametrize(
