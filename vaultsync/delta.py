@@ -26,9 +26,11 @@ import contextlib
 import io
 import os
 import time
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import compress
+from itertools import accumulate, compress
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -119,20 +121,41 @@ def save(
 
 
 def _per_note(diagnostics: list[Diagnostic]) -> dict[str, Any]:
-    """Each note's diagnostics as text report lines, and counted: the notes a later check
-    does not check again then cost no rebuilding to report."""
+    """The text report's lines as one string, with where each note's lines start and
+    what they count: a later check prints the notes it did not check again by cutting
+    the changed notes' lines out of it, without rebuilding a single diagnostic."""
     grouped: dict[str, list[Diagnostic]] = {}
     for d in diagnostics:
         grouped.setdefault(d.path, []).append(d)
+    order = sorted(grouped)
+    texts = ["".join(map(text_line, grouped[path])) for path in order]
+    starts = [0, *accumulate(map(len, texts))]
+    tallies = [_tally(grouped[path]) for path in order]
     return {
-        "texts": {path: "".join(map(text_line, group)) for path, group in grouped.items()},
-        "tallies": {path: _tally(group) for path, group in grouped.items()},
+        "text": "".join(texts),
+        "order": order,
+        "starts": starts,
+        "tallies": tallies,
+        "totals": _sum_tallies(tallies),
     }
 
 
-def _tally(diagnostics: Sequence[Diagnostic]) -> tuple[int, int, int]:
-    """(problems, safely fixable ones, worst severity) of one note."""
-    return len(diagnostics), fixable(diagnostics), max(int(d.severity) for d in diagnostics)
+Tally = tuple[int, int, int, int]  # safely fixable problems; problems by severity 0, 1, 2
+
+
+def _tally(diagnostics: Sequence[Diagnostic]) -> Tally:
+    by_level = Counter(int(d.severity) for d in diagnostics)
+    return fixable(diagnostics), by_level[0], by_level[1], by_level[2]
+
+
+def _sum_tallies(tallies: Iterable[Tally], sign: int = 1, start: Tally = (0, 0, 0, 0)) -> Tally:
+    fixes, info, warning, error = start
+    for more_fixes, more_info, more_warning, more_error in tallies:
+        fixes += sign * more_fixes
+        info += sign * more_info
+        warning += sign * more_warning
+        error += sign * more_error
+    return fixes, info, warning, error
 
 
 def discard(root: Path) -> None:
@@ -142,14 +165,33 @@ def discard(root: Path) -> None:
 
 
 @dataclass
+class _Lines:
+    """The text report of the snapshot's check, by note (see `_per_note`)."""
+
+    text: str
+    order: list[str]  # notes with problems, in report (path) order
+    starts: list[int]  # where each note's lines start in `text`; then len(text)
+    tallies: list[Tally]  # what each note's lines count
+    totals: Tally
+
+    def lines_of(self, path: str) -> tuple[int, int, Tally | None]:
+        """Where `path`'s lines are, or would go; and their tally if it has any."""
+        i = bisect_left(self.order, path)
+        if i < len(self.order) and self.order[i] == path:
+            return self.starts[i], self.starts[i + 1], self.tallies[i]
+        return self.starts[i], self.starts[i], None
+
+
+@dataclass
 class Recheck:
     """A check answered from the snapshot: the notes whose diagnostics stand, kept as the
     snapshot has them, and the diagnostics of the notes checked again."""
 
     notes: int  # notes in the vault
     kept: dict[str, bytes]  # note -> its diagnostics, packed (results.pack_by_note)
-    texts: dict[str, str]  # note -> its text report lines
-    tallies: dict[str, tuple[int, int, int]]  # note -> problems, fixable, worst severity
+    lines: _Lines  # the snapshot's text report
+    stale: set[str]  # notes whose diagnostics the snapshot has no longer right
+    only: set[str] | None  # the notes asked about; None: all
     fresh: dict[str, list[Diagnostic]]  # note checked again -> its diagnostics, sorted
 
     def _order(self) -> list[str]:
@@ -172,23 +214,45 @@ class Recheck:
 
     def text_report(self, quiet: bool) -> tuple[str, int]:
         """The text report (`report.write_text`), and the worst severity in it or -1."""
+        lines = self.lines
+        text = lines.text
+        pieces: list[str] = []
+        if self.only is None:
+            # The snapshot's report with each stale note's lines replaced by its new ones.
+            totals = lines.totals
+            done = 0
+            for path in sorted(self.stale):
+                start, end, tally = lines.lines_of(path)
+                pieces.append(text[done:start])
+                done = end
+                if tally is not None:
+                    totals = _sum_tallies([tally], -1, totals)
+                totals = self._add_fresh(path, pieces, totals)
+            pieces.append(text[done:])
+        else:
+            totals = (0, 0, 0, 0)
+            for path in sorted(self.kept.keys() | self.fresh.keys()):
+                if path in self.fresh:
+                    totals = self._add_fresh(path, pieces, totals)
+                    continue
+                start, end, tally = lines.lines_of(path)
+                assert tally is not None  # `_answer` made sure every kept note has lines
+                pieces.append(text[start:end])
+                totals = _sum_tallies([tally], 1, totals)
+        fixes, *by_level = totals
         out = io.StringIO()
-        count = fixes = 0
-        worst = -1
-        for path in self._order():
-            fresh = self.fresh.get(path)
-            if fresh is None:
-                out.write(self.texts[path])
-                problems, safe, severity = self.tallies[path]
-            else:
-                out.writelines(map(text_line, fresh))
-                problems, safe, severity = _tally(fresh)
-            count += problems
-            fixes += safe
-            worst = max(worst, severity)
+        out.write("".join(pieces))
         if not quiet:
-            write_text_summary(out, count, fixes)
+            write_text_summary(out, sum(by_level), fixes)
+        worst = max((level for level, count in enumerate(by_level) if count), default=-1)
         return out.getvalue(), worst
+
+    def _add_fresh(self, path: str, pieces: list[str], totals: Tally) -> Tally:
+        fresh = self.fresh.get(path)
+        if not fresh:
+            return totals
+        pieces.append("".join(map(text_line, fresh)))
+        return _sum_tallies([_tally(fresh)], 1, totals)
 
 
 class _Unusable(Exception):
@@ -376,13 +440,22 @@ def _answer(
     fresh: dict[str, list[Diagnostic]],
 ) -> Recheck:
     by_note: dict[str, bytes] = document["by_note"]
-    texts: dict[str, str] = document["texts"]
-    tallies: dict[str, tuple[int, int, int]] = document["tallies"]
     kept = {
         path: blob
         for path, blob in by_note.items()
         if path not in stale and (only is None or path in only)
     }
-    if not kept.keys() <= texts.keys() or not kept.keys() <= tallies.keys():
-        raise _Unusable("the snapshot's notes disagree")
-    return Recheck(int(document["notes"]), kept, texts, tallies, fresh)
+    lines = _Lines(
+        document["text"],
+        document["order"],
+        document["starts"],
+        document["tallies"],
+        tuple(document["totals"]),
+    )
+    if not (
+        len(lines.starts) == len(lines.order) + 1 == len(lines.tallies) + 1
+        and lines.starts[-1] == len(lines.text)
+        and lines.order == list(by_note)
+    ):
+        raise _Unusable("the snapshot's report lines disagree with its diagnostics")
+    return Recheck(int(document["notes"]), kept, lines, stale, only, fresh)

@@ -71,15 +71,17 @@ def run(args: argparse.Namespace) -> int:
             target.only,
         )
         if recheck is not None:
-            results.save_packed(recheck.notes, recheck.packed())
             if args.format == "text" and not args.statistics and render_key is not None:
                 # The notes not checked again are printed as the snapshot has them,
-                # without rebuilding their diagnostics.
+                # without rebuilding their diagnostics. Only the report is kept: the
+                # same check again is answered from it, and another report starts from
+                # the snapshot again.
                 text, worst = recheck.text_report(args.quiet)
                 with report_stream(args) as out:
                     out.write(text)
                 results.save_report(render_key, text, worst)
                 return _exit_code(args, target.config.fail_on, worst)
+            results.save_packed(recheck.notes, recheck.packed())
             cached = (recheck.notes, recheck.diagnostics())
     if cached is not None:  # nothing changed since the last run: its report stands
         note_count, diagnostics = cached
