@@ -406,3 +406,22 @@ def test_every_report_from_the_snapshot_is_the_fresh_one(
     assert incremental == run_cli(capsys, "check", str(root), *options, "--no-cache")
     assert spy and all(spy)
     assert "Edited link" in incremental[1] or "--statistics" in options
+
+
+@pytest.mark.parametrize("damage", [b"garbage", None])
+def test_snapshot_diagnostics_gone_still_give_the_fresh_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool], damage: bytes | None
+) -> None:
+    # The text report never reads them; a JSON one needs them, and checks the vault whole.
+    root = _vault(tmp_path, capsys, spy)
+    path = root / ".vaultsync" / "cache" / delta.DIAGNOSTICS_FILE
+    if damage is None:
+        path.unlink()
+    else:
+        path.write_bytes(damage)
+    _edit(root, "Hub.md", f"{BASE['Hub.md']!s}[[Edited link]]\n", 1)
+    text = run_cli(capsys, "check", str(root))
+    assert text == run_cli(capsys, "check", str(root), "--no-cache")
+    assert spy == [True]
+    assert _report(capsys, root) == _report(capsys, root, "--no-cache")
+    assert spy == [True, True]  # it answered, but its diagnostics could not be read

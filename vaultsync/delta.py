@@ -23,12 +23,13 @@ each use first makes sure the two still agree, so a `fix` or `graph` run in betw
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import time
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, compress
 from operator import attrgetter
@@ -50,7 +51,8 @@ from vaultsync.spellings import VariantTracker
 from vaultsync.vault import VaultFile
 
 SNAPSHOT_FILE = "snapshot.pickle"
-FORMAT = 1
+DIAGNOSTICS_FILE = "snapshot-diagnostics.pickle"
+FORMAT = 2
 # More changed notes than this: a full check costs about as much, and is simpler.
 _MAX_CHANGED = 64
 _SUBPATH = attrgetter("subpath")
@@ -61,6 +63,11 @@ _RACY_SECONDS = 2.0
 
 def _snapshot_path(root: Path) -> Path:
     return root / CACHE_DIR / SNAPSHOT_FILE
+
+
+def _diagnostics_path(root: Path) -> Path:
+    """The snapshot's diagnostics, apart: a text report from the snapshot never reads them."""
+    return root / CACHE_DIR / DIAGNOSTICS_FILE
 
 
 def _holds_blocks(entry: NoteEntry) -> bool:
@@ -104,11 +111,12 @@ def save(
             if resolution.path is not None and resolution.path != path:
                 linkers.setdefault(resolution.path, set()).add(path)
     tracker = VariantTracker.of_vault(notes, vault.variants, vault.config.links.canonical)
+    token = f"{base_key}:{time.time_ns()}:{os.getpid()}"
     document = {
         "stats": {path: (s.st_size, s.st_mtime_ns) for path, s in stats.items()},
         "written_at": time.time(),
         "notes": len(notes),
-        "by_note": packed,
+        "token": token,
         **_per_note(diagnostics),
         "backlinks": {target: tuple(sources) for target, sources in backlinks.items()},
         "linkers": {target: tuple(sources) for target, sources in linkers.items()},
@@ -116,8 +124,10 @@ def save(
         "aliases": {path: entry.aliases for path, entry in notes.items() if entry.aliases},
         "tracker": tracker.state(),
     }
-    # Written after the rows it describes (the parse cache is saved by engine.load).
-    statefile.save(_snapshot_path(root), document, key=(FORMAT, base_key))
+    # Written after the rows it describes (the parse cache is saved by engine.load) and
+    # after its diagnostics, which carry the same token.
+    if statefile.save(_diagnostics_path(root), {"by_note": packed}, key=(FORMAT, token)):
+        statefile.save(_snapshot_path(root), document, key=(FORMAT, base_key))
 
 
 def _per_note(diagnostics: list[Diagnostic]) -> dict[str, Any]:
@@ -160,8 +170,9 @@ def _sum_tallies(tallies: Iterable[Tally], sign: int = 1, start: Tally = (0, 0, 
 
 def discard(root: Path) -> None:
     """Forget the snapshot (a full check that cannot leave a new one)."""
-    with contextlib.suppress(OSError):
-        _snapshot_path(root).unlink()
+    for path in (_snapshot_path(root), _diagnostics_path(root)):
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 @dataclass
@@ -182,35 +193,47 @@ class _Lines:
         return self.starts[i], self.starts[i], None
 
 
+class Unusable(Exception):
+    """The snapshot cannot answer for the vault as it is now: check it whole."""
+
+
 @dataclass
 class Recheck:
     """A check answered from the snapshot: the notes whose diagnostics stand, kept as the
     snapshot has them, and the diagnostics of the notes checked again."""
 
     notes: int  # notes in the vault
-    kept: dict[str, bytes]  # note -> its diagnostics, packed (results.pack_by_note)
+    kept: list[str]  # notes whose diagnostics stand (those with any), in report order
     lines: _Lines  # the snapshot's text report
     stale: set[str]  # notes whose diagnostics the snapshot has no longer right
     only: set[str] | None  # the notes asked about; None: all
     fresh: dict[str, list[Diagnostic]]  # note checked again -> its diagnostics, sorted
+    stored: Callable[[], dict[str, bytes] | None]  # the snapshot's packed diagnostics
 
     def _order(self) -> list[str]:
         # Reports sort by path first: whole notes in path order are report order.
-        return sorted(self.kept.keys() | {p for p, found in self.fresh.items() if found})
+        return sorted({*self.kept, *(p for p, found in self.fresh.items() if found)})
+
+    def _kept(self) -> dict[str, bytes]:
+        stored = self.stored()
+        if stored is None or list(stored) != self.lines.order:
+            raise Unusable("the snapshot's diagnostics are gone or another check's")
+        return stored
 
     def diagnostics(self) -> list[Diagnostic]:
+        """Every diagnostic, in report order (Unusable: the snapshot cannot say)."""
+        kept = self._kept()
         found: list[Diagnostic] = []
         for path in self._order():
             fresh = self.fresh.get(path)
-            found.extend(fresh if fresh is not None else unpack_by_note([self.kept[path]]))
+            found.extend(fresh if fresh is not None else unpack_by_note([kept[path]]))
         return found
 
     def packed(self) -> dict[str, bytes]:
         """All diagnostics as `pack_by_note` packs them, the kept ones as they were."""
+        kept = self._kept()
         fresh = pack_by_note([d for found in self.fresh.values() for d in found])
-        return {
-            path: self.kept[path] if path in self.kept else fresh[path] for path in self._order()
-        }
+        return {path: fresh[path] if path in fresh else kept[path] for path in self._order()}
 
     def text_report(self, quiet: bool) -> tuple[str, int]:
         """The text report (`report.write_text`), and the worst severity in it or -1."""
@@ -231,7 +254,7 @@ class Recheck:
             pieces.append(text[done:])
         else:
             totals = (0, 0, 0, 0)
-            for path in sorted(self.kept.keys() | self.fresh.keys()):
+            for path in sorted({*self.kept, *self.fresh}):
                 if path in self.fresh:
                     totals = self._add_fresh(path, pieces, totals)
                     continue
@@ -255,10 +278,6 @@ class Recheck:
         return _sum_tallies([_tally(fresh)], 1, totals)
 
 
-class _Unusable(Exception):
-    """The snapshot cannot answer for the vault as it is now: check it whole."""
-
-
 class _LazyEntry(NoteEntry):
     """An unchanged note: its parse-cache row, unpacked when a rule first reads it.
 
@@ -273,10 +292,10 @@ class _LazyEntry(NoteEntry):
         cache: NoteCache = state["_cache"]
         packed = cache.unpack(self.path, state["_row"])
         if packed is None:  # a damaged row: nothing from this snapshot is trusted
-            raise _Unusable(f"cache row of {self.path}")
+            raise Unusable(f"cache row of {self.path}")
         entry = unpack_entry(packed)
         if entry.parsed is None:
-            raise _Unusable(f"cache row of {self.path}")
+            raise Unusable(f"cache row of {self.path}")
         state.update(parsed=entry.parsed, error=entry.error, bom=entry.bom, digest=entry.digest)
         return state[name]
 
@@ -310,7 +329,7 @@ def recheck(
     files, stats = listing
     try:
         return _recheck(root, config, selection, files, stats, document, only)
-    except (_Unusable, KeyError, TypeError, ValueError, AttributeError):
+    except (Unusable, KeyError, TypeError, ValueError, AttributeError):
         return None
 
 
@@ -321,7 +340,7 @@ def _changed_notes(
     written_at: float,
 ) -> list[VaultFile]:
     if len(seen) != len(stats) or len(stats) != len(files):
-        raise _Unusable("the file set changed")  # or a file could not be stat'ed
+        raise Unusable("the file set changed")  # or a file could not be stat'ed
     changed = []
     newest = (written_at - _RACY_SECONDS) * 1e9
     for file in files:
@@ -329,10 +348,10 @@ def _changed_notes(
         size, mtime = seen[file.path]  # KeyError: a file the snapshot never saw
         if size != stat.st_size or mtime != stat.st_mtime_ns or mtime >= newest:
             if not file.is_note:
-                raise _Unusable(f"attachment changed: {file.path}")
+                raise Unusable(f"attachment changed: {file.path}")
             changed.append(file)
             if len(changed) > _MAX_CHANGED:
-                raise _Unusable("too many notes changed")
+                raise Unusable("too many notes changed")
     return changed
 
 
@@ -349,7 +368,7 @@ def _recheck(
     written_at = float(document["written_at"])
     changed = _changed_notes(files, stats, seen, written_at)
     if not changed:  # the results file went missing, say: the snapshot is the answer
-        return _answer(document, set(), only, {})
+        return _answer(root, document, set(), only, {})
 
     cache = NoteCache(root, config, enabled=True, lazy=True)
     try:
@@ -381,26 +400,26 @@ def _recheck_notes(
         path = file.path
         if path not in changed_paths:
             if tuple(cached[path][:2]) != seen[path]:
-                raise _Unusable(f"the parse cache moved on: {path}")
+                raise Unusable(f"the parse cache moved on: {path}")
             notes[path] = _lazy(path, cache, None, file.excluded, aliases.get(path, []))
             continue
         # The note as the snapshot saw it; `fix` (say) may have cached a newer version.
         row = cache.earlier(path, *seen[path])
         if row is None:
-            raise _Unusable(f"the snapshot's version of {path} is not cached")
+            raise Unusable(f"the snapshot's version of {path} is not cached")
         before = _lazy(path, cache, row, file.excluded, aliases.get(path, []))
         after = read_entry(root, file, config.max_file_size)
         if after.parsed is None or after.excluded != file.excluded:
-            raise _Unusable(f"unreadable or symlinked: {file.path}")
+            raise Unusable(f"unreadable or symlinked: {file.path}")
         if after.aliases != before.aliases:
-            raise _Unusable(f"aliases changed: {file.path}")  # resolution of L006 anywhere
+            raise Unusable(f"aliases changed: {file.path}")  # resolution of L006 anywhere
         old.append(before)
         new.append(after)
         notes[file.path] = after
 
     tracker = VariantTracker.restore(document["tracker"], config.links.canonical)
     if tracker.replace(old, new):
-        raise _Unusable("a canonical spelling changed")  # L002 of any note may change
+        raise Unusable("a canonical spelling changed")  # L002 of any note may change
     vault = Vault(root, config, files, notes, VaultIndex(files, notes), tracker.variants())
 
     # The backlink map as the snapshot had it, with the changed notes' links redone.
@@ -430,21 +449,16 @@ def _recheck_notes(
             found = check_note(context, entry)
             found.sort(key=Diagnostic.sort_key)  # stable: as engine.check orders them
             fresh[path] = found
-    return _answer(document, stale, only, fresh)
+    return _answer(root, document, stale, only, fresh)
 
 
 def _answer(
+    root: Path,
     document: dict[str, Any],
     stale: set[str],
     only: set[str] | None,
     fresh: dict[str, list[Diagnostic]],
 ) -> Recheck:
-    by_note: dict[str, bytes] = document["by_note"]
-    kept = {
-        path: blob
-        for path, blob in by_note.items()
-        if path not in stale and (only is None or path in only)
-    }
     lines = _Lines(
         document["text"],
         document["order"],
@@ -455,7 +469,15 @@ def _answer(
     if not (
         len(lines.starts) == len(lines.order) + 1 == len(lines.tallies) + 1
         and lines.starts[-1] == len(lines.text)
-        and lines.order == list(by_note)
     ):
-        raise _Unusable("the snapshot's report lines disagree with its diagnostics")
-    return Recheck(int(document["notes"]), kept, lines, stale, only, fresh)
+        raise Unusable("the snapshot's report lines disagree")
+    kept = [p for p in lines.order if p not in stale and (only is None or p in only)]
+    key = (FORMAT, str(document["token"]))
+
+    @functools.cache
+    def stored() -> dict[str, bytes] | None:
+        found = statefile.load(_diagnostics_path(root), ALLOWED_GLOBALS, key=key)
+        by_note = None if found is None else found.get("by_note")
+        return by_note if isinstance(by_note, dict) else None
+
+    return Recheck(int(document["notes"]), kept, lines, stale, only, fresh, stored)

@@ -81,8 +81,11 @@ def run(args: argparse.Namespace) -> int:
                     out.write(text)
                 results.save_report(render_key, text, worst)
                 return _exit_code(args, target.config.fail_on, worst)
-            results.save_packed(recheck.notes, recheck.packed())
-            cached = (recheck.notes, recheck.diagnostics())
+            try:
+                cached = (recheck.notes, recheck.diagnostics())
+                results.save_packed(recheck.notes, recheck.packed())
+            except delta.Unusable:
+                cached = None  # its diagnostics went missing: check the vault whole
     if cached is not None:  # nothing changed since the last run: its report stands
         note_count, diagnostics = cached
         subject = Summary(target.root, range(note_count))
