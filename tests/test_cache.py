@@ -438,3 +438,36 @@ def test_a_keyed_state_file_keeps_shared_values_apart(tmp_path: Path) -> None:
     assert statefile.save(path, document, key=("key", 1))
     assert statefile.load(path, frozenset(), key=("key", 1)) == document
     assert statefile.load(path, frozenset(), key=("other", 1)) is None
+
+
+def test_an_unchanged_vault_is_answered_without_loading_yaml_or_the_parser(
+    tmp_path: Path,
+) -> None:
+    # Start-up is most of a warm run: what it does not import, it does not pay for.
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    vault = _vault(tmp_path)
+    _age_files(vault)
+    probe = (
+        "import sys\n"
+        "from vaultsync.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "loaded = {'yaml', 'vaultsync.parse', 'vaultsync.engine'} & set(sys.modules)\n"
+        "print(code, sorted(loaded), file=sys.stderr)\n"
+    )
+
+    def run() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", probe, "check", str(vault), "-q"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return done.stderr.strip().splitlines()[-1]
+
+    assert run() == "1 ['vaultsync.engine', 'vaultsync.parse', 'yaml']"  # indexed
+    assert run() == "1 []"  # answered from the cache

@@ -17,9 +17,9 @@ import pytest
 
 from tests.clirun import diagnostics
 from tests.conftest import SEEDS, write_vault
-from vaultsync import frontmatter
 from vaultsync.model import Link, LinkKind, ParsedNote, Span
 from vaultsync.parse import parse
+from vaultsync.properties import string_list
 from vaultsync.vault import read_note
 
 LinkRow = tuple[str, str, str | None, str | None]
@@ -487,7 +487,7 @@ def test_frontmatter_tags_are_read_from_the_list_property() -> None:
     """R72: list tags in the frontmatter; a hashtag in a text property is no tag."""
     note = parse('---\ntags: [fm-one, fm-two]\nnote: "#not-a-tag"\n---\nbody #body\n')
     assert note.properties is not None
-    assert frontmatter.string_list(note.properties["tags"]) == ["fm-one", "fm-two"]
+    assert string_list(note.properties["tags"]) == ["fm-one", "fm-two"]
     assert [t.name for t in note.tags] == ["body"]
 
 

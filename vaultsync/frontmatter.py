@@ -469,12 +469,3 @@ def yaml_scalar(text: str) -> str:
             pass
     # A JSON string is a valid YAML double-quoted scalar.
     return json.dumps(text, ensure_ascii=False)
-
-
-def string_list(value: Any) -> list[str]:
-    """A property Obsidian reads as a list (tags, aliases): list items that are scalars."""
-    if isinstance(value, list):
-        return [str(v) for v in value if isinstance(v, str | int | float) and str(v).strip()]
-    if isinstance(value, str) and value.strip() and "," not in value:
-        return [value.strip()]  # R53: a single text value still counts; `a, b` does not
-    return []

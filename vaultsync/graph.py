@@ -6,8 +6,8 @@ from typing import Any, TextIO
 
 from vaultsync import jsonout
 from vaultsync.engine import Vault
-from vaultsync.frontmatter import string_list
 from vaultsync.markers import generated_ranges
+from vaultsync.properties import string_list
 
 GRAPH_VERSION = 1
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
 
-from vaultsync.frontmatter import string_list
 from vaultsync.model import Link, ParsedNote
+from vaultsync.properties import string_list
 from vaultsync.text import fold, link_key, naming_style, strip_md
 from vaultsync.vault import VaultFile
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from vaultsync.frontmatter import string_list
 from vaultsync.markers import (
     MarkerPair,
     begin_marker,
@@ -31,6 +30,7 @@ from vaultsync.markers import (
     recorded_hash,
 )
 from vaultsync.model import Edit, Link, ParsedNote, Span
+from vaultsync.properties import string_list
 from vaultsync.text import LineIndex, fold, strip_md
 
 if TYPE_CHECKING:

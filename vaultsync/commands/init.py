@@ -13,7 +13,6 @@ from typing import Any
 
 from vaultsync.config import CONFIG_NAME, Config, load_config
 from vaultsync.errors import UsageError
-from vaultsync.frontmatter import yaml_scalar
 
 STARTER_CONFIG = """\
 # vaultsync configuration. Every key is optional; the values shown are the defaults.
@@ -184,6 +183,9 @@ _GLOB_SPECIAL = re.compile(r"([\[\]*?!#\\])")
 
 
 def schema_text(folder: str, count: int, specs: dict[str, dict[str, Any]]) -> str:
+    # Imported here: every command's parser is built at start-up, and yaml is heavy.
+    from vaultsync.frontmatter import yaml_scalar
+
     glob = _GLOB_SPECIAL.sub(r"\\\1", folder) + "/**"
     lines = [
         f"# Proposed by `vaultsync init --infer-schemas` from {count} notes in {folder}/.",

@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from yaml.nodes import ScalarNode
-
-from vaultsync import yamlpos
-from vaultsync.frontmatter import string_list, yaml_scalar
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Frontmatter, Severity, Span
+from vaultsync.properties import string_list
 from vaultsync.rules import Rule, checker, define
 from vaultsync.text import LineIndex, nfc
 
 if TYPE_CHECKING:
+    from vaultsync import yamlpos
     from vaultsync.engine import Context, Vault
     from vaultsync.index import NoteEntry
     from vaultsync.schema import Schema
@@ -241,6 +239,10 @@ def check_frontmatter(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
         findings.extend(_type_findings(state.types, props, skip=set(as_text)))
     if not findings:
         return
+    # Imported when a note has a problem: a check that never gets this far (a warm run
+    # answered from the cache) does not load yaml at all.
+    from vaultsync import yamlpos
+
     positions = yamlpos.locate(block) if block is not None else None
     for finding in findings:
         span = _span(finding, positions)
@@ -422,6 +424,8 @@ def _list_fix(
     key: str, entry: yamlpos.Entry, positions: yamlpos.Positions, newline: str
 ) -> Fix | None:
     node = entry.value_node
+    from yaml.nodes import ScalarNode
+
     if not isinstance(node, ScalarNode) or node.style in ("|", ">"):
         return None
     gap = Span(entry.key.end, entry.value.start, 0, 0, 0, 0)
@@ -456,4 +460,6 @@ def _list_fix(
 
 def _quoted(item: str, force: bool = False) -> str:
     # In a flow list (`[...]`) every item is quoted, the way JSON-style blocks are written.
+    from vaultsync.frontmatter import yaml_scalar
+
     return json.dumps(item, ensure_ascii=False) if force else yaml_scalar(item)
