@@ -269,15 +269,26 @@ def test_the_tracker_restored_from_a_snapshot_keeps_counting_like_a_fresh_one(
     root = write_vault(tmp_path / "vault", dict(BASE))
     vault = load(root, Config(), use_cache=False)
     configured = {"other": "Other"}
+
+    def counts(tracker: VariantTracker) -> tuple[object, ...]:
+        # The stored state pickles its buckets: compare what they hold, in any order.
+        return (
+            tracker.spellings.as_plain(),
+            tracker.names.as_plain(),
+            +tracker.styles,
+            tracker.canonical,
+            tracker.style,
+        )
+
     counted = VariantTracker(vault.notes, configured)
     quick = VariantTracker.of_vault(vault.notes, vault.variants, configured)
-    assert quick.state() == counted.state()
+    assert counts(quick) == counts(counted)
     restored = VariantTracker.restore(quick.state(), configured)
-    assert restored.state() == counted.state()
+    assert counts(VariantTracker.restore(quick.state(), configured)) == counts(counted)
     hub = vault.notes["Hub.md"]
     again = load(root, Config(), use_cache=False).notes["Alpha.md"]
     assert restored.replace([hub], [again]) == counted.replace([hub], [again])
-    assert restored.state() == counted.state()
+    assert counts(restored) == counts(counted)
 
 
 # VAULTSYNC_DELTA_EXAMPLES=400 for a longer hunt (400 passed when this was written).

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -147,6 +146,8 @@ def load_config(root: Path, explicit: Path | None = None, use_cache: bool = True
                 return config_from_dict(known["settings"])
             except (KeyError, TypeError):
                 pass  # not what we wrote: validate afresh
+    import tomllib  # only a file not validated before is parsed: most runs need none
+
     try:
         # As read_text() would give it: universal newlines.
         text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
