@@ -436,3 +436,13 @@ def test_snapshot_diagnostics_gone_still_give_the_fresh_report(
     assert spy == [True]
     assert _report(capsys, root) == _report(capsys, root, "--no-cache")
     assert spy == [True, True]  # it answered, but its diagnostics could not be read
+
+
+def test_a_tracker_state_of_another_shape_is_refused() -> None:
+    # Plain counts where buckets belong (an older snapshot's state): restoring them as
+    # empty counts would judge canonical spellings wrongly, so they are refused.
+    from vaultsync.spellings import VariantTracker
+
+    plain = ({"open source ai": {"open-source-ai": 2}}, {}, {}, {})
+    with pytest.raises(TypeError):
+        VariantTracker.restore(plain, {})

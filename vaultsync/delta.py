@@ -52,7 +52,8 @@ from vaultsync.vault import VaultFile
 
 SNAPSHOT_FILE = "snapshot.pickle"
 DIAGNOSTICS_FILE = "snapshot-diagnostics.pickle"
-FORMAT = 2
+# 2: diagnostics in a file of their own; 3: spelling counts stored in buckets
+FORMAT = 3
 # More changed notes than this: a full check costs about as much, and is simpler.
 _MAX_CHANGED = 64
 _SUBPATH = attrgetter("subpath")

@@ -157,8 +157,11 @@ class VariantTracker:
         spellings, names, styles, canonical = state
         tracker = cls.__new__(cls)
         tracker._empty(configured)
-        if not (isinstance(spellings, dict) and isinstance(names, dict)):
-            raise TypeError("not a tracker's state")
+        for buckets in (spellings, names):
+            if not isinstance(buckets, dict) or not all(
+                isinstance(b, int) and isinstance(blob, bytes) for b, blob in buckets.items()
+            ):
+                raise TypeError("not a tracker's state")
         tracker.spellings = _Counts(buckets=spellings)
         tracker.names = _Counts(buckets=names)
         tracker.styles.update(styles)
