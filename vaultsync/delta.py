@@ -1,16 +1,19 @@
 """A check after a few edits: re-check only the notes those edits can touch.
 
 A whole-vault `check` with the cache on leaves a snapshot beside its results: every
-file's size and mtime, every diagnostic, the backlink map, which notes link into which
-by heading or block, the notes holding index blocks, every note's aliases, and the
-counts behind canonical spellings. A later check of the same files, configuration and
-rule selection, in which only a few notes changed, starts from it:
+file's size and mtime, the backlink map, which notes link into which by heading or
+block, the notes holding index blocks, every note's aliases, the counts behind
+canonical spellings, the text report's lines note by note, and (in a file of their
+own) every note's diagnostics. A later check of the same files, configuration and rule
+selection, in which only a few notes changed, starts from it:
 
 - the changed notes are read and parsed; every other note stays a row of the parse
   cache, unpacked only if a rule reads it (a heading a re-checked link points into);
 - the notes checked again are the ones the daemon (live.py) checks again after a save:
   the changed notes, the notes linking into one of them by heading or block, the notes
   that gained or lost one of them as a backlink, and the notes holding index blocks;
+- the notes not checked again keep their diagnostics: a text report is the snapshot's
+  with the changed notes' lines replaced, other reports rebuild from the stored ones;
 - whatever a few edits could change across the vault makes it a full check instead: a
   file added, removed or renamed, an attachment or a setting changed, an alias changed,
   a canonical spelling changed, a note unreadable, or more changed notes than pays.
