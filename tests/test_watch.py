@@ -183,3 +183,25 @@ def test_check_does_not_import_the_daemon_stack() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_rename_first_seen_as_a_removal_still_gets_its_links_mended(tmp_path: Path) -> None:
+    # The race behind a storm test failure: an edit of B was queued, B was renamed and
+    # edited again before that batch read the disk, so the batch found B gone and C new,
+    # with nothing to pair them (their contents differ). The rename's own event, naming
+    # both paths, comes in the next batch: the links to B must be mended then.
+    from vaultsync.watch import Worker
+
+    root = write_vault(tmp_path / "v", {"A.md": "See [[B]].\n", "B.md": "# B\n"})
+    selection = Selection.build([], [])
+    live = LiveVault(root, Config(), selection)
+    worker = Worker(live, selection, 10, follow_renames=True, publish=lambda *args: None)
+    (root / "B.md").rename(root / "C.md")
+    (root / "C.md").write_text("# B\n\nEdited after the move.\n", encoding="utf-8")
+
+    worker.process(["B.md"], [], False)  # the plain-edit batch: B is gone, C has come
+    assert (root / "A.md").read_text(encoding="utf-8") == "See [[B]].\n"
+
+    worker.process(["B.md", "C.md"], [("B.md", "C.md")], False)  # the move's own batch
+    assert (root / "A.md").read_text(encoding="utf-8") == "See [[C]].\n"
+    assert live.incoming("C.md") == ["A.md"]

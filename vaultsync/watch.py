@@ -177,6 +177,11 @@ class Worker:
         self.follow_renames = follow_renames
         # (when, index the old names resolved in, old path -> new path), newest last.
         self.recent_renames: list[tuple[float, VaultIndex, dict[str, str]]] = []
+        # Notes a batch removed without knowing where they went: (when, the index before
+        # it, who linked to what before it, those paths). A batch of plain edits can find
+        # a note gone (renamed after its edit was queued); the rename's own event, which
+        # names both paths, comes in a later batch and is matched here.
+        self.recent_removals: list[tuple[float, VaultIndex, dict[str, set[str]], set[str]]] = []
         self.publish = publish
         self.events: queue.Queue[FsEvent | None] = events if events is not None else queue.Queue()
         self.debouncer = Debouncer(debounce_ms / 1000)
@@ -272,13 +277,28 @@ class Worker:
         old_notes = self.live.vault.notes
         old_incoming = self.live.incoming_map()  # replaced, not mutated, by a rebuild
         update = self.live.apply(paths, rescan=rescan or bool(moves), reread=reread)
-        if update.empty:
+        # A rename an earlier batch took for a removal: its links are mended now, even
+        # when nothing else changed since.
+        late = self._late_renames(moves, update) if self.follow_renames and moves else []
+        if update.empty and not late:
             return update, []
         self.batches += 1
-        renames = self._renames(update, moves, old_notes) if self.follow_renames else []
-        if renames:
-            self.recent_renames.append((time.monotonic(), old_index, dict(renames)))
-        written = self._rewrite_links(old_incoming, renames, update)
+        renames: list[tuple[str, str]] = []
+        late_sources: set[str] = set()
+        if self.follow_renames:
+            now = time.monotonic()
+            renames = self._renames(update, moves, old_notes)
+            for index, moved, linkers in late:
+                self.recent_renames.append((now, index, moved))
+                late_sources |= linkers
+            if renames:
+                self.recent_renames.append((now, old_index, dict(renames)))
+            renamed = {old for old, _ in renames}
+            unpaired = {p for p in update.removed - renamed if p in old_notes}
+            if unpaired:
+                self.recent_removals.append((now, old_index, old_incoming, unpaired))
+            renames += [pair for _, moved, _ in late for pair in moved.items()]
+        written = self._rewrite_links(old_incoming, renames, update, late_sources)
         affected = update.affected | set(written)
         if update.variants_changed and "L002" in self.fix_selection.enabled:
             affected = set(self.live.vault.notes)
@@ -362,11 +382,33 @@ class Worker:
                 found.append((old, new))
         return found
 
+    def _late_renames(
+        self, moves: list[tuple[str, str]], update: Update
+    ) -> list[tuple[VaultIndex, dict[str, str], set[str]]]:
+        """Moves whose old path an earlier batch already removed (see `recent_removals`):
+        (the index before that batch, old -> new, the notes that linked to the old path)."""
+        cutoff = time.monotonic() - RENAME_MEMORY_SECONDS
+        self.recent_removals = [r for r in self.recent_removals if r[0] >= cutoff][
+            -RENAME_MEMORY_BATCHES:
+        ]
+        notes = self.live.vault.notes
+        found = []
+        for old, new in moves:
+            if (old in update.removed and new in update.added) or new not in notes:
+                continue  # this batch's own rename (see _renames), or no note there now
+            for _, index, incoming, removed in reversed(self.recent_removals):
+                if old in removed:
+                    removed.discard(old)
+                    found.append((index, {old: new}, set(incoming.get(old, ()))))
+                    break
+        return found
+
     def _rewrite_links(
         self,
         old_incoming: dict[str, set[str]],
         renames: list[tuple[str, str]],
         update: Update,
+        more_sources: set[str] | None = None,
     ) -> list[str]:
         """Links that still name a moved note's old path now name the new one (like mv).
 
@@ -382,7 +424,7 @@ class Worker:
             return []
         vault = self.live.vault
         index = vault.index
-        sources = set(update.changed) | set(update.added)
+        sources = set(update.changed) | set(update.added) | (more_sources or set())
         for old, new in renames:
             sources |= old_incoming.get(old, set()) | {new}
         written: list[str] = []
