@@ -178,10 +178,11 @@ class Worker:
         # (when, index the old names resolved in, old path -> new path), newest last.
         self.recent_renames: list[tuple[float, VaultIndex, dict[str, str]]] = []
         # Notes a batch removed without knowing where they went: (when, the index before
-        # it, who linked to what before it, those paths). A batch of plain edits can find
-        # a note gone (renamed after its edit was queued); the rename's own event, which
-        # names both paths, comes in a later batch and is matched here.
-        self.recent_removals: list[tuple[float, VaultIndex, dict[str, set[str]], set[str]]] = []
+        # it, each such note -> the notes that linked to it). A batch of plain edits can
+        # find a note gone (renamed after its edit was queued); the rename's own event,
+        # which names both paths, comes in a later batch and is matched here. Kept as
+        # long and as many as renames are.
+        self.recent_removals: list[tuple[float, VaultIndex, dict[str, set[str]]]] = []
         self.publish = publish
         self.events: queue.Queue[FsEvent | None] = events if events is not None else queue.Queue()
         self.debouncer = Debouncer(debounce_ms / 1000)
@@ -294,9 +295,12 @@ class Worker:
             if renames:
                 self.recent_renames.append((now, old_index, dict(renames)))
             renamed = {old for old, _ in renames}
-            unpaired = {p for p in update.removed - renamed if p in old_notes}
+            unpaired = {
+                p: set(old_incoming.get(p, ())) for p in update.removed - renamed if p in old_notes
+            }
             if unpaired:
-                self.recent_removals.append((now, old_index, old_incoming, unpaired))
+                self.recent_removals.append((now, old_index, unpaired))
+                del self.recent_removals[:-RENAME_MEMORY_BATCHES]
             renames += [pair for _, moved, _ in late for pair in moved.items()]
         written = self._rewrite_links(old_incoming, renames, update, late_sources)
         affected = update.affected | set(written)
@@ -396,10 +400,10 @@ class Worker:
         for old, new in moves:
             if (old in update.removed and new in update.added) or new not in notes:
                 continue  # this batch's own rename (see _renames), or no note there now
-            for _, index, incoming, removed in reversed(self.recent_removals):
-                if old in removed:
-                    removed.discard(old)
-                    found.append((index, {old: new}, set(incoming.get(old, ()))))
+            for _, index, removed in reversed(self.recent_removals):
+                linkers = removed.pop(old, None)
+                if linkers is not None:
+                    found.append((index, {old: new}, linkers))
                     break
         return found
 
