@@ -132,11 +132,12 @@ class NoteCache:
                 self._tail = self._read_tail()
             if self._tail is not None:
                 data: bytes | memoryview = memoryview(self._tail)[offset : offset + length]
-            else:
-                assert self._file is not None
+            elif self._file is not None:
                 self._file.seek(self._tail_start + offset)
                 data = self._file.read(length)
-        except (KeyError, TypeError, ValueError, OSError, AssertionError):
+            else:
+                return None  # closed, or there was no file to read
+        except (KeyError, TypeError, ValueError, OSError):
             return None
         return data if len(data) == length else None
 

@@ -45,7 +45,6 @@ from vaultsync.codec import unpack_entry
 from vaultsync.config import Config
 from vaultsync.engine import Context, Vault, check_note, read_entry
 from vaultsync.index import NoteEntry, VaultIndex
-from vaultsync.markers import MARKER
 from vaultsync.model import Diagnostic
 from vaultsync.report import fixable, text_line, write_text_summary
 from vaultsync.results import pack_by_note, unpack_by_note
@@ -72,21 +71,6 @@ def _snapshot_path(root: Path) -> Path:
 def _diagnostics_path(root: Path) -> Path:
     """The snapshot's diagnostics, apart: a text report from the snapshot never reads them."""
     return root / CACHE_DIR / DIAGNOSTICS_FILE
-
-
-def _holds_blocks(entry: NoteEntry) -> bool:
-    """Does the note hold index or unresolved blocks (they depend on every other note)?"""
-    parsed = entry.parsed
-    if parsed is None:
-        return False
-    # Any marker of another kind counts, matched or not: a holder too many only means a
-    # note checked again for nothing.
-    for comment in parsed.comments:
-        if "vaultsync:" in comment.text:
-            marker = MARKER.match(comment.text)
-            if marker is not None and marker.group("kind") != sections.BACKLINKS:
-                return True
-    return False
 
 
 def save(
@@ -124,7 +108,7 @@ def save(
         **_per_note(diagnostics),
         "backlinks": {target: tuple(sources) for target, sources in backlinks.items()},
         "linkers": {target: tuple(sources) for target, sources in linkers.items()},
-        "holders": [path for path, entry in notes.items() if _holds_blocks(entry)],
+        "holders": [path for path, entry in notes.items() if sections.holds_blocks(entry.parsed)],
         "aliases": {path: entry.aliases for path, entry in notes.items() if entry.aliases},
         "tracker": tracker.state(),
     }

@@ -18,11 +18,10 @@ from pathspec import PathSpec
 from vaultsync import engine, sections
 from vaultsync.config import Config
 from vaultsync.index import NoteEntry, VaultIndex
-from vaultsync.markers import generated_ranges, has_markers, in_ranges, marker_pairs
+from vaultsync.markers import generated_ranges, in_ranges
 from vaultsync.model import Diagnostic, Link
 from vaultsync.parse import parse
 from vaultsync.rules import Selection
-from vaultsync.sections import BACKLINKS
 from vaultsync.spellings import VariantTracker
 from vaultsync.text import nfc
 from vaultsync.vault import (
@@ -68,14 +67,6 @@ def _targets(
         ):
             backlinks.add(target)
     return frozenset(every), frozenset(backlinks)
-
-
-def _holds_blocks(entry: NoteEntry) -> bool:
-    """Does the note hold index or unresolved blocks (they depend on every other note)?"""
-    parsed = entry.parsed
-    if parsed is None or not has_markers(parsed):
-        return False
-    return any(pair.kind != BACKLINKS for pair in marker_pairs(parsed)[0])
 
 
 @dataclass(slots=True)
@@ -144,7 +135,7 @@ class LiveVault:
             self._incoming[target].add(path)
         for target in backlinks:
             self._backlinks[target] = self._backlinks.get(target, frozenset()) | {path}
-        if _holds_blocks(entry):
+        if sections.holds_blocks(entry.parsed):
             self._holders.add(path)
 
     def _unmap_note(self, path: str) -> frozenset[str]:

@@ -18,6 +18,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vaultsync.markers import (
+    MARKER,
     MarkerPair,
     begin_marker,
     body_hash,
@@ -155,6 +156,22 @@ def _inspect(parsed: ParsedNote) -> tuple[list[Found], list[Problem]]:
         found.append(Found(pair, options, text[pair.body_start : pair.body_end]))
     problems.sort(key=lambda p: p.span.start)
     return found, problems
+
+
+def holds_blocks(parsed: ParsedNote | None) -> bool:
+    """Does the note hold index or unresolved blocks (they depend on every other note)?
+
+    Any marker of another kind counts, matched or not: a holder too many only means a
+    note checked again for nothing.
+    """
+    if parsed is None:
+        return False
+    for comment in parsed.comments:
+        if "vaultsync:" in comment.text:
+            marker = MARKER.match(comment.text)
+            if marker is not None and marker.group("kind") != BACKLINKS:
+                return True
+    return False
 
 
 def writable(parsed: ParsedNote | None) -> bool:
