@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO, write_vault
 from vaultsync.config import Config
-from vaultsync.index import NoteEntry, find_variants
+from vaultsync.index import NoteEntry, count_linkpaths, find_variants
 from vaultsync.live import LiveVault
 from vaultsync.parse import parse
 from vaultsync.rules import Selection
@@ -111,7 +111,8 @@ def test_variant_tracker_matches_find_variants_through_random_changes() -> None:
             new.append(notes[path])
         tracker.replace(old, new)
         links = chain.from_iterable(e.parsed.links for e in notes.values() if e.parsed)
-        assert tracker.canonical == find_variants(notes, links, configured).canonical
+        counted = count_linkpaths(links)
+        assert tracker.canonical == find_variants(notes, counted, configured).canonical
 
 
 def test_live_vault_incremental_update_equals_a_fresh_load(tmp_path: Path) -> None:

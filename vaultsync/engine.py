@@ -12,7 +12,7 @@ from typing import Any
 
 from vaultsync import forks
 from vaultsync.config import Config
-from vaultsync.index import NoteEntry, Variants, VaultIndex, find_variants
+from vaultsync.index import NoteEntry, Variants, VaultIndex, count_linkpaths, find_variants
 from vaultsync.model import Diagnostic, Fix, ParsedNote, Span
 from vaultsync.parse import parse
 from vaultsync.rules import CHECKERS, Rule, Selection, _load_families
@@ -54,7 +54,7 @@ def read_entry(root: Path, file: VaultFile, max_size: int) -> NoteEntry:
 def build(root: Path, config: Config, files: list[VaultFile], notes: dict[str, NoteEntry]) -> Vault:
     index = VaultIndex(files, notes)
     all_links = chain.from_iterable(e.parsed.links for e in notes.values() if e.parsed)
-    variants = find_variants(notes, all_links, config.links.canonical)
+    variants = find_variants(notes, count_linkpaths(all_links), config.links.canonical)
     return Vault(root, config, files, notes, index, variants)
 
 

@@ -89,15 +89,30 @@ _ROOM_PER_ITEM = 16 << 10  # a parsed note packs to ~2 KB on the benchmark vault
 _LENGTH = struct.Struct("<Q")
 
 
+def shared_room(items: int) -> mmap.mmap:
+    """Shared memory for a forked child's results on `items` items (OSError, ...: none)."""
+    return mmap.mmap(-1, _ROOM_BASE + _ROOM_PER_ITEM * items)
+
+
+def put(room: mmap.mmap, value: Any) -> None:
+    """Leave `value` (pickled) in `room`, for `take`; ValueError when it does not fit."""
+    room.seek(_LENGTH.size)
+    pickle.dump(value, room, protocol=pickle.HIGHEST_PROTOCOL)
+    room[: _LENGTH.size] = _LENGTH.pack(room.tell() - _LENGTH.size)
+
+
+def take(room: mmap.mmap) -> Any:
+    """What `put` left in `room`."""
+    (length,) = _LENGTH.unpack(room[: _LENGTH.size])
+    return pickle.loads(room[_LENGTH.size : _LENGTH.size + length])
+
+
 def _child(work: Callable[[Sequence[T]], list[Any]], part: Sequence[T], room: mmap.mmap) -> None:
     """Runs in the forked child: do `part`, leave its rows in `room`, exit without cleanup."""
     status = 1
     try:
         die_with_parent()
-        rows = work(part)
-        room.seek(_LENGTH.size)
-        pickle.dump(rows, room, protocol=pickle.HIGHEST_PROTOCOL)  # ValueError when full
-        room[: _LENGTH.size] = _LENGTH.pack(room.tell() - _LENGTH.size)
+        put(room, work(part))
         status = 0
     finally:
         os._exit(status)
@@ -121,41 +136,40 @@ def split(
     try:
         for part in parts[1:]:
             try:
-                room = mmap.mmap(-1, _ROOM_BASE + _ROOM_PER_ITEM * len(part))
+                shared = shared_room(len(part))
             except (OSError, OverflowError, ValueError):
                 break  # no room for results: the parent does the rest itself
             try:
                 pid = os.fork()
             except OSError:  # out of processes or memory: likewise
-                room.close()
+                shared.close()
                 break
             if pid == 0:
-                _child(remote, part, room)
-            children.append((pid, room))
+                _child(remote, part, shared)
+            children.append((pid, shared))
         forked = len(children)
         results = local(parts[0])
         for number, part in enumerate(parts[1:]):
             rows = None
             if number < forked:
-                pid, room = children[0]
-                rows = _receive(pid, room)
+                pid, shared = children[0]
+                rows = _receive(pid, shared)
                 del children[0]
-                room.close()
+                shared.close()
             results.extend(local(part) if rows is None else map(unpack, rows))
         return results
     finally:
-        for pid, room in children:  # only when interrupted: stop the rest
+        for pid, shared in children:  # only when interrupted: stop the rest
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
-            room.close()
+            shared.close()
 
 
-def _receive(pid: int, room: mmap.mmap) -> list[Any] | None:
+def _receive(pid: int, shared: mmap.mmap) -> list[Any] | None:
     """A child's rows, or None if it did not finish its part; the child is waited for."""
     _, status = os.waitpid(pid, 0)
     if status != 0:
         return None
-    (length,) = _LENGTH.unpack(room[: _LENGTH.size])
-    rows: list[Any] = pickle.loads(room[_LENGTH.size : _LENGTH.size + length])
+    rows: list[Any] = take(shared)
     return rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
@@ -69,6 +69,9 @@ class _HeadingTable(dict[int, str]):
 
 _HEADING_TABLE_SIZE = 1 << 16
 
+# A note's headings as (level, text), and its block ids, in order.
+Outline = tuple[Sequence[tuple[int, str]], Sequence[str]]
+
 
 _HEADING_TABLE = _HeadingTable()
 _NOWHERE = Resolution(None)
@@ -99,10 +102,7 @@ class VaultIndex:
                 self._by_basename[base[:-3]].append(f.path)
         for f in self.files:  # a real path beats a note stem spelled the same
             self._by_path[self._folded[f.path]] = f.path
-        self._aliases: dict[str, list[str]] = defaultdict(list)
-        for path, entry in notes.items():
-            for alias in entry.aliases:
-                self._aliases[fold(alias.strip())].append(path)
+        self._aliases = self._aliases_of(notes)
         # Per note path; `forget` drops a note's when its contents change.
         self._heading_keys: dict[str, list[tuple[int, str]]] = {}
         self._heading_found: dict[str, dict[str, bool]] = {}
@@ -112,6 +112,24 @@ class VaultIndex:
         self._link_text_cache: dict[tuple[str, str], str] = {}
         self._named: dict[str, str | None] = {}
         self._plain: dict[str, Resolution] = {}
+        # Headings and block ids of notes this process holds no parsed copy of (a note
+        # another process parsed, see shards.py), by path.
+        self.outlines: dict[str, Outline] = {}
+
+    def give_notes(self, notes: dict[str, NoteEntry]) -> None:
+        """Give an index made with no notes (`VaultIndex(files, {})`, which resolves
+        links all the same) the vault's notes; what it has resolved so far stays known."""
+        self.notes = notes
+        self._aliases = self._aliases_of(notes)
+        self._named.clear()  # answered from the notes it had
+
+    @staticmethod
+    def _aliases_of(notes: dict[str, NoteEntry]) -> dict[str, list[str]]:
+        aliases: dict[str, list[str]] = defaultdict(list)
+        for path, entry in notes.items():
+            for alias in entry.aliases:
+                aliases[fold(alias.strip())].append(path)
+        return aliases
 
     # --- resolution ---------------------------------------------------------------------
 
@@ -276,20 +294,32 @@ class VaultIndex:
             self._heading_found.pop(path, None)
             self._heading_keys.pop(path, None)
 
-    def _has_heading(self, path: str, subpath: str) -> bool:
+    def _outline(self, path: str) -> Outline | None:
+        """The note's headings as (level, text) and its block ids; None: no such note
+        read."""
+        remote = self.outlines.get(path)
+        if remote is not None:
+            return remote
         entry = self.notes.get(path)
         if entry is None or entry.parsed is None:
+            return None
+        parsed = entry.parsed
+        return [(h.level, h.text) for h in parsed.headings], [b.id for b in parsed.blocks]
+
+    def _has_heading(self, path: str, subpath: str) -> bool:
+        outline = self._outline(path)
+        if outline is None:
             return False
         parts = [part for part in subpath.split("#") if part.strip()]
         if not parts:
             return True
-        if len(parts) == 1 and any(h.text == parts[0] for h in entry.parsed.headings):
+        if len(parts) == 1 and any(text == parts[0] for _, text in outline[0]):
             return True  # spelled exactly like a heading (the usual case): its key matches
         wanted = [heading_key(part) for part in parts]
         headings = self._heading_keys.get(path)
         if headings is None:
             headings = self._heading_keys[path] = [
-                (h.level, heading_key(h.text)) for h in entry.parsed.headings
+                (level, heading_key(text)) for level, text in outline[0]
             ]
         start, parent_level = 0, 0
         for want in wanted:
@@ -305,11 +335,11 @@ class VaultIndex:
         return True
 
     def has_block(self, path: str, block_id: str) -> bool:
-        entry = self.notes.get(path)
-        if entry is None or entry.parsed is None:
+        outline = self._outline(path)
+        if outline is None:
             return False
         wanted = block_id.casefold()  # R61: [inferred] case-insensitive
-        return any(b.id.casefold() == wanted for b in entry.parsed.blocks)
+        return any(found.casefold() == wanted for found in outline[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,15 +368,18 @@ def _majority_style(names: Iterable[str]) -> str:
     return min(styles, key=lambda s: (-styles[s], order[s]))
 
 
-def spellings_by_key(links: Iterable[Link], keys: dict[str, str]) -> dict[str, dict[str, int]]:
-    """Link key -> {spelling: times written}, for every link path but the empty one.
+def spellings_by_key(
+    counted: Mapping[str, int], keys: dict[str, str]
+) -> dict[str, dict[str, int]]:
+    """Link key -> {spelling: times written}, from how often each link path is written
+    (`count_linkpaths`), for every link path but the empty one.
 
     `keys` memoises link_key per link path (filled in here).
     """
-    # Count each spelling first (C speed), then key each distinct one once: link paths
-    # repeat a lot. Keys and spellings keep their order of first appearance.
+    # Each distinct spelling is keyed once: link paths repeat a lot. Keys and spellings
+    # keep their order of first appearance.
     spellings: dict[str, dict[str, int]] = {}
-    for linkpath, count in Counter(map(attrgetter("linkpath"), links)).items():
+    for linkpath, count in counted.items():
         if not linkpath:
             continue
         key = keys.get(linkpath)
@@ -360,12 +393,22 @@ def spellings_by_key(links: Iterable[Link], keys: dict[str, str]) -> dict[str, d
     return spellings
 
 
+def count_linkpaths(links: Iterable[Link]) -> Counter[str]:
+    """How often each link path is written, in order of first appearance (C speed)."""
+    return Counter(map(_LINKPATH, links))
+
+
+_LINKPATH = attrgetter("linkpath")
+
+
 def find_variants(
-    notes: dict[str, NoteEntry], links: Iterable[Link], configured: dict[str, str]
+    notes: dict[str, NoteEntry], counted: Mapping[str, int], configured: dict[str, str]
 ) -> Variants:
+    """The canonical spellings, from the note names and how often each link path is
+    written (`count_linkpaths` of every link of the vault)."""
     # Most note names are also link paths: keyed once, for both.
     keys: dict[str, str] = {}
-    spellings = spellings_by_key(links, keys)
+    spellings = spellings_by_key(counted, keys)
     names: dict[str, list[str]] = defaultdict(list)
     for entry in notes.values():
         name = entry.name

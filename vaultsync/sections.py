@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -36,7 +36,7 @@ from vaultsync.text import LineIndex, fold, strip_md
 
 if TYPE_CHECKING:
     from vaultsync.engine import Vault
-    from vaultsync.index import NoteEntry, Resolution
+    from vaultsync.index import NoteEntry, Resolution, VaultIndex
 
 BACKLINKS = "backlinks"
 INDEX = "index"
@@ -249,16 +249,18 @@ def _per_vault(vault: Vault, name: str, make: Callable[[Vault], Any]) -> Any:
 def _backlinks_excluded(vault: Vault) -> Callable[[str], bool]:
     cached = vault.cache.get(_EXCLUDE_CACHE)
     if cached is None:
-        patterns = vault.config.backlinks.exclude
-        if patterns:
-            from pathspec import PathSpec
-
-            spec = PathSpec.from_lines("gitignore", patterns)
-            cached = spec.match_file
-        else:
-            cached = _never
-        vault.cache[_EXCLUDE_CACHE] = cached
+        cached = vault.cache[_EXCLUDE_CACHE] = _excluded_by(vault.config.backlinks.exclude)
     matcher: Callable[[str], bool] = cached
+    return matcher
+
+
+def _excluded_by(patterns: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a note's links are left out of backlinks (`backlinks.exclude`)."""
+    if not patterns:
+        return _never
+    from pathspec import PathSpec
+
+    matcher: Callable[[str], bool] = PathSpec.from_lines("gitignore", patterns).match_file
     return matcher
 
 
@@ -343,7 +345,7 @@ def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:
     return result
 
 
-def _targets_of(path: str, own: OwnLinks, notes: Mapping[str, object]) -> list[str]:
+def _targets_of(path: str, own: OwnLinks, notes: Container[str]) -> list[str]:
     """The notes `path`'s own links count as a backlink for: each once, in link order."""
     # An empty link path (`[[#Heading]]`) resolves to the note itself, so dropping
     # self-links drops those too.
@@ -360,6 +362,28 @@ def backlink_targets(vault: Vault, path: str) -> list[str]:
     if parsed is None or not parsed.links or _backlinks_excluded(vault)(path):
         return []  # as `_linking_notes` leaves it out
     return _targets_of(path, own_links(vault)[path], vault.notes)
+
+
+def targets_finder(
+    exclude: Sequence[str], index: VaultIndex, notes: Container[str]
+) -> Callable[[str, ParsedNote | None], list[str]]:
+    """`backlink_targets` of a note, for a process that holds only part of a vault:
+    `(path, parsed) -> targets`.
+
+    Resolving a link reads nothing but the file list, so an index of the files alone
+    (`index`) resolves as the whole vault's does. `exclude`: the `backlinks.exclude`
+    patterns; `notes`: the paths of every note of the vault.
+    """
+    excluded = _excluded_by(exclude)
+
+    def targets(path: str, parsed: ParsedNote | None) -> list[str]:
+        if parsed is None or not parsed.links or excluded(path):
+            return []  # as `_linking_notes` leaves it out
+        links = outside_sections(parsed)
+        resolved = index.resolve_all(map(_LINKPATH, links), path)
+        return _targets_of(path, OwnLinks(links, resolved), notes)
+
+    return targets
 
 
 def seed_backlink_map(vault: Vault, backlinks: dict[str, frozenset[str]]) -> None:

@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import Any
 
 from vaultsync import statefile
-from vaultsync.index import NoteEntry, Variants, spellings_by_key
+from vaultsync.index import NoteEntry, Variants, count_linkpaths, spellings_by_key
 from vaultsync.text import link_key, naming_style
 
 _STYLE_ORDER = {"spaced": 0, "snake": 1, "kebab": 2}
@@ -126,7 +126,7 @@ class VariantTracker:
         spellings = dict(variants.spellings)
         if not spellings:  # Variants not made by find_variants: count here
             links = chain.from_iterable(e.parsed.links for e in notes.values() if e.parsed)
-            spellings = spellings_by_key(links, keys)
+            spellings = spellings_by_key(count_linkpaths(links), keys)
         names: dict[str, dict[str, int]] = {}
         for entry in notes.values():
             name = entry.name

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from vaultsync.commands.common import (
     ReportSubject,
     Summary,
+    Target,
     add_lint_options,
     add_output_options,
     load_vault,
@@ -26,6 +27,8 @@ from vaultsync.model import Diagnostic, Severity
 if TYPE_CHECKING:
     from vaultsync.engine import Vault
     from vaultsync.results import ResultCache
+    from vaultsync.rules import Selection
+    from vaultsync.vault import VaultFile
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -93,8 +96,15 @@ def run(args: argparse.Namespace) -> int:
         from vaultsync import engine  # only now: a warm run never needs the parser
 
         listing = None if results is None else (results.files, results.stats)
-        vault = load_vault(target, args.quiet, use_cache=use_cache, listing=listing)
-        diagnostics = engine.check(vault, chosen, target.only)
+        halves = None
+        if results is None and target.only is None:
+            files, halves = _check_in_halves(target, chosen, args.quiet)
+            listing = (files, {})  # without the cache, no stats are read
+        if halves is not None:
+            vault, diagnostics = halves
+        else:
+            vault = load_vault(target, args.quiet, use_cache=use_cache, listing=listing)
+            diagnostics = engine.check(vault, chosen, target.only)
         if results is not None:
             from vaultsync.results import pack_by_note
 
@@ -116,6 +126,20 @@ def run(args: argparse.Namespace) -> int:
     if results is not None and render_key is not None:
         results.save_report(render_key, text, worst)
     return _exit_code(args, target.config.fail_on, worst)
+
+
+def _check_in_halves(
+    target: Target, chosen: Selection, quiet: bool
+) -> tuple[list[VaultFile], tuple[Vault, list[Diagnostic]] | None]:
+    """A whole vault checked without the cache: in two processes, each parsing and
+    checking half of it (shards.py). The vault's files, and the vault and its
+    diagnostics, or None when one process is better here."""
+    from vaultsync import progress, shards
+    from vaultsync.vault import discover
+
+    files = discover(target.root, target.config)
+    with progress.loading(quiet) as on_progress:
+        return files, shards.check(target.root, target.config, chosen, files, on_progress)
 
 
 def _leave_snapshot(

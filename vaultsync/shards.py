@@ -1,0 +1,356 @@
+"""A whole-vault check without the cache, in two processes that each parse and check half.
+
+engine.load and engine.check share the work another way: a forked child parses part of
+the vault and sends every parsed note back, and a second child forked after the index
+is built checks part of it. On 10,000 notes that left the second core saving a sixth of
+the time: the notes sent back are unpacked here, the index and the backlink map are
+built here alone, and each checker pays a copy-on-write page fault for every page of
+the parsed vault it reads (reference counts are writes).
+
+Here the child is forked before anything is parsed. Each process reads and parses its
+half and sends the other a `Summary` of it: what the rules of one note read of another
+note, that is its aliases, headings and block ids, how often each link spelling is
+written and which notes it links to (its backlink targets, resolved from the file list
+alone). Each then builds the same index, variants and backlink map, checks its own
+half, and the child sends back its diagnostics. A note of the other half is a
+`RemoteEntry` there: reading its parsed note raises `RemoteNote`.
+
+Whatever this cannot answer exactly is left to the classic way (the child's notes are
+then parsed again here): a note holding index or unresolved blocks (those list every
+note by its properties and links), a rule reading a note of the other half anyway, a
+child that fails or results that do not fit their shared memory. The answer is the
+same either way; the classic way is only slower.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import os
+import signal
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from itertools import chain
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from vaultsync import forks
+from vaultsync.config import Config
+from vaultsync.engine import Context, Progress, Vault, check_note, read_entry
+from vaultsync.index import NoteEntry, Outline, VaultIndex, count_linkpaths, find_variants
+from vaultsync.model import Diagnostic
+from vaultsync.rules import Selection, _load_families
+from vaultsync.sections import holds_blocks, seed_backlink_map, targets_finder
+from vaultsync.vault import VaultFile
+
+# Below this many notes, a second process costs more than it saves.
+THRESHOLD = 2000
+
+# The parent's share of the notes: a little over half, since the forked child was
+# measured finishing each phase later (on the benchmark vault, splitting at a half left
+# the parent waiting 0.1-0.3 s for the child's summary).
+_FIRST_SHARE = 0.53
+
+# What the parent tells the child once both summaries are in.
+_SUMMARY = b"S"  # (child) my summary is in the shared memory
+_GO_ON = b"C"  # (parent) mine is in yours: check your half
+_STOP = b"Q"  # (parent) stop: the check is done the classic way
+
+
+class RemoteNote(Exception):
+    """A note parsed by the other process was read: this check is done the classic way."""
+
+
+class RemoteEntry(NoteEntry):
+    """A note of the other half: path, flags, aliases; its parsed note is not here.
+
+    Built without NoteEntry's constructor, with the fields NoteEntry's own __init__ sets.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "parsed":
+            raise RemoteNote(self.path)
+        raise AttributeError(name)
+
+
+class Summary(NamedTuple):
+    """What the rules of the other half read of one half's notes (builtins only)."""
+
+    # Per note, in path order: path, error, excluded, bom, digest, aliases, outline
+    # (None when the note could not be read).
+    notes: list[tuple[str, str | None, bool, bool, str, list[str], Outline | None]]
+    linkpaths: dict[str, int]  # how often each link path is written, first seen first
+    targets: dict[str, list[str]]  # per linking note, its backlink targets
+    holders: bool  # a note holds index or unresolved blocks
+
+
+def check(
+    root: Path,
+    config: Config,
+    selection: Selection,
+    files: list[VaultFile],
+    progress: Progress | None = None,
+) -> tuple[Vault, list[Diagnostic]] | None:
+    """`engine.check(engine.load(root, config, use_cache=False), selection)`, sorted, in
+    two processes; None when this vault is checked better the classic way (too few
+    notes, one core, other threads running)."""
+    note_files = [file for file in files if file.is_note]
+    if forks.usable(len(note_files), THRESHOLD) < 2:
+        return None
+    split = round(len(note_files) * _FIRST_SHARE)
+    mine, theirs = note_files[:split], note_files[split:]
+    try:
+        up = forks.shared_room(len(theirs))  # the child's summary, then its diagnostics
+        down = forks.shared_room(len(mine))  # the parent's summary
+    except (OSError, OverflowError, ValueError):
+        return None
+    from_child, to_parent = os.pipe()
+    from_parent, to_child = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        pid = -1
+    if pid == 0:  # pragma: no cover - the child ends in os._exit; its work is tested
+        os.close(from_child)
+        os.close(to_child)
+        _child(root, config, selection, files, theirs, (up, down), to_parent, from_parent)
+    os.close(to_parent)
+    os.close(from_parent)
+    child = _Child(pid, from_child, to_child)
+    try:
+        if pid < 0:
+            return None
+        return _parent(root, config, selection, files, mine, theirs, child, (up, down), progress)
+    finally:
+        child.stop()
+        up.close()
+        down.close()
+
+
+class _Child:
+    """The forked process of the second half, as the parent sees it."""
+
+    def __init__(self, pid: int, reads: int, writes: int) -> None:
+        self.pid = pid  # -1: none was forked
+        self.reads = reads  # its signals to the parent
+        self.writes = writes  # the parent's to it
+        self.status: int | None = None
+
+    def signal(self) -> bytes:
+        """The child's next signal; b"" once it is gone."""
+        return os.read(self.reads, 1)
+
+    def tell(self, what: bytes) -> None:
+        with contextlib.suppress(OSError):  # it is gone: it needs telling nothing
+            os.write(self.writes, what)
+
+    def wait(self) -> int:
+        """Its exit status, once it has ended (0: it finished its work)."""
+        if self.status is None:
+            self.status = os.waitpid(self.pid, 0)[1]
+        return self.status
+
+    def stop(self) -> None:
+        """End it if it still runs (its work is not wanted), and wait for it."""
+        if self.pid > 0 and self.status is None:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            self.wait()
+        for fd in (self.reads, self.writes):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.reads = self.writes = -1
+
+
+class _Half(NamedTuple):
+    """One half of the vault as the process holding it has read it."""
+
+    entries: list[NoteEntry]  # its notes, parsed
+    summary: Summary
+    file_index: VaultIndex  # the files alone indexed, which resolved its links
+
+
+def _read_half(
+    root: Path,
+    config: Config,
+    files: list[VaultFile],
+    half: Sequence[VaultFile],
+    progress: Progress | None = None,
+    total: int = 0,
+) -> _Half:
+    """Read and parse one half's notes, and summarise them for the other half."""
+    max_size = config.max_file_size
+    entries = []
+    for i, file in enumerate(half, 1):
+        entries.append(read_entry(root, file, max_size))
+        if progress is not None and i % 256 == 0:
+            progress(min(2 * i, total), total)  # the other half keeps pace
+    index = VaultIndex(files, {})  # resolution reads the file list alone
+    note_paths = {file.path for file in files if file.is_note}
+    targets_of = targets_finder(config.backlinks.exclude, index, note_paths)
+    notes: list[tuple[str, str | None, bool, bool, str, list[str], Outline | None]] = []
+    targets: dict[str, list[str]] = {}
+    holders = False
+    for entry in entries:
+        parsed = entry.parsed
+        outline: Outline | None = None
+        if parsed is not None:
+            outline = [(h.level, h.text) for h in parsed.headings], [b.id for b in parsed.blocks]
+            targets[entry.path] = targets_of(entry.path, parsed)
+            holders = holders or holds_blocks(parsed)
+        row = (entry.path, entry.error, entry.excluded, entry.bom, entry.digest)
+        notes.append((*row, entry.aliases, outline))
+    parsed_notes = (entry.parsed for entry in entries if entry.parsed is not None)
+    counted = count_linkpaths(chain.from_iterable(parsed.links for parsed in parsed_notes))
+    return _Half(entries, Summary(notes, dict(counted), targets, holders), index)
+
+
+def _vault(
+    root: Path, config: Config, files: list[VaultFile], own: _Half, other: Summary, first: bool
+) -> Vault:
+    """The vault as this process holds it: its own half's notes parsed, the others
+    remote. Index, variants and backlink map come out as engine.build and
+    sections.backlink_map make them from the whole vault.
+
+    `first`: whether this process holds the first half of the notes (in path order).
+    """
+    remote: dict[str, NoteEntry] = {}
+    outlines: dict[str, Outline] = {}
+    for path, error, excluded, bom, digest, aliases, outline in other.notes:
+        if outline is None:
+            remote[path] = NoteEntry(path, None, error, excluded, bom, digest)
+            continue
+        entry = object.__new__(RemoteEntry)
+        # NoteEntry is a frozen dataclass: its fields are set the way its __init__ sets them.
+        entry.__dict__.update(
+            path=path, error=error, excluded=excluded, bom=bom, digest=digest, aliases=aliases
+        )
+        remote[path] = entry
+        outlines[path] = outline
+    held = {entry.path: entry for entry in own.entries}
+    notes = {f.path: held.get(f.path) or remote[f.path] for f in files if f.is_note}
+    index = own.file_index
+    index.give_notes(notes)
+    index.outlines.update(outlines)
+    # Counted half by half, merged in note order: first appearances stay in order.
+    halves = (own.summary, other) if first else (other, own.summary)
+    counted = Counter(halves[0].linkpaths)
+    counted.update(halves[1].linkpaths)
+    variants = find_variants(notes, counted, config.links.canonical)
+    vault = Vault(root, config, files, notes, index, variants)
+    sources: dict[str, set[str]] = defaultdict(set)
+    for summary in halves:
+        for path, targets in summary.targets.items():
+            for target in targets:
+                sources[target].add(path)
+    seed_backlink_map(vault, {target: frozenset(paths) for target, paths in sources.items()})
+    return vault
+
+
+def _check_half(vault: Vault, selection: Selection, own: list[NoteEntry]) -> list[Diagnostic]:
+    _load_families()
+    ctx = Context(vault, selection)
+    diagnostics: list[Diagnostic] = []
+    for entry in own:
+        if not entry.excluded:
+            diagnostics.extend(check_note(ctx, entry))
+    return diagnostics
+
+
+def _child(
+    root: Path,
+    config: Config,
+    selection: Selection,
+    files: list[VaultFile],
+    half: Sequence[VaultFile],
+    room: tuple[mmap.mmap, mmap.mmap],
+    signal_out: int,
+    signal_in: int,
+) -> None:  # pragma: no cover - runs in the forked child, ends in os._exit
+    """The second half's process: parse, summarise, wait, check, send diagnostics."""
+    from vaultsync.results import flatten
+
+    status = 1
+    try:
+        forks.die_with_parent()
+        up, down = room
+        own = _read_half(root, config, files, half)
+        forks.put(up, own.summary)
+        os.write(signal_out, _SUMMARY)
+        if os.read(signal_in, 1) == _GO_ON:
+            vault = _vault(root, config, files, own, forks.take(down), first=False)
+            forks.put(up, [flatten(d) for d in _check_half(vault, selection, own.entries)])
+            status = 0
+    finally:
+        os._exit(status)
+
+
+def _parent(
+    root: Path,
+    config: Config,
+    selection: Selection,
+    files: list[VaultFile],
+    mine: Sequence[VaultFile],
+    theirs: Sequence[VaultFile],
+    child: _Child,
+    room: tuple[mmap.mmap, mmap.mmap],
+    progress: Progress | None,
+) -> tuple[Vault, list[Diagnostic]]:
+    """The first half's process: parse, summarise, exchange, check, gather."""
+    from vaultsync.results import rebuild
+
+    up, down = room
+    total = len(mine) + len(theirs)
+    own = _read_half(root, config, files, mine, progress, total)
+    summary = own.summary
+
+    def classic() -> tuple[Vault, list[Diagnostic]]:
+        child.tell(_STOP)
+        child.stop()
+        return _classic(root, config, selection, files, own.entries, theirs, progress, total)
+
+    if child.signal() != _SUMMARY:
+        return classic()
+    theirs_summary: Summary = forks.take(up)
+    if summary.holders or theirs_summary.holders:
+        return classic()
+    try:
+        forks.put(down, summary)
+    except ValueError:  # it does not fit
+        return classic()
+    child.tell(_GO_ON)
+    vault = _vault(root, config, files, own, theirs_summary, first=True)
+    try:
+        diagnostics = _check_half(vault, selection, own.entries)
+    except RemoteNote:
+        return classic()
+    if child.wait() != 0:
+        return classic()
+    diagnostics.extend(map(rebuild, forks.take(up)))
+    diagnostics.sort(key=Diagnostic.sort_key)
+    if progress is not None:
+        progress(total, total)
+    return vault, diagnostics
+
+
+def _classic(
+    root: Path,
+    config: Config,
+    selection: Selection,
+    files: list[VaultFile],
+    own: list[NoteEntry],
+    theirs: Sequence[VaultFile],
+    progress: Progress | None,
+    total: int,
+) -> tuple[Vault, list[Diagnostic]]:
+    """The check done as engine.load and engine.check do it, with the notes read so far."""
+    from vaultsync import engine
+
+    max_size = config.max_file_size
+    read = {entry.path: entry for entry in own}
+    read.update((file.path, read_entry(root, file, max_size)) for file in theirs)
+    if progress is not None:
+        progress(total, total)
+    notes = {file.path: read[file.path] for file in files if file.is_note}
+    vault = engine.build(root, config, files, notes)
+    return vault, engine.check(vault, selection)
