@@ -1,0 +1,237 @@
+"""A check without the cache in two halves (shards.py) answers as one process does."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import write_vault
+from vaultsync import engine, shards
+from vaultsync.cli import main
+from vaultsync.commands.common import resolve_target
+from vaultsync.index import NoteEntry
+from vaultsync.model import Diagnostic, Severity
+from vaultsync.results import flatten
+from vaultsync.rules import CHECKERS, Selection
+from vaultsync.vault import discover
+
+CONFIG = """\
+exclude = ["templates/"]
+
+[backlinks]
+exclude = ["daily/"]
+"""
+
+# Notes in path order: A… to M… fall in the first half, N… to Z… in the second (and the
+# `daily/` and `templates/` folders after them), so most links below cross halves.
+NOTES: dict[str, str | bytes] = {
+    ".vaultsync.toml": CONFIG,
+    "Alpha.md": (
+        '---\naliases: [AL, First One]\nrelated: "[[Zeta]]"\n---\n# Alpha\n\n'
+        "## Intro\n\nSee [[Zeta#Details]], [[Zeta#Nowhere]], [[Zeta#^z1]], [[Zeta#^zz]],\n"
+        "[[Omega#Part One#Sub]], [[Omega#Part Two#Sub]], [[ZZ]], [[open_source_models]],\n"
+        "[[Dup]], [[Broken]], [[Unreadable#Head]], [[Skipped]] and ![[pic.png]]. ^a1\n"
+    ),
+    "Beta.md": (
+        "Links [[alpha]] [[Alpha#intro]] [[Alpha#^A1]] [[First One]] [[Open Source Models]]"
+        " [x](Omega.md#Part%20One) %% [[Gamma]] %%\n"
+        "<!-- vaultsync-ignore L001 --> [[Broken Too]]\n"
+    ),
+    "Gamma.md": "Only [[Beta]].\n\n<!-- vaultsync:begin backlinks -->\n- [[Beta]]\n"
+    "<!-- vaultsync:end backlinks -->\n",
+    "Mid.md": "[[Omega]] [[Zeta]] #tag\n",
+    "Omega.md": (
+        "# Part One\n## Sub\n# Part Two\n\nBack to [[Alpha#Intro]], [[Alpha#Gone]],"
+        " [[Beta]] and [[AL]]; [[open-source-models]] [[Dup]]\n"
+    ),
+    "Open Source Models.md": "[[Alpha]] [[Mid]]\n",
+    "Zeta.md": (
+        "---\naliases: ZZ\n---\n## Details\n\nText ^z1\n\n[[Alpha#^a1]] [[Alpha#^nope]]"
+        " [[First One]] [[Gamma]] [[Mid#Nothing]]\n"
+    ),
+    "Unreadable.md": b"\xff\xfe not UTF-8 [[Alpha]]\n",
+    "x/Dup.md": "[[Alpha]]\n",
+    "y/Dup.md": "[[Beta]]\n",
+    "daily/2024-01-01.md": "[[Alpha]] [[Zeta#Details]] [[Gone Daily]]\n",
+    "templates/Skipped.md": "[[Nothing Here]]\n",
+}
+
+
+def _flat(diagnostics: list[Diagnostic]) -> list[tuple[Any, ...]]:
+    return [flatten(d) for d in diagnostics]
+
+
+def _selection(root: Path) -> tuple[Path, Any, Selection]:
+    target = resolve_target([root], None, use_cache=False)
+    config = target.config
+    return target.root, config, Selection.build(config.select, config.ignore, config.severity)
+
+
+def _classic(root: Path) -> list[tuple[Any, ...]]:
+    """The diagnostics of one process: engine.load and engine.check."""
+    root, config, selection = _selection(root)
+    vault = engine.load(root, config, use_cache=False)
+    return _flat(engine.check(vault, selection))
+
+
+def _in_halves(root: Path) -> list[tuple[Any, ...]] | None:
+    root, config, selection = _selection(root)
+    found = shards.check(root, config, selection, discover(root, config))
+    return None if found is None else _flat(found[1])
+
+
+@pytest.fixture
+def two_halves(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Small vaults are checked in halves too; records why a check went the classic way."""
+    monkeypatch.setattr(shards, "THRESHOLD", 2)
+    monkeypatch.setenv("VAULTSYNC_JOBS", "2")
+    fallbacks: list[str] = []
+    real = shards._classic
+
+    def classic(*args: Any, **kwargs: Any) -> Any:
+        fallbacks.append("classic")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(shards, "_classic", classic)
+    return fallbacks
+
+
+def test_halves_report_what_one_process_reports(tmp_path: Path, two_halves: list[str]) -> None:
+    root = write_vault(tmp_path / "v", NOTES)
+    (root / "pic.png").write_bytes(b"\x89PNG\r\n")
+    expected = _classic(root)
+    codes = {row[2] for row in expected}
+    # The vault exercises what crosses halves: subpaths, aliases, variants, ties,
+    # unreadable notes, backlinks sections, excluded notes.
+    assert {"L001", "L002", "L003", "L004", "L005", "L006", "S001", "V001"} <= codes
+    assert _in_halves(root) == expected
+    assert two_halves == [], "the check went the classic way"
+
+
+def test_the_report_of_halves_is_the_report_of_one_process(
+    tmp_path: Path,
+    two_halves: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = write_vault(tmp_path / "v", NOTES)
+    outputs = []
+    for jobs in ("1", "2"):
+        monkeypatch.setenv("VAULTSYNC_JOBS", jobs)
+        for form in ("text", "json"):
+            main(["check", str(root), "--no-cache", "--exit-zero", "--format", form])
+            outputs.append(capsys.readouterr().out)
+    assert outputs[:2] == outputs[2:]
+    assert "Alpha.md" in outputs[0]
+    assert two_halves == []
+
+
+def test_a_note_with_an_index_block_is_checked_the_classic_way(
+    tmp_path: Path, two_halves: list[str]
+) -> None:
+    # An index block lists notes by their properties, which a half does not send.
+    notes = dict(NOTES)
+    notes["Zeta.md"] = str(notes["Zeta.md"]) + (
+        '\n<!-- vaultsync:begin index folder="" -->\n<!-- vaultsync:end index -->\n'
+    )
+    root = write_vault(tmp_path / "v", notes)
+    assert _in_halves(root) == _classic(root)
+    assert two_halves == ["classic"]
+
+
+def _with_checker(
+    monkeypatch: pytest.MonkeyPatch,
+    checker: Callable[[engine.Context, NoteEntry], Iterator[Diagnostic]],
+) -> None:
+    monkeypatch.setattr(engine, "CHECKERS", [*CHECKERS, checker])
+
+
+def test_a_rule_reading_a_note_of_the_other_half_makes_it_classic(
+    tmp_path: Path, two_halves: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_vault(tmp_path / "v", NOTES)
+
+    def counts_links_of_zeta(ctx: engine.Context, note: NoteEntry) -> Iterator[Diagnostic]:
+        zeta = ctx.vault.notes["Zeta.md"].parsed  # the second half's note, read from anywhere
+        assert zeta is not None
+        if note.path == "Alpha.md":
+            message = f"Zeta has {len(zeta.links)} links"
+            yield Diagnostic(note.path, zeta.end, "X001", message, Severity.WARNING)
+
+    _with_checker(monkeypatch, counts_links_of_zeta)
+    expected = _classic(root)
+    assert any(row[2] == "X001" and row[3] == "Zeta has 5 links" for row in expected)
+    assert _in_halves(root) == expected
+    assert two_halves == ["classic"]
+
+
+def test_a_child_that_dies_leaves_the_check_to_the_classic_way(
+    tmp_path: Path, two_halves: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_vault(tmp_path / "v", NOTES)
+    expected = _classic(root)
+    parent = os.getpid()
+
+    def dies_in_the_child(ctx: engine.Context, note: NoteEntry) -> Iterator[Diagnostic]:
+        if os.getpid() != parent:
+            os._exit(3)  # as if killed mid-check
+        yield from ()
+
+    _with_checker(monkeypatch, dies_in_the_child)
+    assert _in_halves(root) == expected
+    assert two_halves == ["classic"]
+
+
+def test_a_vault_too_small_for_halves_is_left_to_one_process(tmp_path: Path) -> None:
+    root = write_vault(tmp_path / "v", NOTES)
+    assert _in_halves(root) is None  # the real threshold: thousands of notes
+
+
+_NAMES = ["Apple", "apple pie", "Banana", "Cherry", "Date", "Mango", "Nut", "Olive", "Plum"]
+_HEADS = ["Intro", "Part One", "Details", "Sub"]
+
+
+@st.composite
+def _vaults(draw: st.DrawFn) -> dict[str, str | bytes]:
+    """Small vaults whose notes link to each other's headings, blocks and aliases."""
+    files: dict[str, str | bytes] = {}
+    names = draw(st.lists(st.sampled_from(_NAMES), min_size=2, max_size=len(_NAMES), unique=True))
+    for name in names:
+        folder = draw(st.sampled_from(["", "a/", "b/"]))
+        lines = []
+        if draw(st.booleans()):
+            lines.append(f"---\naliases: [{draw(st.sampled_from(_NAMES))} x]\n---")
+        for _ in range(draw(st.integers(0, 4))):
+            kind = draw(st.integers(0, 5))
+            other = draw(st.sampled_from([*_NAMES, "Gone"]))
+            spelled = draw(st.sampled_from([other, other.lower(), other.replace(" ", "_")]))
+            head = draw(st.sampled_from(_HEADS))
+            lines.append(
+                [
+                    f"## {head}",
+                    f"[[{spelled}]]",
+                    f"[[{spelled}#{head}]]",
+                    f"text ^b{len(lines)}",
+                    f"[[{spelled}#^b{draw(st.integers(0, 3))}]]",
+                    f"[[{other} x]]",
+                ][kind]
+            )
+        files[f"{folder}{name}.md"] = "\n\n".join(lines) + "\n"
+    return files
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(files=_vaults())
+def test_halves_agree_with_one_process_on_any_vault(
+    tmp_path_factory: pytest.TempPathFactory, two_halves: list[str], files: dict[str, str | bytes]
+) -> None:
+    root = write_vault(tmp_path_factory.mktemp("v"), files)
+    assert _in_halves(root) == _classic(root)
