@@ -92,8 +92,8 @@ def check(
     progress: Progress | None = None,
 ) -> tuple[Vault, list[Diagnostic]] | None:
     """`engine.check(engine.load(root, config, use_cache=False), selection)`, sorted, in
-    two processes; None when this vault is checked better the classic way (too few
-    notes, one core, other threads running)."""
+    two processes, with the vault as this process holds it; None when this vault is
+    checked better the classic way (too few notes, one core, other threads running)."""
     note_files = [file for file in files if file.is_note]
     if forks.usable(len(note_files), THRESHOLD) < 2:
         return None
@@ -304,28 +304,29 @@ def _parent(
     own = _read_half(root, config, files, mine, progress, total)
     summary = own.summary
 
-    def classic() -> tuple[Vault, list[Diagnostic]]:
+    def classic(read: list[NoteEntry]) -> tuple[Vault, list[Diagnostic]]:
+        """The check done the classic way, with the notes of `read` already parsed."""
         child.tell(_STOP)
         child.stop()
-        return _classic(root, config, selection, files, own.entries, theirs, progress, total)
+        return _classic(root, config, selection, files, read, progress, total)
 
     if child.signal() != _SUMMARY:
-        return classic()
+        return classic(own.entries)
     theirs_summary: Summary = forks.take(up)
     if summary.holders or theirs_summary.holders:
-        return classic()
+        return classic(own.entries)
     try:
         forks.put(down, summary)
     except ValueError:  # it does not fit
-        return classic()
+        return classic(own.entries)
     child.tell(_GO_ON)
     vault = _vault(root, config, files, own, theirs_summary, first=True)
     try:
         diagnostics = _check_half(vault, selection, own.entries)
     except RemoteNote:
-        return classic()
+        return classic(own.entries)
     if child.wait() != 0:
-        return classic()
+        return classic(own.entries)
     diagnostics.extend(map(rebuild, forks.take(up)))
     diagnostics.sort(key=Diagnostic.sort_key)
     if progress is not None:
@@ -338,19 +339,22 @@ def _classic(
     config: Config,
     selection: Selection,
     files: list[VaultFile],
-    own: list[NoteEntry],
-    theirs: Sequence[VaultFile],
+    read: list[NoteEntry],
     progress: Progress | None,
     total: int,
 ) -> tuple[Vault, list[Diagnostic]]:
-    """The check done as engine.load and engine.check do it, with the notes read so far."""
+    """The check done as engine.load and engine.check do it, with the notes `read` so
+    far (the others are read now)."""
     from vaultsync import engine
 
     max_size = config.max_file_size
-    read = {entry.path: entry for entry in own}
-    read.update((file.path, read_entry(root, file, max_size)) for file in theirs)
+    known = {entry.path: entry for entry in read}
+    notes = {
+        file.path: known.get(file.path) or read_entry(root, file, max_size)
+        for file in files
+        if file.is_note
+    }
     if progress is not None:
         progress(total, total)
-    notes = {file.path: read[file.path] for file in files if file.is_note}
     vault = engine.build(root, config, files, notes)
     return vault, engine.check(vault, selection)

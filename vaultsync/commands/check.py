@@ -101,18 +101,18 @@ def run(args: argparse.Namespace) -> int:
             files, halves = _check_in_halves(target, chosen, args.quiet)
             listing = (files, {})  # without the cache, no stats are read
         if halves is not None:
-            vault, diagnostics = halves
+            subject, diagnostics = halves
         else:
             vault = load_vault(target, args.quiet, use_cache=use_cache, listing=listing)
             diagnostics = engine.check(vault, chosen, target.only)
-        if results is not None:
-            from vaultsync.results import pack_by_note
+            if results is not None:
+                from vaultsync.results import pack_by_note
 
-            packed = pack_by_note(diagnostics)
-            results.save_packed(len(vault.notes), packed)
-            if target.only is None:
-                _leave_snapshot(results, vault, diagnostics, packed)
-        subject = vault
+                packed = pack_by_note(diagnostics)
+                results.save_packed(len(vault.notes), packed)
+                if target.only is None:
+                    _leave_snapshot(results, vault, diagnostics, packed)
+            subject = vault
     if args.write_baseline is not None:
         write_baseline(args, diagnostics)
         return 0
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_in_halves(
     target: Target, chosen: Selection, quiet: bool
-) -> tuple[list[VaultFile], tuple[Vault, list[Diagnostic]] | None]:
+) -> tuple[list[VaultFile], tuple[ReportSubject, list[Diagnostic]] | None]:
     """A whole vault checked without the cache: in two processes, each parsing and
     checking half of it (shards.py). The vault's files, and the vault and its
     diagnostics, or None when one process is better here."""
