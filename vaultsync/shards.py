@@ -84,16 +84,37 @@ class Summary(NamedTuple):
     holders: bool  # a note holds index or unresolved blocks
 
 
+class TextPart(NamedTuple):
+    """The second half's part of a text report (`report.write_text` without the summary)."""
+
+    text: str  # its diagnostics' lines
+    problems: int  # how many diagnostics
+    fixable: int  # how many with a safe fix
+    worst: int  # the highest severity among them, -1 for none
+
+
+class Halves(NamedTuple):
+    vault: Vault  # as this process holds it: the other half's notes are not parsed here
+    diagnostics: list[Diagnostic]  # sorted; only the first half's when `text` is set
+    text: TextPart | None  # the second half's text report part, when it was asked for
+
+
 def check(
     root: Path,
     config: Config,
     selection: Selection,
     files: list[VaultFile],
     progress: Progress | None = None,
-) -> tuple[Vault, list[Diagnostic]] | None:
+    text: bool = False,
+) -> Halves | None:
     """`engine.check(engine.load(root, config, use_cache=False), selection)`, sorted, in
-    two processes, with the vault as this process holds it; None when this vault is
-    checked better the classic way (too few notes, one core, other threads running)."""
+    two processes; None when this vault is checked better the classic way (too few
+    notes, one core, other threads running).
+
+    `text`: only a text report is wanted; the second half may then come back as its
+    report lines (`Halves.text`), which the child renders itself. Every note of the
+    second half sorts after every note of the first, so its lines follow theirs.
+    """
     note_files = [file for file in files if file.is_note]
     if forks.usable(len(note_files), THRESHOLD) < 2:
         return None
@@ -113,7 +134,7 @@ def check(
     if pid == 0:  # pragma: no cover - the child ends in os._exit; its work is tested
         os.close(from_child)
         os.close(to_child)
-        _child(root, config, selection, files, theirs, (up, down), to_parent, from_parent)
+        _child(root, config, selection, files, theirs, (up, down), to_parent, from_parent, text)
     os.close(to_parent)
     os.close(from_parent)
     child = _Child(pid, from_child, to_child)
@@ -266,8 +287,10 @@ def _child(
     room: tuple[mmap.mmap, mmap.mmap],
     signal_out: int,
     signal_in: int,
+    text: bool,
 ) -> None:  # pragma: no cover - runs in the forked child, ends in os._exit
-    """The second half's process: parse, summarise, wait, check, send diagnostics."""
+    """The second half's process: parse, summarise, wait, check, send diagnostics (or,
+    for `text`, their report lines)."""
     from vaultsync.results import flatten
 
     status = 1
@@ -279,10 +302,23 @@ def _child(
         os.write(signal_out, _SUMMARY)
         if os.read(signal_in, 1) == _GO_ON:
             vault = _vault(root, config, files, own, forks.take(down), first=False)
-            forks.put(up, [flatten(d) for d in _check_half(vault, selection, own.entries)])
+            diagnostics = _check_half(vault, selection, own.entries)
+            if text:
+                diagnostics.sort(key=Diagnostic.sort_key)
+                forks.put(up, _text_part(diagnostics))
+            else:
+                forks.put(up, [flatten(d) for d in diagnostics])
             status = 0
     finally:
         os._exit(status)
+
+
+def _text_part(diagnostics: list[Diagnostic]) -> TextPart:
+    from vaultsync.report import fixable, text_line
+
+    worst = max((int(d.severity) for d in diagnostics), default=-1)
+    lines = "".join(map(text_line, diagnostics))
+    return TextPart(lines, len(diagnostics), fixable(diagnostics), worst)
 
 
 def _parent(
@@ -295,7 +331,7 @@ def _parent(
     child: _Child,
     room: tuple[mmap.mmap, mmap.mmap],
     progress: Progress | None,
-) -> tuple[Vault, list[Diagnostic]]:
+) -> Halves:
     """The first half's process: parse, summarise, exchange, check, gather."""
     from vaultsync.results import rebuild
 
@@ -304,7 +340,7 @@ def _parent(
     own = _read_half(root, config, files, mine, progress, total)
     summary = own.summary
 
-    def classic(read: list[NoteEntry]) -> tuple[Vault, list[Diagnostic]]:
+    def classic(read: list[NoteEntry]) -> Halves:
         """The check done the classic way, with the notes of `read` already parsed."""
         child.tell(_STOP)
         child.stop()
@@ -327,11 +363,16 @@ def _parent(
         return classic(own.entries)
     if child.wait() != 0:
         return classic(own.entries)
-    diagnostics.extend(map(rebuild, forks.take(up)))
+    returned = forks.take(up)
+    part = None
+    if isinstance(returned, TextPart):
+        part = returned
+    else:
+        diagnostics.extend(map(rebuild, returned))
     diagnostics.sort(key=Diagnostic.sort_key)
     if progress is not None:
         progress(total, total)
-    return vault, diagnostics
+    return Halves(vault, diagnostics, part)
 
 
 def _classic(
@@ -342,7 +383,7 @@ def _classic(
     read: list[NoteEntry],
     progress: Progress | None,
     total: int,
-) -> tuple[Vault, list[Diagnostic]]:
+) -> Halves:
     """The check done as engine.load and engine.check do it, with the notes `read` so
     far (the others are read now)."""
     from vaultsync import engine
@@ -357,4 +398,4 @@ def _classic(
     if progress is not None:
         progress(total, total)
     vault = engine.build(root, config, files, notes)
-    return vault, engine.check(vault, selection)
+    return Halves(vault, engine.check(vault, selection), None)

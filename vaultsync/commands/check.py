@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from vaultsync.engine import Vault
     from vaultsync.results import ResultCache
     from vaultsync.rules import Selection
+    from vaultsync.shards import Halves, TextPart
     from vaultsync.vault import VaultFile
 
 
@@ -98,10 +99,14 @@ def run(args: argparse.Namespace) -> int:
         listing = None if results is None else (results.files, results.stats)
         halves = None
         if results is None and target.only is None:
-            files, halves = _check_in_halves(target, chosen, args.quiet)
+            # For a plain text report the second half may come back as its lines.
+            plain = args.format == "text" and not args.statistics and render_key is not None
+            files, halves = _check_in_halves(target, chosen, args.quiet, plain)
             listing = (files, {})  # without the cache, no stats are read
+        if halves is not None and halves.text is not None:
+            return _write_halves(args, target.config.fail_on, halves.diagnostics, halves.text)
         if halves is not None:
-            subject, diagnostics = halves
+            subject, diagnostics = halves.vault, halves.diagnostics
         else:
             vault = load_vault(target, args.quiet, use_cache=use_cache, listing=listing)
             diagnostics = engine.check(vault, chosen, target.only)
@@ -129,17 +134,35 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_in_halves(
-    target: Target, chosen: Selection, quiet: bool
-) -> tuple[list[VaultFile], tuple[ReportSubject, list[Diagnostic]] | None]:
+    target: Target, chosen: Selection, quiet: bool, text: bool
+) -> tuple[list[VaultFile], Halves | None]:
     """A whole vault checked without the cache: in two processes, each parsing and
-    checking half of it (shards.py). The vault's files, and the vault and its
-    diagnostics, or None when one process is better here."""
+    checking half of it (shards.py). The vault's files, and what the halves found, or
+    None when one process is better here. `text`: only a text report is wanted."""
     from vaultsync import progress, shards
     from vaultsync.vault import discover
 
     files = discover(target.root, target.config)
     with progress.loading(quiet) as on_progress:
-        return files, shards.check(target.root, target.config, chosen, files, on_progress)
+        found = shards.check(target.root, target.config, chosen, files, on_progress, text)
+        return files, found
+
+
+def _write_halves(
+    args: argparse.Namespace, fail_on: str, first: list[Diagnostic], second: TextPart
+) -> int:
+    """The text report of a check in halves: the first half's diagnostics, then the
+    lines the second half rendered, then the summary (as report.write_text has it)."""
+    from vaultsync.report import fixable, write_text, write_text_summary
+
+    worst = max((int(d.severity) for d in first), default=second.worst)
+    with report_stream(args) as out:
+        write_text(out, first, quiet=True)
+        out.write(second.text)
+        if not args.quiet:
+            problems = len(first) + second.problems
+            write_text_summary(out, problems, fixable(first) + second.fixable)
+    return _exit_code(args, fail_on, max(worst, second.worst))
 
 
 def _leave_snapshot(
