@@ -184,10 +184,10 @@ class _Child:
 
 
 class _Half(NamedTuple):
-    """One half of the vault as the process holding it has read it."""
+    """One half of the vault as the process holding it has read it (and its `Summary`,
+    kept apart: what the vault built from it does not keep can then go)."""
 
     entries: list[NoteEntry]  # its notes, parsed
-    summary: Summary
     file_index: VaultIndex  # the files alone indexed, which resolved its links
 
 
@@ -198,7 +198,7 @@ def _read_half(
     half: Sequence[VaultFile],
     progress: Progress | None = None,
     total: int = 0,
-) -> _Half:
+) -> tuple[_Half, Summary]:
     """Read and parse one half's notes, and summarise them for the other half."""
     max_size = config.max_file_size
     entries = []
@@ -223,18 +223,25 @@ def _read_half(
         notes.append((*row, entry.aliases, outline))
     parsed_notes = (entry.parsed for entry in entries if entry.parsed is not None)
     counted = count_linkpaths(chain.from_iterable(parsed.links for parsed in parsed_notes))
-    return _Half(entries, Summary(notes, dict(counted), targets, holders), index)
+    return _Half(entries, index), Summary(notes, dict(counted), targets, holders)
 
 
 def _vault(
-    root: Path, config: Config, files: list[VaultFile], own: _Half, other: Summary, first: bool
+    root: Path,
+    config: Config,
+    files: list[VaultFile],
+    own: _Half,
+    summaries: tuple[Summary, Summary],
+    first: bool,
 ) -> Vault:
     """The vault as this process holds it: its own half's notes parsed, the others
     remote. Index, variants and backlink map come out as engine.build and
     sections.backlink_map make them from the whole vault.
 
-    `first`: whether this process holds the first half of the notes (in path order).
+    `summaries`: this half's and the other's; `first`: whether this process holds the
+    first half of the notes (in path order).
     """
+    mine, other = summaries
     remote: dict[str, NoteEntry] = {}
     outlines: dict[str, Outline] = {}
     for path, error, excluded, bom, digest, aliases, outline in other.notes:
@@ -254,7 +261,7 @@ def _vault(
     index.give_notes(notes)
     index.outlines.update(outlines)
     # Counted half by half, merged in note order: first appearances stay in order.
-    halves = (own.summary, other) if first else (other, own.summary)
+    halves = (mine, other) if first else (other, mine)
     counted = Counter(halves[0].linkpaths)
     counted.update(halves[1].linkpaths)
     variants = find_variants(notes, counted, config.links.canonical)
@@ -297,11 +304,11 @@ def _child(
     try:
         forks.die_with_parent()
         up, down = room
-        own = _read_half(root, config, files, half)
-        forks.put(up, own.summary)
+        own, summary = _read_half(root, config, files, half)
+        forks.put(up, summary)
         os.write(signal_out, _SUMMARY)
         if os.read(signal_in, 1) == _GO_ON:
-            vault = _vault(root, config, files, own, forks.take(down), first=False)
+            vault = _vault(root, config, files, own, (summary, forks.take(down)), first=False)
             diagnostics = _check_half(vault, selection, own.entries)
             if text:
                 diagnostics.sort(key=Diagnostic.sort_key)
@@ -337,8 +344,7 @@ def _parent(
 
     up, down = room
     total = len(mine) + len(theirs)
-    own = _read_half(root, config, files, mine, progress, total)
-    summary = own.summary
+    own, summary = _read_half(root, config, files, mine, progress, total)
 
     def classic(read: list[NoteEntry]) -> Halves:
         """The check done the classic way, with the notes of `read` already parsed."""
@@ -356,11 +362,15 @@ def _parent(
     except ValueError:  # it does not fit
         return classic(own.entries)
     child.tell(_GO_ON)
-    vault = _vault(root, config, files, own, theirs_summary, first=True)
+    vault = _vault(root, config, files, own, (summary, theirs_summary), first=True)
+    # What the vault did not keep of the summaries goes (at 100,000 notes, ~150 MB).
+    del summary, theirs_summary
     try:
         diagnostics = _check_half(vault, selection, own.entries)
     except RemoteNote:
         return classic(own.entries)
+    # So do what the rules shared while checking (each note's resolved links, ...).
+    vault.cache.clear()
     if child.wait() != 0:
         return classic(own.entries)
     returned = forks.take(up)
