@@ -368,9 +368,7 @@ def _majority_style(names: Iterable[str]) -> str:
     return min(styles, key=lambda s: (-styles[s], order[s]))
 
 
-def spellings_by_key(
-    counted: Mapping[str, int], keys: dict[str, str]
-) -> dict[str, dict[str, int]]:
+def spellings_by_key(counted: Mapping[str, int], keys: dict[str, str]) -> dict[str, dict[str, int]]:
     """Link key -> {spelling: times written}, from how often each link path is written
     (`count_linkpaths`), for every link path but the empty one.
 
@@ -401,13 +399,25 @@ def count_linkpaths(links: Iterable[Link]) -> Counter[str]:
 _LINKPATH = attrgetter("linkpath")
 
 
+def key_all(texts: Iterable[str]) -> dict[str, str]:
+    """link_key of each link path or note name, for `find_variants(keys=...)`."""
+    return {text: link_key(text) for text in texts if text}
+
+
 def find_variants(
-    notes: dict[str, NoteEntry], counted: Mapping[str, int], configured: dict[str, str]
+    notes: dict[str, NoteEntry],
+    counted: Mapping[str, int],
+    configured: dict[str, str],
+    keys: dict[str, str] | None = None,
 ) -> Variants:
     """The canonical spellings, from the note names and how often each link path is
-    written (`count_linkpaths` of every link of the vault)."""
+    written (`count_linkpaths` of every link of the vault).
+
+    `keys`: link_key of link paths and names already known (`key_all`), taken over and
+    filled in.
+    """
     # Most note names are also link paths: keyed once, for both.
-    keys: dict[str, str] = {}
+    keys = {} if keys is None else keys
     spellings = spellings_by_key(counted, keys)
     names: dict[str, list[str]] = defaultdict(list)
     for entry in notes.values():

@@ -37,7 +37,14 @@ from typing import Any, NamedTuple
 from vaultsync import forks
 from vaultsync.config import Config
 from vaultsync.engine import Context, Progress, Vault, check_note, read_entry
-from vaultsync.index import NoteEntry, Outline, VaultIndex, count_linkpaths, find_variants
+from vaultsync.index import (
+    NoteEntry,
+    Outline,
+    VaultIndex,
+    count_linkpaths,
+    find_variants,
+    key_all,
+)
 from vaultsync.model import Diagnostic
 from vaultsync.rules import Selection, _load_families
 from vaultsync.sections import holds_blocks, seed_backlink_map, targets_finder
@@ -80,6 +87,7 @@ class Summary(NamedTuple):
     # (None when the note could not be read).
     notes: list[tuple[str, str | None, bool, bool, str, list[str], Outline | None]]
     linkpaths: dict[str, int]  # how often each link path is written, first seen first
+    keys: dict[str, str]  # link_key of each of those and of the notes' names
     targets: dict[str, list[str]]  # per linking note, its backlink targets
     holders: bool  # a note holds index or unresolved blocks
 
@@ -223,7 +231,9 @@ def _read_half(
         notes.append((*row, entry.aliases, outline))
     parsed_notes = (entry.parsed for entry in entries if entry.parsed is not None)
     counted = count_linkpaths(chain.from_iterable(parsed.links for parsed in parsed_notes))
-    return _Half(entries, index), Summary(notes, dict(counted), targets, holders)
+    # Keyed here, where the other half is keying its own at the same time.
+    keys = key_all(chain(counted, (entry.name for entry in entries)))
+    return _Half(entries, index), Summary(notes, dict(counted), keys, targets, holders)
 
 
 def _vault(
@@ -264,7 +274,8 @@ def _vault(
     halves = (mine, other) if first else (other, mine)
     counted = Counter(halves[0].linkpaths)
     counted.update(halves[1].linkpaths)
-    variants = find_variants(notes, counted, config.links.canonical)
+    keys = {**halves[0].keys, **halves[1].keys}
+    variants = find_variants(notes, counted, config.links.canonical, keys)
     vault = Vault(root, config, files, notes, index, variants)
     sources: dict[str, set[str]] = defaultdict(set)
     for summary in halves:
@@ -309,7 +320,9 @@ def _child(
         os.write(signal_out, _SUMMARY)
         if os.read(signal_in, 1) == _GO_ON:
             vault = _vault(root, config, files, own, (summary, forks.take(down)), first=False)
+            del summary  # as in the parent: what the vault did not keep goes
             diagnostics = _check_half(vault, selection, own.entries)
+            vault.cache.clear()
             if text:
                 diagnostics.sort(key=Diagnostic.sort_key)
                 forks.put(up, _text_part(diagnostics))
