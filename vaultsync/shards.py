@@ -12,8 +12,9 @@ half and sends the other a `Summary` of it: what the rules of one note read of a
 note, that is its aliases, headings and block ids, how often each link spelling is
 written and which notes it links to (its backlink targets, resolved from the file list
 alone). Each then builds the same index, variants and backlink map, checks its own
-half, and the child sends back its diagnostics. A note of the other half is a
-`RemoteEntry` there: reading its parsed note raises `RemoteNote`.
+half, and the child sends back its diagnostics (for a plain text report, the report
+lines it rendered from them). A note of the other half is a `RemoteEntry` there:
+reading its parsed note raises `RemoteNote`.
 
 Whatever this cannot answer exactly is left to the classic way (the child's notes are
 then parsed again here): a note holding index or unresolved blocks (those list every
@@ -58,7 +59,7 @@ THRESHOLD = 2000
 # the parent waiting 0.1-0.3 s for the child's summary).
 _FIRST_SHARE = 0.53
 
-# What the parent tells the child once both summaries are in.
+# The two processes' signals to each other, a byte each through a pipe.
 _SUMMARY = b"S"  # (child) my summary is in the shared memory
 _GO_ON = b"C"  # (parent) mine is in yours: check your half
 _STOP = b"Q"  # (parent) stop: the check is done the classic way
