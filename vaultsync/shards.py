@@ -84,12 +84,14 @@ class RemoteEntry(NoteEntry):
 class Summary(NamedTuple):
     """What the rules of the other half read of one half's notes (builtins only)."""
 
-    # Per note, in path order: path, error, excluded, bom, digest, aliases, outline
+    # Per note, in path order: path, error, excluded, bom, digest, name, aliases, outline
     # (None when the note could not be read).
-    notes: list[tuple[str, str | None, bool, bool, str, list[str], Outline | None]]
+    notes: list[tuple[str, str | None, bool, bool, str, str, list[str], Outline | None]]
     linkpaths: dict[str, int]  # how often each link path is written, first seen first
     keys: dict[str, str]  # link_key of each of those and of the notes' names
-    targets: dict[str, list[str]]  # per linking note, its backlink targets
+    # Per note of the vault, the notes of this half that link to it (its backlinks
+    # here, as sections.backlink_map counts them).
+    linked_from: dict[str, list[str]]
     holders: bool  # a note holds index or unresolved blocks
 
 
@@ -218,23 +220,25 @@ def _read_half(
     index = VaultIndex(files, {})  # resolution reads the file list alone
     note_paths = {file.path for file in files if file.is_note}
     targets_of = targets_finder(config.backlinks.exclude, index, note_paths)
-    notes: list[tuple[str, str | None, bool, bool, str, list[str], Outline | None]] = []
-    targets: dict[str, list[str]] = {}
+    notes: list[tuple[str, str | None, bool, bool, str, str, list[str], Outline | None]] = []
+    linked_from: dict[str, list[str]] = defaultdict(list)
     holders = False
     for entry in entries:
         parsed = entry.parsed
         outline: Outline | None = None
         if parsed is not None:
             outline = [(h.level, h.text) for h in parsed.headings], [b.id for b in parsed.blocks]
-            targets[entry.path] = targets_of(entry.path, parsed)
+            for target in targets_of(entry.path, parsed):
+                linked_from[target].append(entry.path)
             holders = holders or holds_blocks(parsed)
         row = (entry.path, entry.error, entry.excluded, entry.bom, entry.digest)
-        notes.append((*row, entry.aliases, outline))
+        notes.append((*row, entry.name, entry.aliases, outline))
     parsed_notes = (entry.parsed for entry in entries if entry.parsed is not None)
     counted = count_linkpaths(chain.from_iterable(parsed.links for parsed in parsed_notes))
     # Keyed here, where the other half is keying its own at the same time.
     keys = key_all(chain(counted, (entry.name for entry in entries)))
-    return _Half(entries, index), Summary(notes, dict(counted), keys, targets, holders)
+    summary = Summary(notes, dict(counted), keys, dict(linked_from), holders)
+    return _Half(entries, index), summary
 
 
 def _vault(
@@ -255,14 +259,21 @@ def _vault(
     mine, other = summaries
     remote: dict[str, NoteEntry] = {}
     outlines: dict[str, Outline] = {}
-    for path, error, excluded, bom, digest, aliases, outline in other.notes:
+    for path, error, excluded, bom, digest, name, aliases, outline in other.notes:
         if outline is None:
             remote[path] = NoteEntry(path, None, error, excluded, bom, digest)
             continue
         entry = object.__new__(RemoteEntry)
-        # NoteEntry is a frozen dataclass: its fields are set the way its __init__ sets them.
+        # NoteEntry is a frozen dataclass: its fields are set the way its __init__ sets
+        # them, and the cached properties the other half has worked out already.
         entry.__dict__.update(
-            path=path, error=error, excluded=excluded, bom=bom, digest=digest, aliases=aliases
+            path=path,
+            error=error,
+            excluded=excluded,
+            bom=bom,
+            digest=digest,
+            name=name,
+            aliases=aliases,
         )
         remote[path] = entry
         outlines[path] = outline
@@ -278,12 +289,17 @@ def _vault(
     keys = {**halves[0].keys, **halves[1].keys}
     variants = find_variants(notes, counted, config.links.canonical, keys)
     vault = Vault(root, config, files, notes, index, variants)
-    sources: dict[str, set[str]] = defaultdict(set)
-    for summary in halves:
-        for path, targets in summary.targets.items():
-            for target in targets:
-                sources[target].add(path)
-    seed_backlink_map(vault, {target: frozenset(paths) for target, paths in sources.items()})
+    first_half, second_half = halves[0].linked_from, halves[1].linked_from
+    backlinks = {
+        target: frozenset(sources)
+        if (more := second_half.get(target)) is None
+        else frozenset(chain(sources, more))
+        for target, sources in first_half.items()
+    }
+    for target, sources in second_half.items():
+        if target not in first_half:
+            backlinks[target] = frozenset(sources)
+    seed_backlink_map(vault, backlinks)
     return vault
 
 
