@@ -16,7 +16,7 @@ from vaultsync import engine, shards
 from vaultsync.cli import main
 from vaultsync.commands.common import resolve_target
 from vaultsync.index import NoteEntry
-from vaultsync.model import Diagnostic, Severity
+from vaultsync.model import Diagnostic, LazyFix, Severity
 from vaultsync.results import flatten
 from vaultsync.rules import CHECKERS, Selection
 from vaultsync.vault import discover
@@ -246,3 +246,23 @@ def test_halves_agree_with_one_process_on_any_vault(
 ) -> None:
     root = write_vault(tmp_path_factory.mktemp("v"), files)
     assert _in_halves(root) == _classic(root)
+
+
+def test_lazy_fixes_work_out_the_edits_an_eager_check_makes(tmp_path: Path) -> None:
+    # A text report of halves leaves S001's edits unworked (model.LazyFix); read later,
+    # even once the vault's shared data is gone, they are the edits a check makes.
+    root, config, selection = _selection(write_vault(tmp_path / "v", NOTES))
+    vault = engine.load(root, config, use_cache=False)
+    entries = [entry for entry in vault.notes.values() if not entry.excluded]
+    eager_ctx = engine.Context(vault, selection)
+    eager = [d for entry in entries for d in engine.check_note(eager_ctx, entry)]
+    lazy_ctx = engine.Context(vault, selection, lazy_fixes=True)
+    lazy = [d for entry in entries for d in engine.check_note(lazy_ctx, entry)]
+    vault.cache.clear()
+    assert any(isinstance(d.fix, LazyFix) for d in lazy)
+    assert lazy == eager
+    assert _flat(lazy) == _flat(eager)
+    missing = next(d for d in lazy if d.code == "S001" and d.path == "Alpha.md")
+    assert missing.fix is not None
+    (edit,) = missing.fix.edits
+    assert "- [[Beta]]" in edit.new_text and "vaultsync:begin backlinks" in edit.new_text

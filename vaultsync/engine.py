@@ -183,6 +183,9 @@ def parse_texts(texts: list[str]) -> list[ParsedNote]:
 class Context:
     vault: Vault
     selection: Selection
+    # Fixes may leave their edits to be worked out when read (model.LazyFix): only for
+    # a check whose report shows no edits, of a vault that does not change meanwhile.
+    lazy_fixes: bool = False
 
     def emit(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -124,6 +125,42 @@ class Edit:
 class Fix:
     applicability: FixKind
     edits: tuple[Edit, ...]
+
+
+_EDITS = Fix.__dict__["edits"]  # the slot Fix keeps its edits in
+
+
+class LazyFix(Fix):
+    """A fix whose edits are worked out when first read.
+
+    A text report shows only whether a problem is fixable and never reads the edits; a
+    check that produces one may then skip building them (a missing backlinks section's
+    whole text, for every note that lacks one). `make` must not depend on anything that
+    changes later. Equal to the `Fix` with the same applicability and edits.
+    """
+
+    __slots__ = ("_make",)
+    _make: Callable[[], tuple[Edit, ...]]
+
+    def __init__(self, applicability: FixKind, make: Callable[[], tuple[Edit, ...]]) -> None:
+        object.__setattr__(self, "applicability", applicability)
+        object.__setattr__(self, "_make", make)
+
+    @property
+    def edits(self) -> tuple[Edit, ...]:
+        try:
+            made: tuple[Edit, ...] = _EDITS.__get__(self)
+        except AttributeError:
+            made = self._make()
+            _EDITS.__set__(self, made)
+        return made
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Fix):
+            return NotImplemented
+        return (self.applicability, self.edits) == (other.applicability, other.edits)
+
+    __hash__ = Fix.__hash__
 
 
 @dataclass(frozen=True, slots=True)

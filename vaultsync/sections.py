@@ -525,12 +525,20 @@ def _by_name(vault: Vault, paths: Iterable[str]) -> list[str]:
 
 def backlinks_body(vault: Vault, path: str, newline: str) -> str | None:
     """The body the note's backlinks section should have; None: it should have none."""
-    config = vault.config.backlinks
+    sources = backlink_sources(vault, path)
+    return None if sources is None else sources_body(vault, path, sources, newline)
+
+
+def backlink_sources(vault: Vault, path: str) -> frozenset[str] | None:
+    """The notes the note's backlinks section should list; None: it should have none."""
     if _backlinks_excluded(vault)(path):
         return None
-    sources = backlinks_of(vault, path)
-    if not sources:
-        return None
+    return backlinks_of(vault, path) or None
+
+
+def sources_body(vault: Vault, path: str, sources: Iterable[str], newline: str) -> str:
+    """The body of the note's backlinks section, listing `sources` (`backlink_sources`)."""
+    config = vault.config.backlinks
     lines = [config.heading] if config.heading else []
     entries: _Entries = _per_vault(vault, _ENTRIES_CACHE, _Entries)
     # `entries[s]` answers at C speed for the usual entry, the same in every note.

@@ -152,7 +152,9 @@ def check(
     try:
         if pid < 0:
             return None
-        return _parent(root, config, selection, files, mine, theirs, child, (up, down), progress)
+        return _parent(
+            root, config, selection, files, mine, theirs, child, (up, down), progress, text
+        )
     finally:
         child.stop()
         up.close()
@@ -303,9 +305,13 @@ def _vault(
     return vault
 
 
-def _check_half(vault: Vault, selection: Selection, own: list[NoteEntry]) -> list[Diagnostic]:
+def _check_half(
+    vault: Vault, selection: Selection, own: list[NoteEntry], text: bool = False
+) -> list[Diagnostic]:
+    """The diagnostics of this half's notes. `text`: for a text report, which reads no
+    fix's edits (they are left to be worked out if read: model.LazyFix)."""
     _load_families()
-    ctx = Context(vault, selection)
+    ctx = Context(vault, selection, lazy_fixes=text)
     diagnostics: list[Diagnostic] = []
     for entry in own:
         if not entry.excluded:
@@ -338,7 +344,7 @@ def _child(
         if os.read(signal_in, 1) == _GO_ON:
             vault = _vault(root, config, files, own, (summary, forks.take(down)), first=False)
             del summary  # as in the parent: what the vault did not keep goes
-            diagnostics = _check_half(vault, selection, own.entries)
+            diagnostics = _check_half(vault, selection, own.entries, text)
             vault.cache.clear()
             if text:
                 diagnostics.sort(key=Diagnostic.sort_key)
@@ -368,8 +374,10 @@ def _parent(
     child: _Child,
     room: tuple[mmap.mmap, mmap.mmap],
     progress: Progress | None,
+    text: bool,
 ) -> Halves:
-    """The first half's process: parse, summarise, exchange, check, gather."""
+    """The first half's process: parse, summarise, exchange, check, gather (`text`: for
+    a text report, see `check`)."""
     from vaultsync.results import rebuild
 
     up, down = room
@@ -396,7 +404,7 @@ def _parent(
     # What the vault did not keep of the summaries goes (at 100,000 notes, ~150 MB).
     del summary, theirs_summary
     try:
-        diagnostics = _check_half(vault, selection, own.entries)
+        diagnostics = _check_half(vault, selection, own.entries, text)
     except RemoteNote:
         return classic(own.entries)
     # So do what the rules shared while checking (each note's resolved links, ...).

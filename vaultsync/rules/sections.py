@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from vaultsync import sections
 from vaultsync.markers import body_hash, has_markers
-from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Severity
+from vaultsync.model import Diagnostic, Edit, Fix, FixKind, LazyFix, Severity
 from vaultsync.rules import Rule, checker, define
 
 if TYPE_CHECKING:
@@ -143,18 +143,31 @@ def _edit(note: NoteEntry, found: sections.Found, expected: str | None) -> Edit:
     return sections.replace_edit(found, expected)
 
 
-def _missing(ctx: Context, note: NoteEntry, body: str) -> Iterator[Diagnostic]:
+def _missing(
+    ctx: Context, note: NoteEntry, sources: frozenset[str], body: str | None = None
+) -> Iterator[Diagnostic]:
+    """S001 for a note that should list `sources` and has no section; `body`: the
+    section's body, when already worked out."""
     parsed = note.parsed
     assert parsed is not None
-    count = len(sections.backlinks_of(ctx.vault, note.path))
-    section = sections.render(sections.BACKLINKS, "", body)
+    vault = ctx.vault
+    count = len(sources)
+
+    def edits() -> tuple[Edit, ...]:
+        text = body
+        if text is None:  # from `sources`: the vault's backlink map may be gone by now
+            text = sections.sources_body(vault, note.path, sources, parsed.newline)
+        section = sections.render(sections.BACKLINKS, "", text)
+        return (sections.append_edit(parsed, section),)
+
+    fix = LazyFix(FixKind.SAFE, edits) if ctx.lazy_fixes else Fix(FixKind.SAFE, edits())
     yield from ctx.emit(
         STALE_BACKLINKS,
         note,
         parsed.end,
         f"Missing backlinks section ({count} {'note links' if count == 1 else 'notes link'} here)",
         {"kind": sections.BACKLINKS},
-        Fix(FixKind.SAFE, (sections.append_edit(parsed, section),)),
+        fix,
     )
 
 
@@ -167,13 +180,16 @@ def check_sections(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     wants_backlinks = vault.config.backlinks.enabled and (
         STALE_BACKLINKS.code in enabled or EDITED_SECTION.code in enabled
     )
-    expected = (
-        sections.backlinks_body(vault, note.path, parsed.newline) if wants_backlinks else None
-    )
+    sources = sections.backlink_sources(vault, note.path) if wants_backlinks else None
     if not has_markers(parsed):
-        if expected is not None:
-            yield from _missing(ctx, note, expected)
+        if sources is not None:
+            yield from _missing(ctx, note, sources)
         return
+    expected = (
+        None
+        if sources is None
+        else sections.sources_body(vault, note.path, sources, parsed.newline)
+    )
     found, problems = sections.inspect(parsed)
     if problems:
         for problem in problems:
@@ -188,8 +204,8 @@ def check_sections(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
         backlinks = next((f for f in found if f.kind == sections.BACKLINKS), None)
         if backlinks is not None:
             yield from _judge(ctx, note, STALE_BACKLINKS, backlinks, expected, "backlinks section")
-        elif expected is not None:
-            yield from _missing(ctx, note, expected)
+        elif sources is not None:
+            yield from _missing(ctx, note, sources, expected)
     if not vault.config.index.enabled or not (
         STALE_INDEX.code in enabled or EDITED_SECTION.code in enabled
     ):
