@@ -106,8 +106,8 @@ def take(room: mmap.mmap) -> Any:
     (length,) = _LENGTH.unpack(room[: _LENGTH.size])
     # Unpickled from the shared memory itself: a copy of it (a slice) would add its
     # size to the peak memory, a hundred megabytes on 100,000 notes.
-    with memoryview(room) as shared:
-        return pickle.loads(shared[_LENGTH.size : _LENGTH.size + length])
+    with memoryview(room) as whole, whole[_LENGTH.size : _LENGTH.size + length] as pickled:
+        return pickle.loads(pickled)  # both views let go even if this fails: the room closes
 
 
 def _child(work: Callable[[Sequence[T]], list[Any]], part: Sequence[T], room: mmap.mmap) -> None:
