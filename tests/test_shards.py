@@ -266,3 +266,64 @@ def test_lazy_fixes_work_out_the_edits_an_eager_check_makes(tmp_path: Path) -> N
     assert missing.fix is not None
     (edit,) = missing.fix.edits
     assert "- [[Beta]]" in edit.new_text and "vaultsync:begin backlinks" in edit.new_text
+
+
+def _cache_documents(root: Path) -> dict[str, Any]:
+    """The parse cache's rows and the snapshot, as plain data (times and tokens left out)."""
+    import pickle
+
+    from vaultsync.cache import CACHE_DIR, NOTES_FILE
+    from vaultsync.delta import SNAPSHOT_FILE
+
+    folder = root / CACHE_DIR
+    with open(folder / SNAPSHOT_FILE, "rb") as handle:
+        pickle.load(handle)  # its key
+        snapshot = pickle.load(handle)
+    for key in ("written_at", "token"):
+        snapshot.pop(key)
+    for key in ("backlinks", "linkers"):
+        snapshot[key] = {target: set(sources) for target, sources in snapshot[key].items()}
+    snapshot["tracker"] = repr(snapshot["tracker"])
+    with open(folder / NOTES_FILE, "rb") as handle:
+        notes = pickle.load(handle)
+    rows = {
+        path: (size, mtime, digest) for path, (size, mtime, digest, *_) in notes["rows"].items()
+    }
+    return {"snapshot": snapshot, "rows": rows}
+
+
+def test_a_first_check_with_the_cache_in_halves_leaves_what_one_process_leaves(
+    tmp_path: Path,
+    two_halves: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The first check with the cache on runs in halves too, and writes the parse cache,
+    # the results and the snapshot that a later check after an edit starts from.
+    import shutil
+    import time
+
+    one = write_vault(tmp_path / "one", NOTES)
+    two = tmp_path / "two"
+    shutil.copytree(one, two)
+    time.sleep(2.1)  # no note younger than the mtime granularity vouches for
+    reports = []
+    for root, jobs in ((one, "1"), (two, "2")):
+        monkeypatch.setenv("VAULTSYNC_JOBS", jobs)
+        main(["check", str(root), "--exit-zero"])
+        reports.append(capsys.readouterr().out)
+    assert reports[0] == reports[1]
+    assert two_halves == []
+    assert _cache_documents(one)["snapshot"] == _cache_documents(two)["snapshot"]
+    assert _cache_documents(one)["rows"].keys() == _cache_documents(two)["rows"].keys()
+    # An edit: both start from their snapshot and agree with a check without the cache.
+    for root in (one, two):
+        note = root / "Omega.md"
+        note.write_text(note.read_text() + "[[Zeta#Gone]] [[open_source_models]]\n")
+    after = []
+    for root in (one, two):
+        main(["check", str(root), "--exit-zero"])
+        after.append(capsys.readouterr().out)
+        main(["check", str(root), "--exit-zero", "--no-cache"])
+        assert capsys.readouterr().out == after[-1]
+    assert after[0] == after[1] != reports[0]

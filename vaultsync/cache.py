@@ -197,7 +197,10 @@ class NoteCache:
         return packed
 
     def store(self, path: str, stat: os.stat_result, digest: str, packed: tuple[Any, ...]) -> None:
-        blob = statefile.dumps(packed)
+        self.store_blob(path, stat, digest, statefile.dumps(packed))
+
+    def store_blob(self, path: str, stat: os.stat_result, digest: str, blob: bytes) -> None:
+        """`store`, with the packed entry already pickled (`statefile.dumps`)."""
         previous = self.rows.get(path)
         if previous is not None and path not in self.fresh:
             versions = self.versions.setdefault(path, [])

@@ -32,7 +32,7 @@ import os
 import time
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, compress
 from operator import attrgetter
@@ -80,24 +80,20 @@ def save(
     stats: dict[str, os.stat_result],
     diagnostics: list[Diagnostic],
     packed: dict[str, bytes],
+    linkers: Mapping[str, Iterable[str]] | None = None,
 ) -> None:
     """Leave a snapshot of a whole-vault check for the next check to start from.
 
-    `packed`: the diagnostics as results.pack_by_note packed them.
+    `packed`: the diagnostics as results.pack_by_note packed them. `linkers`: what
+    `subpath_linkers` gives for every note, when worked out already (a vault checked
+    in halves, which holds no note that holds index blocks).
     """
     notes = vault.notes
     backlinks = sections.backlink_map(vault)
-    own = sections.own_links(vault)
-    linkers: dict[str, set[str]] = {}
-    for path, entry in notes.items():
-        if entry.excluded or entry.parsed is None:
-            continue  # never checked: nothing of theirs goes stale
-        links, resolved = own[path]
-        # Only links with a subpath depend on the target's contents; `compress` skips
-        # the others at C speed.
-        for resolution in compress(resolved, map(_SUBPATH, links)):
-            if resolution.path is not None and resolution.path != path:
-                linkers.setdefault(resolution.path, set()).add(path)
+    holders: list[str] = []
+    if linkers is None:
+        linkers = subpath_linkers(vault, notes)
+        holders = [path for path, entry in notes.items() if sections.holds_blocks(entry.parsed)]
     tracker = VariantTracker.of_vault(notes, vault.variants, vault.config.links.canonical)
     token = f"{base_key}:{time.time_ns()}:{os.getpid()}"
     document = {
@@ -108,7 +104,7 @@ def save(
         **_per_note(diagnostics),
         "backlinks": {target: tuple(sources) for target, sources in backlinks.items()},
         "linkers": {target: tuple(sources) for target, sources in linkers.items()},
-        "holders": [path for path, entry in notes.items() if sections.holds_blocks(entry.parsed)],
+        "holders": holders,
         "aliases": {path: entry.aliases for path, entry in notes.items() if entry.aliases},
         "tracker": tracker.state(),
     }
@@ -116,6 +112,24 @@ def save(
     # after its diagnostics, which carry the same token.
     if statefile.save(_diagnostics_path(root), {"by_note": packed}, key=(FORMAT, token)):
         statefile.save(_snapshot_path(root), document, key=(FORMAT, base_key))
+
+
+def subpath_linkers(vault: Vault, notes: Iterable[str]) -> dict[str, set[str]]:
+    """Note path -> the notes among `notes` whose links into its headings or blocks
+    (links with a subpath) resolve to it: they go stale when it changes."""
+    own = sections.own_links(vault)
+    linkers: dict[str, set[str]] = {}
+    for path in notes:
+        entry = vault.notes[path]
+        if entry.excluded or entry.parsed is None:
+            continue  # never checked: nothing of theirs goes stale
+        links, resolved = own[path]
+        # Only links with a subpath depend on the target's contents; `compress` skips
+        # the others at C speed.
+        for resolution in compress(resolved, map(_SUBPATH, links)):
+            if resolution.path is not None and resolution.path != path:
+                linkers.setdefault(resolution.path, set()).add(path)
+    return linkers
 
 
 def _per_note(diagnostics: list[Diagnostic]) -> dict[str, Any]:

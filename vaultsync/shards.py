@@ -108,6 +108,28 @@ class Halves(NamedTuple):
     vault: Vault  # as this process holds it: the other half's notes are not parsed here
     diagnostics: list[Diagnostic]  # sorted; only the first half's when `text` is set
     text: TextPart | None  # the second half's text report part, when it was asked for
+    # delta.subpath_linkers of every note, for the snapshot of a check with the cache
+    # (None: the vault holds every note parsed, delta.save works them out itself).
+    linkers: dict[str, set[str]] | None = None
+
+
+class _Job(NamedTuple):
+    """What both processes are asked to do."""
+
+    root: Path
+    config: Config
+    selection: Selection
+    files: list[VaultFile]
+    text: bool  # only a text report is wanted
+    stats: dict[str, os.stat_result] | None  # with the cache: the notes' stats
+
+
+class _Results(NamedTuple):
+    """The child's results for a check with the cache."""
+
+    diagnostics: list[tuple[Any, ...]]  # flattened (results.flatten)
+    rows: list[tuple[str, str, bytes]]  # parse cache rows: path, digest, pickled entry
+    linkers: dict[str, list[str]]  # delta.subpath_linkers of its notes
 
 
 def check(
@@ -117,6 +139,7 @@ def check(
     files: list[VaultFile],
     progress: Progress | None = None,
     text: bool = False,
+    stats: dict[str, os.stat_result] | None = None,
 ) -> Halves | None:
     """`engine.check(engine.load(root, config, use_cache=False), selection)`, sorted, in
     two processes; None when this vault is checked better the classic way (too few
@@ -125,7 +148,11 @@ def check(
     `text`: only a text report is wanted; the second half may then come back as its
     report lines (`Halves.text`), which the child renders itself. Every note of the
     second half sorts after every note of the first, so its lines follow theirs.
+    `stats`: the files' stats, for a check with the cache (and none yet): the parse
+    cache is written as engine.load writes it, and `Halves.linkers` is given for the
+    snapshot.
     """
+    job = _Job(root, config, selection, files, text and stats is None, stats)
     note_files = [file for file in files if file.is_note]
     if forks.usable(len(note_files), THRESHOLD) < 2:
         return None
@@ -145,16 +172,14 @@ def check(
     if pid == 0:  # pragma: no cover - the child ends in os._exit; its work is tested
         os.close(from_child)
         os.close(to_child)
-        _child(root, config, selection, files, theirs, (up, down), to_parent, from_parent, text)
+        _child(job, theirs, (up, down), to_parent, from_parent)
     os.close(to_parent)
     os.close(from_parent)
     child = _Child(pid, from_child, to_child)
     try:
         if pid < 0:
             return None
-        return _parent(
-            root, config, selection, files, mine, theirs, child, (up, down), progress, text
-        )
+        return _parent(job, mine, theirs, child, (up, down), progress)
     finally:
         child.stop()
         up.close()
@@ -243,14 +268,7 @@ def _read_half(
     return _Half(entries, index), summary
 
 
-def _vault(
-    root: Path,
-    config: Config,
-    files: list[VaultFile],
-    own: _Half,
-    summaries: tuple[Summary, Summary],
-    first: bool,
-) -> Vault:
+def _vault(job: _Job, own: _Half, summaries: tuple[Summary, Summary], first: bool) -> Vault:
     """The vault as this process holds it: its own half's notes parsed, the others
     remote. Index, variants and backlink map come out as engine.build and
     sections.backlink_map make them from the whole vault.
@@ -258,6 +276,7 @@ def _vault(
     `summaries`: this half's and the other's; `first`: whether this process holds the
     first half of the notes (in path order).
     """
+    root, config, files = job.root, job.config, job.files
     mine, other = summaries
     remote: dict[str, NoteEntry] = {}
     outlines: dict[str, Outline] = {}
@@ -320,40 +339,85 @@ def _check_half(
 
 
 def _child(
-    root: Path,
-    config: Config,
-    selection: Selection,
-    files: list[VaultFile],
+    job: _Job,
     half: Sequence[VaultFile],
     room: tuple[mmap.mmap, mmap.mmap],
     signal_out: int,
     signal_in: int,
-    text: bool,
 ) -> None:  # pragma: no cover - runs in the forked child, ends in os._exit
-    """The second half's process: parse, summarise, wait, check, send diagnostics (or,
-    for `text`, their report lines)."""
+    """The second half's process: parse, summarise, wait, check, send diagnostics (for
+    a text report, their lines; with the cache, also its parse cache rows)."""
     from vaultsync.results import flatten
 
     status = 1
     try:
         forks.die_with_parent()
         up, down = room
-        own, summary = _read_half(root, config, files, half)
+        own, summary = _read_half(job.root, job.config, job.files, half)
         forks.put(up, summary)
         os.write(signal_out, _SUMMARY)
         if os.read(signal_in, 1) == _GO_ON:
-            vault = _vault(root, config, files, own, (summary, forks.take(down)), first=False)
+            vault = _vault(job, own, (summary, forks.take(down)), first=False)
             del summary  # as in the parent: what the vault did not keep goes
-            diagnostics = _check_half(vault, selection, own.entries, text)
-            vault.cache.clear()
-            if text:
+            diagnostics = _check_half(vault, job.selection, own.entries, job.text)
+            if job.text:
+                vault.cache.clear()
                 diagnostics.sort(key=Diagnostic.sort_key)
                 forks.put(up, _text_part(diagnostics))
+            elif job.stats is not None:
+                linkers = _linkers(vault, own.entries)
+                vault.cache.clear()
+                rows = _cache_rows(job, half, own.entries)
+                flat = [flatten(d) for d in diagnostics]
+                forks.put(up, _Results(flat, rows, linkers))
             else:
+                vault.cache.clear()
                 forks.put(up, [flatten(d) for d in diagnostics])
             status = 0
     finally:
         os._exit(status)
+
+
+def _linkers(vault: Vault, entries: list[NoteEntry]) -> dict[str, list[str]]:
+    """delta.subpath_linkers of this half's notes."""
+    from vaultsync.delta import subpath_linkers
+
+    found = subpath_linkers(vault, [entry.path for entry in entries])
+    return {target: sorted(sources) for target, sources in found.items()}
+
+
+def _cache_rows(
+    job: _Job, half: Sequence[VaultFile], entries: list[NoteEntry]
+) -> list[tuple[str, str, bytes]]:
+    """The parse cache rows of this half's notes, pickled, as engine.load stores them:
+    not for a note that could not be read or stat'ed, nor for a symlinked one."""
+    from vaultsync import statefile
+    from vaultsync.codec import pack_entry
+
+    assert job.stats is not None
+    excluded = {file.path: file.excluded for file in half}
+    return [
+        (entry.path, entry.digest, statefile.dumps(pack_entry(entry)))
+        for entry in entries
+        if entry.error is None
+        and entry.path in job.stats
+        and entry.excluded == excluded[entry.path]
+    ]
+
+
+def _store(job: _Job, rows: Sequence[tuple[str, str, bytes]]) -> None:
+    """Write the parse cache of the whole vault from both halves' rows."""
+    from vaultsync.cache import NoteCache
+
+    assert job.stats is not None
+    cache = NoteCache(job.root, job.config, True)
+    if not cache.enabled:
+        return
+    for path, digest, blob in rows:
+        cache.store_blob(path, job.stats[path], digest, blob)
+    cache.retain({file.path for file in job.files if file.is_note})
+    cache.save()
+    cache.close()
 
 
 def _text_part(diagnostics: list[Diagnostic]) -> TextPart:
@@ -365,30 +429,25 @@ def _text_part(diagnostics: list[Diagnostic]) -> TextPart:
 
 
 def _parent(
-    root: Path,
-    config: Config,
-    selection: Selection,
-    files: list[VaultFile],
+    job: _Job,
     mine: Sequence[VaultFile],
     theirs: Sequence[VaultFile],
     child: _Child,
     room: tuple[mmap.mmap, mmap.mmap],
     progress: Progress | None,
-    text: bool,
 ) -> Halves:
-    """The first half's process: parse, summarise, exchange, check, gather (`text`: for
-    a text report, see `check`)."""
+    """The first half's process: parse, summarise, exchange, check, gather."""
     from vaultsync.results import rebuild
 
     up, down = room
     total = len(mine) + len(theirs)
-    own, summary = _read_half(root, config, files, mine, progress, total)
+    own, summary = _read_half(job.root, job.config, job.files, mine, progress, total)
 
     def classic(read: list[NoteEntry]) -> Halves:
         """The check done the classic way, with the notes of `read` already parsed."""
         child.tell(_STOP)
         child.stop()
-        return _classic(root, config, selection, files, read, progress, total)
+        return _classic(job, read, progress, total)
 
     if child.signal() != _SUMMARY:
         return classic(own.entries)
@@ -400,50 +459,57 @@ def _parent(
     except ValueError:  # it does not fit
         return classic(own.entries)
     child.tell(_GO_ON)
-    vault = _vault(root, config, files, own, (summary, theirs_summary), first=True)
+    vault = _vault(job, own, (summary, theirs_summary), first=True)
     # What the vault did not keep of the summaries goes (at 100,000 notes, ~150 MB).
     del summary, theirs_summary
     try:
-        diagnostics = _check_half(vault, selection, own.entries, text)
+        diagnostics = _check_half(vault, job.selection, own.entries, job.text)
     except RemoteNote:
         return classic(own.entries)
-    # So do what the rules shared while checking (each note's resolved links, ...).
-    vault.cache.clear()
+    linkers: dict[str, set[str]] | None = None
+    rows: list[tuple[str, str, bytes]] = []
+    if job.stats is not None:  # while the child finishes its half
+        linkers = {target: set(sources) for target, sources in _linkers(vault, own.entries).items()}
+        rows = _cache_rows(job, mine, own.entries)
+    else:
+        # So do what the rules shared while checking (each note's resolved links, ...).
+        vault.cache.clear()
     if child.wait() != 0:
         return classic(own.entries)
     returned = forks.take(up)
     part = None
     if isinstance(returned, TextPart):
         part = returned
+    elif isinstance(returned, _Results):
+        assert linkers is not None
+        diagnostics.extend(map(rebuild, returned.diagnostics))
+        for target, sources in returned.linkers.items():
+            linkers.setdefault(target, set()).update(sources)
+        _store(job, [*rows, *returned.rows])
     else:
         diagnostics.extend(map(rebuild, returned))
     diagnostics.sort(key=Diagnostic.sort_key)
     if progress is not None:
         progress(total, total)
-    return Halves(vault, diagnostics, part)
+    return Halves(vault, diagnostics, part, linkers)
 
 
-def _classic(
-    root: Path,
-    config: Config,
-    selection: Selection,
-    files: list[VaultFile],
-    read: list[NoteEntry],
-    progress: Progress | None,
-    total: int,
-) -> Halves:
+def _classic(job: _Job, read: list[NoteEntry], progress: Progress | None, total: int) -> Halves:
     """The check done as engine.load and engine.check do it, with the notes `read` so
-    far (the others are read now)."""
+    far (the others are read now); with the cache, the parse cache is written too."""
     from vaultsync import engine
 
-    max_size = config.max_file_size
+    max_size = job.config.max_file_size
     known = {entry.path: entry for entry in read}
     notes = {
-        file.path: known.get(file.path) or read_entry(root, file, max_size)
-        for file in files
+        file.path: known.get(file.path) or read_entry(job.root, file, max_size)
+        for file in job.files
         if file.is_note
     }
     if progress is not None:
         progress(total, total)
-    vault = engine.build(root, config, files, notes)
-    return Halves(vault, engine.check(vault, selection), None)
+    if job.stats is not None:
+        note_files = [file for file in job.files if file.is_note]
+        _store(job, _cache_rows(job, note_files, list(notes.values())))
+    vault = engine.build(job.root, job.config, job.files, notes)
+    return Halves(vault, engine.check(vault, job.selection), None)

@@ -25,11 +25,10 @@ from vaultsync.commands.common import (
 from vaultsync.model import Diagnostic, Severity
 
 if TYPE_CHECKING:
-    from vaultsync.engine import Vault
+    from vaultsync.engine import Listing, Vault
     from vaultsync.results import ResultCache
     from vaultsync.rules import Selection
     from vaultsync.shards import Halves, TextPart
-    from vaultsync.vault import VaultFile
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,26 +97,27 @@ def run(args: argparse.Namespace) -> int:
 
         listing = None if results is None else (results.files, results.stats)
         halves = None
-        if results is None and target.only is None:
+        # A whole check without the cache, or the first with it, runs in two halves.
+        if target.only is None and (results is None or not _parse_cache_exists(target.root)):
             # For a plain text report the second half may come back as its lines.
             plain = args.format == "text" and not args.statistics and render_key is not None
-            files, halves = _check_in_halves(target, chosen, args.quiet, plain)
-            listing = (files, {})  # without the cache, no stats are read
+            listing, halves = _check_in_halves(target, chosen, args.quiet, plain, listing)
         if halves is not None and halves.text is not None:
             return _write_halves(args, target.config.fail_on, halves.diagnostics, halves.text)
+        linkers = None
         if halves is not None:
-            subject, diagnostics = halves.vault, halves.diagnostics
+            vault, diagnostics, linkers = halves.vault, halves.diagnostics, halves.linkers
         else:
             vault = load_vault(target, args.quiet, use_cache=use_cache, listing=listing)
             diagnostics = engine.check(vault, chosen, target.only)
-            if results is not None:
-                from vaultsync.results import pack_by_note
+        if results is not None:
+            from vaultsync.results import pack_by_note
 
-                packed = pack_by_note(diagnostics)
-                results.save_packed(len(vault.notes), packed)
-                if target.only is None:
-                    _leave_snapshot(results, vault, diagnostics, packed)
-            subject = vault
+            packed = pack_by_note(diagnostics)
+            results.save_packed(len(vault.notes), packed)
+            if target.only is None:
+                _leave_snapshot(results, vault, diagnostics, packed, linkers)
+        subject = vault
     if args.write_baseline is not None:
         write_baseline(args, diagnostics)
         return 0
@@ -134,18 +134,34 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_in_halves(
-    target: Target, chosen: Selection, quiet: bool, text: bool
-) -> tuple[list[VaultFile], Halves | None]:
-    """A whole vault checked without the cache: in two processes, each parsing and
-    checking half of it (shards.py). The vault's files, and what the halves found, or
-    None when one process is better here. `text`: only a text report is wanted."""
+    target: Target, chosen: Selection, quiet: bool, text: bool, listing: Listing | None
+) -> tuple[Listing, Halves | None]:
+    """A whole vault checked in two processes, each parsing and checking half of it
+    (shards.py). The vault's files and stats (`listing`, taken by the results cache;
+    None: without the cache, the files are listed here and no stats are read), and what
+    the halves found, or None when one process is better here. `text`: only a text
+    report is wanted (without the cache)."""
     from vaultsync import progress, shards
     from vaultsync.vault import discover
 
-    files = discover(target.root, target.config)
+    if listing is None:
+        listing = (discover(target.root, target.config), {})
+        stats = None
+    else:
+        stats = listing[1]
     with progress.loading(quiet) as on_progress:
-        found = shards.check(target.root, target.config, chosen, files, on_progress, text)
-        return files, found
+        found = shards.check(
+            target.root, target.config, chosen, listing[0], on_progress, text, stats
+        )
+        return listing, found
+
+
+def _parse_cache_exists(root: Path) -> bool:
+    """Whether a parse cache is there to start from: without one (a first check), a
+    whole check runs in halves as one without the cache does, and writes it."""
+    from vaultsync.cache import CACHE_DIR, NOTES_FILE
+
+    return (root / CACHE_DIR / NOTES_FILE).exists()
 
 
 def _write_halves(
@@ -166,18 +182,27 @@ def _write_halves(
 
 
 def _leave_snapshot(
-    results: ResultCache, vault: Vault, diagnostics: list[Diagnostic], packed: dict[str, bytes]
+    results: ResultCache,
+    vault: Vault,
+    diagnostics: list[Diagnostic],
+    packed: dict[str, bytes],
+    linkers: dict[str, set[str]] | None = None,
 ) -> None:
     """After a whole-vault check: the snapshot the next check after a few edits starts from.
 
-    `packed`: the diagnostics as results.pack_by_note packed them.
+    `packed`: the diagnostics as results.pack_by_note packed them; `linkers`: for a
+    vault checked in halves, the links into headings and blocks (shards.Halves).
     """
     from vaultsync import delta
+    from vaultsync.shards import RemoteNote
 
-    if results.storable:
-        delta.save(vault.root, results.base_key, vault, results.stats, diagnostics, packed)
-    else:
+    if not results.storable:
         delta.discard(vault.root)  # it no longer matches the parse cache just written
+        return
+    try:
+        delta.save(vault.root, results.base_key, vault, results.stats, diagnostics, packed, linkers)
+    except RemoteNote:  # it read a note of a half this process does not hold
+        delta.discard(vault.root)  # the next check after an edit checks the vault whole
 
 
 def _exit_code(args: argparse.Namespace, fail_on: str, worst: int) -> int:
