@@ -66,6 +66,11 @@ _VERSIONS_KEPT = 3
 _NOTES_WITH_VERSIONS = 64
 
 
+def notes_path(root: Path) -> Path:
+    """Where the parse cache of the vault at `root` is kept."""
+    return root / CACHE_DIR / NOTES_FILE
+
+
 class NoteCache:
     """Parsed notes from the last run, by vault path.
 
@@ -93,7 +98,7 @@ class NoteCache:
 
     @property
     def path(self) -> Path:
-        return self.root / CACHE_DIR / NOTES_FILE
+        return notes_path(self.root)
 
     def _load(self) -> None:
         found = statefile.load_head(self.path, ALLOWED_GLOBALS)

@@ -104,13 +104,7 @@ def load(
     for entry in _read_entries(root, todo, config.max_file_size, progress, done, len(note_files)):
         found[entry.path] = entry
         known = stats.get(entry.path)
-        # A symlinked note (excluded though `exclude` does not say so) is not cached: the
-        # cache restores `excluded` from the config alone.
-        if (
-            known is not None
-            and entry.error is None
-            and entry.excluded == by_path[entry.path].excluded
-        ):
+        if known is not None and cacheable(entry, by_path[entry.path]):
             cache.store(entry.path, known, entry.digest, pack_entry(entry))
     if cache.enabled:
         cache.retain(set(found))
@@ -118,6 +112,13 @@ def load(
         cache.close()
     notes = {f.path: found[f.path] for f in note_files}  # path order, as discovered
     return build(root, config, files, notes)
+
+
+def cacheable(entry: NoteEntry, file: VaultFile) -> bool:
+    """Whether the parse cache may keep the note as read: not one that could not be read,
+    nor a symlinked one (excluded though `exclude` does not say so): the cache restores
+    `excluded` from the config alone."""
+    return entry.error is None and entry.excluded == file.excluded
 
 
 # Below this many notes to parse, forking costs more than it saves.

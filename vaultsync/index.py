@@ -294,32 +294,41 @@ class VaultIndex:
             self._heading_found.pop(path, None)
             self._heading_keys.pop(path, None)
 
-    def _outline(self, path: str) -> Outline | None:
-        """The note's headings as (level, text) and its block ids; None: no such note
-        read."""
+    def _parsed(self, path: str) -> ParsedNote | None:
+        entry = self.notes.get(path)
+        return None if entry is None else entry.parsed
+
+    def _headings(self, path: str) -> Sequence[tuple[int, str]] | None:
+        """The note's headings as (level, text), from its parsed note or its `outlines`
+        entry; None: no such note read."""
         remote = self.outlines.get(path)
         if remote is not None:
-            return remote
-        entry = self.notes.get(path)
-        if entry is None or entry.parsed is None:
-            return None
-        parsed = entry.parsed
-        return [(h.level, h.text) for h in parsed.headings], [b.id for b in parsed.blocks]
+            return remote[0]
+        parsed = self._parsed(path)
+        return None if parsed is None else [(h.level, h.text) for h in parsed.headings]
+
+    def _block_ids(self, path: str) -> Sequence[str] | None:
+        """The note's block ids, as `_headings` finds its headings."""
+        remote = self.outlines.get(path)
+        if remote is not None:
+            return remote[1]
+        parsed = self._parsed(path)
+        return None if parsed is None else [b.id for b in parsed.blocks]
 
     def _has_heading(self, path: str, subpath: str) -> bool:
-        outline = self._outline(path)
+        outline = self._headings(path)
         if outline is None:
             return False
         parts = [part for part in subpath.split("#") if part.strip()]
         if not parts:
             return True
-        if len(parts) == 1 and any(text == parts[0] for _, text in outline[0]):
+        if len(parts) == 1 and any(text == parts[0] for _, text in outline):
             return True  # spelled exactly like a heading (the usual case): its key matches
         wanted = [heading_key(part) for part in parts]
         headings = self._heading_keys.get(path)
         if headings is None:
             headings = self._heading_keys[path] = [
-                (level, heading_key(text)) for level, text in outline[0]
+                (level, heading_key(text)) for level, text in outline
             ]
         start, parent_level = 0, 0
         for want in wanted:
@@ -335,11 +344,11 @@ class VaultIndex:
         return True
 
     def has_block(self, path: str, block_id: str) -> bool:
-        outline = self._outline(path)
-        if outline is None:
+        ids = self._block_ids(path)
+        if ids is None:
             return False
         wanted = block_id.casefold()  # R61: [inferred] case-insensitive
-        return any(found.casefold() == wanted for found in outline[1])
+        return any(found.casefold() == wanted for found in ids)
 
 
 @dataclass(frozen=True, slots=True)

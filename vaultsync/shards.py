@@ -129,7 +129,7 @@ class _Results(NamedTuple):
 
     diagnostics: list[tuple[Any, ...]]  # flattened (results.flatten)
     rows: list[tuple[str, str, bytes]]  # parse cache rows: path, digest, pickled entry
-    linkers: dict[str, list[str]]  # delta.subpath_linkers of its notes
+    linkers: dict[str, set[str]]  # delta.subpath_linkers of its notes
 
 
 def check(
@@ -360,48 +360,43 @@ def _child(
             vault = _vault(job, own, (summary, forks.take(down)), first=False)
             del summary  # as in the parent: what the vault did not keep goes
             diagnostics = _check_half(vault, job.selection, own.entries, job.text)
+            linkers = None if job.stats is None else _linkers(vault, own.entries)
+            vault.cache.clear()  # what the rules shared goes before the results are packed
             if job.text:
-                vault.cache.clear()
                 diagnostics.sort(key=Diagnostic.sort_key)
                 forks.put(up, _text_part(diagnostics))
-            elif job.stats is not None:
-                linkers = _linkers(vault, own.entries)
-                vault.cache.clear()
+            elif linkers is not None:
                 rows = _cache_rows(job, half, own.entries)
-                flat = [flatten(d) for d in diagnostics]
-                forks.put(up, _Results(flat, rows, linkers))
+                forks.put(up, _Results([flatten(d) for d in diagnostics], rows, linkers))
             else:
-                vault.cache.clear()
                 forks.put(up, [flatten(d) for d in diagnostics])
             status = 0
     finally:
         os._exit(status)
 
 
-def _linkers(vault: Vault, entries: list[NoteEntry]) -> dict[str, list[str]]:
+def _linkers(vault: Vault, entries: list[NoteEntry]) -> dict[str, set[str]]:
     """delta.subpath_linkers of this half's notes."""
     from vaultsync.delta import subpath_linkers
 
-    found = subpath_linkers(vault, [entry.path for entry in entries])
-    return {target: sorted(sources) for target, sources in found.items()}
+    return subpath_linkers(vault, [entry.path for entry in entries])
 
 
 def _cache_rows(
     job: _Job, half: Sequence[VaultFile], entries: list[NoteEntry]
 ) -> list[tuple[str, str, bytes]]:
     """The parse cache rows of this half's notes, pickled, as engine.load stores them:
-    not for a note that could not be read or stat'ed, nor for a symlinked one."""
+    for the notes it could stat and may cache (engine.cacheable)."""
     from vaultsync import statefile
     from vaultsync.codec import pack_entry
+    from vaultsync.engine import cacheable
 
     assert job.stats is not None
-    excluded = {file.path: file.excluded for file in half}
+    files = {file.path: file for file in half}
     return [
         (entry.path, entry.digest, statefile.dumps(pack_entry(entry)))
         for entry in entries
-        if entry.error is None
-        and entry.path in job.stats
-        and entry.excluded == excluded[entry.path]
+        if entry.path in job.stats and cacheable(entry, files[entry.path])
     ]
 
 
@@ -469,7 +464,7 @@ def _parent(
     linkers: dict[str, set[str]] | None = None
     rows: list[tuple[str, str, bytes]] = []
     if job.stats is not None:  # while the child finishes its half
-        linkers = {target: set(sources) for target, sources in _linkers(vault, own.entries).items()}
+        linkers = _linkers(vault, own.entries)
         rows = _cache_rows(job, mine, own.entries)
     else:
         # So do what the rules shared while checking (each note's resolved links, ...).

@@ -159,9 +159,9 @@ def _check_in_halves(
 def _parse_cache_exists(root: Path) -> bool:
     """Whether a parse cache is there to start from: without one (a first check), a
     whole check runs in halves as one without the cache does, and writes it."""
-    from vaultsync.cache import CACHE_DIR, NOTES_FILE
+    from vaultsync.cache import notes_path
 
-    return (root / CACHE_DIR / NOTES_FILE).exists()
+    return notes_path(root).exists()
 
 
 def _write_halves(
