@@ -76,28 +76,15 @@ assert tuple(f.name for f in dataclasses.fields(Frontmatter)) == (
 def _pack_links(links: tuple[Link, ...]) -> tuple[tuple[Any, ...], ...]:
     if not links:
         return ()
-    kinds, spans, targets, target_spans, *rest = zip(*links, strict=True)
-    return (
-        tuple(map(_kind_value, kinds)),
-        tuple(map(tuple, spans)),
-        targets,
-        tuple(map(tuple, target_spans)),
-        *rest,
-    )
+    kinds, spans, *rest = zip(*links, strict=True)
+    return (tuple(map(_kind_value, kinds)), tuple(map(tuple, spans)), *rest)
 
 
 def _unpack_links(columns: tuple[tuple[Any, ...], ...]) -> tuple[Link, ...]:
     if not columns:
         return ()
-    kinds, spans, targets, target_spans, *rest = columns
-    rows = zip(
-        map(_KINDS.__getitem__, kinds),
-        map(_new_span, spans),
-        targets,
-        map(_new_span, target_spans),
-        *rest,
-        strict=True,
-    )
+    kinds, spans, *rest = columns
+    rows = zip(map(_KINDS.__getitem__, kinds), map(_new_span, spans), *rest, strict=True)
     return tuple(map(_new_link, rows))
 
 

@@ -452,8 +452,6 @@ class _Scanner:
                 t_start = m.start(first)
                 if target[:1] != raw[:1]:
                     t_start += len(raw) - len(raw.lstrip())
-                t_column = column + t_start - i
-                size = len(target)
                 add_link(
                     _new(
                         Link,
@@ -461,10 +459,7 @@ class _Scanner:
                             _EMBED_KIND if embed else _WIKILINK_KIND,
                             _new(Span, (i, pos, line, column, line, column + pos - i)),
                             target,
-                            _new(
-                                Span,
-                                (t_start, t_start + size, line, t_column, line, t_column + size),
-                            ),
+                            t_start,
                             target if target.isascii() else nfc(target),
                             None if sub is None else sub.rstrip(),
                             display,
@@ -571,8 +566,6 @@ class _Scanner:
         start, end = m.span()
         target = raw.strip()  # R5
         t_start = m.start(group) + len(raw) - len(raw.lstrip())
-        t_column = column + t_start - start  # a wikilink never spans lines (R6)
-        size = len(target)
         embed = group == _EMBED
         self.links.append(
             _new(
@@ -581,7 +574,7 @@ class _Scanner:
                     _EMBED_KIND if embed else _WIKILINK_KIND,
                     _new(Span, (start, end, line, column, line, column + end - start)),
                     target,
-                    _new(Span, (t_start, t_start + size, line, t_column, line, t_column + size)),
+                    t_start,
                     nfc(target),
                     subpath,
                     display,
@@ -603,9 +596,6 @@ class _Scanner:
         hash_at = dest.find("#")
         path = dest if hash_at == -1 else dest[:hash_at]
         subpath = None if hash_at == -1 else unquote(dest[hash_at:]) or None
-        d_column = column + dest_start - start  # a markdown link never spans lines
-        d_end = dest_start + len(path)
-        dest_span = (dest_start, d_end, line, d_column, line, d_column + d_end - dest_start)
         self.links.append(
             _new(
                 Link,
@@ -613,7 +603,7 @@ class _Scanner:
                     _MARKDOWN_KIND,
                     _new(Span, (start, end, line, column, line, column + end - start)),
                     path,
-                    _new(Span, dest_span),
+                    dest_start,
                     nfc(unquote(path)),
                     subpath,
                     m.group(_ALT if embed else _LABEL),
@@ -655,7 +645,7 @@ def _property_links(
                 kind=LinkKind.PROPERTY,
                 span=lines.span(m.start(), m.end()),
                 target=target,
-                target_span=lines.span(t_start, t_start + len(target)),
+                target_start=t_start,
                 linkpath=nfc(target),
                 subpath=None if hash_at == -1 else target_part[hash_at:].strip() or None,
                 display=None if pipe == -1 else content[pipe + 1 :],
