@@ -106,7 +106,7 @@ class LiveVault:
         self._holders: set[str] = set()
         exclude = config.backlinks.exclude
         self._backlinks_excluded: Callable[[str], bool] = (
-            PathSpec.from_lines("gitwildmatch", exclude).match_file if exclude else _never
+            PathSpec.from_lines("gitignore", exclude).match_file if exclude else _never
         )
         self._locations: dict[str, str] = {}
         self._files: dict[str, VaultFile] = {}

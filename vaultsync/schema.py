@@ -520,7 +520,7 @@ def _compiled(path: str, mtime_ns: int, size: int, origin: str) -> Schema:
         raise UsageError(f"{origin}:1: cannot read schema: {exc}") from None
     spec = parse_schema(source, origin)
     try:
-        paths = PathSpec.from_lines("gitwildmatch", spec.applies_to.paths)
+        paths = PathSpec.from_lines("gitignore", spec.applies_to.paths)
     except ValueError as exc:
         raise UsageError(f"{origin}:1: applies-to.paths: {exc}") from None
     links = tuple(

@@ -107,7 +107,7 @@ def _ignore_spec(root: Path, config: Config) -> PathSpec[Any] | None:
         return None
     from pathspec import PathSpec
 
-    return PathSpec.from_lines("gitwildmatch", patterns)
+    return PathSpec.from_lines("gitignore", patterns)
 
 
 def discover(root: Path, config: Config) -> list[VaultFile]:
