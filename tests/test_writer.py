@@ -165,6 +165,63 @@ def test_write_notes_batch_skips_only_the_changed_file(tmp_path: Path) -> None:
     assert _temps(tmp_path) == []
 
 
+def _batch(tmp_path: Path, count: int) -> list[writer.NoteWrite]:
+    writes = []
+    for i in range(count):
+        path = _note(tmp_path, f"n/{i}.md", f"old {i}\n".encode())
+        writes.append(
+            writer.NoteWrite(f"n/{i}.md", f"new {i}\n", False, read_note(path, 99).digest)
+        )
+    return writes
+
+
+def test_write_notes_batch_interrupted_while_staging_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the batch's temp files are being written (by two threads): no note
+    is replaced and no temp file is left behind."""
+    writes = _batch(tmp_path, 40)
+    real_write_temp = writer._write_temp
+    staged: list[str] = []
+
+    def interrupted_at_the_30th(folder: str, data: bytes, mode: int | None, sync: bool) -> str:
+        if data == b"new 29\n":
+            raise KeyboardInterrupt
+        name = real_write_temp(folder, data, mode, sync)
+        staged.append(name)
+        return name
+
+    monkeypatch.setattr(writer, "_write_temp", interrupted_at_the_30th)
+    with pytest.raises(KeyboardInterrupt):
+        writer.write_notes(tmp_path, writes)
+    assert len(staged) >= 10  # temp files were written, and then removed
+    assert _temps(tmp_path) == []
+    for i in range(40):
+        assert (tmp_path / f"n/{i}.md").read_bytes() == f"old {i}\n".encode()
+
+
+def test_write_notes_batch_change_between_staging_and_swap_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A note saved after its temp file was staged, before the swap: the user's bytes
+    stay, every other note of the batch is replaced."""
+    writes = _batch(tmp_path, 30)
+    real_sync = os.sync
+
+    def user_saves_during_sync() -> None:
+        real_sync()
+        (tmp_path / "n/12.md").write_bytes(b"saved meanwhile\n")
+
+    monkeypatch.setattr(writer.os, "sync", user_saves_during_sync)
+    results = writer.write_notes(tmp_path, writes)
+    assert isinstance(results[12], writer.WriteSkipped)
+    assert "changed since it was read" in str(results[12])
+    assert (tmp_path / "n/12.md").read_bytes() == b"saved meanwhile\n"
+    for i in set(range(30)) - {12}:
+        assert (tmp_path / f"n/{i}.md").read_bytes() == f"new {i}\n".encode()
+    assert _temps(tmp_path) == []
+
+
 def test_clean_temp_files_spares_live_writers(tmp_path: Path) -> None:
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
