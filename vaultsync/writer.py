@@ -181,10 +181,6 @@ class NoteWrite:
 
 # Below this many files, one fsync per file is cheaper than a system-wide sync().
 _BATCH_SYNC_MIN = 16
-# Creating a file costs the kernel ~0.5 ms of CPU on some file systems (ext4 in a VM,
-# measured), and os.open releases the GIL: two threads stage and swap a batch in half
-# the time; more only contend for the same folder locks.
-_BATCH_THREADS = 2
 
 
 def write_notes(root: Path, writes: Sequence[NoteWrite]) -> list[str | WriteSkipped]:
@@ -192,78 +188,60 @@ def write_notes(root: Path, writes: Sequence[NoteWrite]) -> list[str | WriteSkip
 
     The same guarantees per file, at a fraction of the cost: all temp files are written
     first and made durable by one sync() instead of one fsync each; then each note is
-    compared-and-swapped and replaced; then each folder is fsynced once. A batch is
-    staged and swapped by two threads; each note's own steps keep their order.
+    compared-and-swapped and replaced; then each folder is fsynced once.
     """
+    results: list[str | WriteSkipped] = []
+    staged: list[tuple[int, str, str, NoteWrite]] = []  # result slot, temp, real, write
     batch = len(writes) >= _BATCH_SYNC_MIN
+    done = 0  # staged temp files already renamed or removed
     real_root = _real_root(root)
-    temps: set[str] = set()  # temp files written and not yet renamed or removed
-
-    def stage(write: NoteWrite) -> tuple[str | WriteSkipped, str | None, str]:
-        """The new digest (or why not) and the staged temp file, if one is needed."""
-        try:
-            real = _real_path(root, write.rel, real_root)
-            data = encode(write.text, write.bom)
-            current, mode = _read_regular(real, write.rel)
-            if digest(current) != write.expected_digest:
-                raise WriteSkipped(f"{write.rel}: changed since it was read, not written")
-            if data == current:
-                return digest(data), None, real
-            _check_writable(real, write.rel, mode)
-            try:
-                temp = _write_temp(os.path.dirname(real), data, mode, sync=not batch)
-            except OSError as exc:
-                raise WriteSkipped(f"{write.rel}: cannot write: {exc.strerror or exc}") from None
-        except WriteSkipped as exc:
-            return exc, None, ""
-        temps.add(temp)
-        return digest(data), temp, real
-
-    def swap(item: tuple[str, str, NoteWrite]) -> WriteSkipped | None:
-        """Compare-and-swap one staged note: why it was not replaced, or None."""
-        temp, real, write = item
-        try:
-            latest, _ = _read_regular(real, write.rel)
-            if digest(latest) != write.expected_digest:
-                raise WriteSkipped(f"{write.rel}: changed since it was read, not written")
-            os.replace(temp, real)
-            return None
-        except (WriteSkipped, OSError) as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            if isinstance(exc, WriteSkipped):
-                return exc
-            return WriteSkipped(f"{write.rel}: cannot write: {exc.strerror or exc}")
-        finally:
-            temps.discard(temp)
-
-    from concurrent.futures import ThreadPoolExecutor  # only a batch needs threads
-
-    pool = ThreadPoolExecutor(_BATCH_THREADS, "vaultsync-write") if batch else None
-    run = map if pool is None else pool.map
     try:
-        staged = list(run(stage, writes))
-        results: list[str | WriteSkipped] = [result for result, _temp, _real in staged]
-        todo = [
-            (slot, (temp, real, writes[slot]))
-            for slot, (_result, temp, real) in enumerate(staged)
-            if temp is not None
-        ]
-        if batch and todo:
+        for write in writes:
+            results.append(WriteSkipped("not written"))
+            try:
+                real = _real_path(root, write.rel, real_root)
+                data = encode(write.text, write.bom)
+                current, mode = _read_regular(real, write.rel)
+                if digest(current) != write.expected_digest:
+                    raise WriteSkipped(f"{write.rel}: changed since it was read, not written")
+                results[-1] = digest(data)
+                if data == current:
+                    continue
+                _check_writable(real, write.rel, mode)
+                try:
+                    temp = _write_temp(os.path.dirname(real), data, mode, sync=not batch)
+                except OSError as exc:
+                    raise WriteSkipped(
+                        f"{write.rel}: cannot write: {exc.strerror or exc}"
+                    ) from None
+            except WriteSkipped as exc:
+                results[-1] = exc
+                continue
+            staged.append((len(results) - 1, temp, real, write))
+        if batch and staged:
             os.sync()  # every temp file is on disk before any note is replaced
-        swapped = list(run(swap, [item for _slot, item in todo]))
         folders: set[str] = set()
-        for (slot, (_temp, real, _write)), problem in zip(todo, swapped, strict=True):
-            if problem is None:
+        while done < len(staged):
+            slot, temp, real, write = staged[done]
+            done += 1
+            try:
+                latest, _ = _read_regular(real, write.rel)
+                if digest(latest) != write.expected_digest:
+                    raise WriteSkipped(f"{write.rel}: changed since it was read, not written")
+                os.replace(temp, real)
                 folders.add(os.path.dirname(real))
-            else:
-                results[slot] = problem
+            except (WriteSkipped, OSError) as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+                results[slot] = (
+                    exc
+                    if isinstance(exc, WriteSkipped)
+                    else WriteSkipped(f"{write.rel}: cannot write: {exc.strerror or exc}")
+                )
         for folder in sorted(folders):
             _fsync_folder(folder)
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)  # interrupted: no more work starts
-        for temp in list(temps):  # interrupted: no temp file left
+        for _slot, temp, _real, _write in staged[done:]:  # interrupted: no temp file left
             with contextlib.suppress(OSError):
                 os.unlink(temp)
     return results
