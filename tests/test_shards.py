@@ -269,13 +269,22 @@ def test_lazy_fixes_work_out_the_edits_an_eager_check_makes(tmp_path: Path) -> N
 
 
 def _cache_documents(root: Path) -> dict[str, Any]:
-    """The parse cache's rows and the snapshot, as plain data (times and tokens left out)."""
+    """The parse cache's rows, the snapshot and the results' diagnostics (with those
+    of the snapshot), as plain data (times and tokens left out)."""
     import pickle
 
     from vaultsync.cache import CACHE_DIR, NOTES_FILE
-    from vaultsync.delta import SNAPSHOT_FILE
+    from vaultsync.delta import DIAGNOSTICS_FILE, SNAPSHOT_FILE
+    from vaultsync.results import RESULTS_FILE
 
     folder = root / CACHE_DIR
+    packed = []
+    for name in (RESULTS_FILE, DIAGNOSTICS_FILE):
+        with open(folder / name, "rb") as handle:
+            pickle.load(handle)  # its key
+            by_note = pickle.load(handle)["by_note"]
+        # In report order, each note's diagnostics as they unpickle.
+        packed.append([(path, pickle.loads(blob)) for path, blob in by_note.items()])
     with open(folder / SNAPSHOT_FILE, "rb") as handle:
         pickle.load(handle)  # its key
         snapshot = pickle.load(handle)
@@ -289,14 +298,25 @@ def _cache_documents(root: Path) -> dict[str, Any]:
     rows = {
         path: (size, mtime, digest) for path, (size, mtime, digest, *_) in notes["rows"].items()
     }
-    return {"snapshot": snapshot, "rows": rows}
+    return {"snapshot": snapshot, "rows": rows, "results": packed[0], "diagnostics": packed[1]}
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        [],  # the report is the halves' lines, note by note; no diagnostic rebuilt
+        ["-q"],
+        ["--statistics"],  # these rebuild the second half's from their packed form
+        ["--format", "json"],
+        ["--format", "sarif"],
+    ],
+)
 def test_a_first_check_with_the_cache_in_halves_leaves_what_one_process_leaves(
     tmp_path: Path,
     two_halves: list[str],
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    options: list[str],
 ) -> None:
     # The first check with the cache on runs in halves too, and writes the parse cache,
     # the results and the snapshot that a later check after an edit starts from.
@@ -310,20 +330,29 @@ def test_a_first_check_with_the_cache_in_halves_leaves_what_one_process_leaves(
     reports = []
     for root, jobs in ((one, "1"), (two, "2")):
         monkeypatch.setenv("VAULTSYNC_JOBS", jobs)
-        main(["check", str(root), "--exit-zero"])
-        reports.append(capsys.readouterr().out)
+        runs = []
+        for _ in range(2):  # the first check, then a warm one answered from its results
+            code = main(["check", str(root), *options])
+            runs.append((code, capsys.readouterr().out.replace(str(root), "VAULT")))
+        assert runs[0] == runs[1]
+        reports.append(runs[0])
     assert reports[0] == reports[1]
+    assert reports[0][0] == 1  # the vault has errors
+    assert "Alpha.md" in reports[0][1]
     assert two_halves == []
-    assert _cache_documents(one)["snapshot"] == _cache_documents(two)["snapshot"]
-    assert _cache_documents(one)["rows"].keys() == _cache_documents(two)["rows"].keys()
+    documents = _cache_documents(one), _cache_documents(two)
+    assert documents[0]["snapshot"] == documents[1]["snapshot"]
+    assert documents[0]["rows"].keys() == documents[1]["rows"].keys()
+    assert documents[0]["results"] == documents[1]["results"] == documents[1]["diagnostics"]
+    assert documents[0]["results"]  # it has some
     # An edit: both start from their snapshot and agree with a check without the cache.
     for root in (one, two):
         note = root / "Omega.md"
         note.write_text(note.read_text() + "[[Zeta#Gone]] [[open_source_models]]\n")
     after = []
     for root in (one, two):
-        main(["check", str(root), "--exit-zero"])
-        after.append(capsys.readouterr().out)
-        main(["check", str(root), "--exit-zero", "--no-cache"])
-        assert capsys.readouterr().out == after[-1]
-    assert after[0] == after[1] != reports[0]
+        main(["check", str(root), "--exit-zero", *options])
+        after.append(capsys.readouterr().out.replace(str(root), "VAULT"))
+        main(["check", str(root), "--exit-zero", "--no-cache", *options])
+        assert capsys.readouterr().out.replace(str(root), "VAULT") == after[-1]
+    assert after[0] == after[1] != reports[0][1]

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from itertools import accumulate, compress
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from vaultsync import sections, statefile
 from vaultsync.cache import ALLOWED_GLOBALS, CACHE_DIR, CacheRow, NoteCache
@@ -78,15 +78,16 @@ def save(
     base_key: str,
     vault: Vault,
     stats: dict[str, os.stat_result],
-    diagnostics: list[Diagnostic],
+    lines: NoteLines,
     packed: dict[str, bytes],
     linkers: Mapping[str, Iterable[str]] | None = None,
 ) -> None:
     """Leave a snapshot of a whole-vault check for the next check to start from.
 
-    `packed`: the diagnostics as results.pack_by_note packed them. `linkers`: what
-    `subpath_linkers` gives for every note, when worked out already (a vault checked
-    in halves, which holds no note that holds index blocks).
+    `lines` and `packed`: the check's diagnostics as `note_lines` and
+    results.pack_by_note give them. `linkers`: what `subpath_linkers` gives for every
+    note, when worked out already (a vault checked in halves, which holds no note that
+    holds index blocks).
     """
     notes = vault.notes
     backlinks = sections.backlink_map(vault)
@@ -101,7 +102,7 @@ def save(
         "written_at": time.time(),
         "notes": len(notes),
         "token": token,
-        **_per_note(diagnostics),
+        **_per_note(lines),
         "backlinks": {target: tuple(sources) for target, sources in backlinks.items()},
         "linkers": {target: tuple(sources) for target, sources in linkers.items()},
         "holders": holders,
@@ -132,27 +133,66 @@ def subpath_linkers(vault: Vault, notes: Iterable[str]) -> dict[str, set[str]]:
     return linkers
 
 
-def _per_note(diagnostics: list[Diagnostic]) -> dict[str, Any]:
-    """The text report's lines as one string, with where each note's lines start and
-    what they count: a later check prints the notes it did not check again by cutting
-    the changed notes' lines out of it, without rebuilding a single diagnostic."""
+Tally = tuple[int, int, int, int]  # safely fixable problems; problems by severity 0, 1, 2
+
+
+class NoteLines(NamedTuple):
+    """A check's text report by note: what the snapshot keeps of its diagnostics."""
+
+    order: list[str]  # notes with problems, in report (path) order
+    texts: list[str]  # each one's lines
+    tallies: list[Tally]  # what each one's lines count
+
+
+def note_lines(diagnostics: Sequence[Diagnostic]) -> NoteLines:
+    """The text report's lines of `diagnostics` (sorted), note by note."""
     grouped: dict[str, list[Diagnostic]] = {}
     for d in diagnostics:
         grouped.setdefault(d.path, []).append(d)
     order = sorted(grouped)
     texts = ["".join(map(text_line, grouped[path])) for path in order]
-    starts = [0, *accumulate(map(len, texts))]
-    tallies = [_tally(grouped[path]) for path in order]
+    return NoteLines(order, texts, [_tally(grouped[path]) for path in order])
+
+
+def join_lines(first: NoteLines, second: NoteLines) -> NoteLines:
+    """The lines of two checks of disjoint notes, every note of `second` after `first`'s
+    in path order (the halves of shards.py)."""
+    assert not (first.order and second.order) or first.order[-1] < second.order[0]
+    return NoteLines(
+        first.order + second.order, first.texts + second.texts, first.tallies + second.tallies
+    )
+
+
+def text_report(lines: NoteLines, quiet: bool) -> tuple[str, int]:
+    """The text report (`report.write_text`) of the diagnostics `lines` were made from,
+    and the worst severity in it or -1."""
+    return _with_summary(lines.texts, _sum_tallies(lines.tallies), quiet)
+
+
+def _with_summary(pieces: list[str], totals: Tally, quiet: bool) -> tuple[str, int]:
+    """The report `pieces` make, its summary line after them unless `quiet`; and the
+    worst severity in it or -1."""
+    fixes, *by_level = totals
+    summary = io.StringIO()
+    if not quiet:
+        write_text_summary(summary, sum(by_level), fixes)
+    worst = max((level for level, count in enumerate(by_level) if count), default=-1)
+    # One join: the report written into a StringIO and then the summary after it would
+    # be copied once more (47 MB at 100,000 notes).
+    return "".join([*pieces, summary.getvalue()]), worst
+
+
+def _per_note(lines: NoteLines) -> dict[str, Any]:
+    """The text report's lines as one string, with where each note's lines start and
+    what they count: a later check prints the notes it did not check again by cutting
+    the changed notes' lines out of it, without rebuilding a single diagnostic."""
     return {
-        "text": "".join(texts),
-        "order": order,
-        "starts": starts,
-        "tallies": tallies,
-        "totals": _sum_tallies(tallies),
+        "text": "".join(lines.texts),
+        "order": lines.order,
+        "starts": [0, *accumulate(map(len, lines.texts))],
+        "tallies": lines.tallies,
+        "totals": _sum_tallies(lines.tallies),
     }
-
-
-Tally = tuple[int, int, int, int]  # safely fixable problems; problems by severity 0, 1, 2
 
 
 def _tally(diagnostics: Sequence[Diagnostic]) -> Tally:
@@ -264,13 +304,7 @@ class Recheck:
                 assert tally is not None  # `_answer` made sure every kept note has lines
                 pieces.append(text[start:end])
                 totals = _sum_tallies([tally], 1, totals)
-        fixes, *by_level = totals
-        out = io.StringIO()
-        out.write("".join(pieces))
-        if not quiet:
-            write_text_summary(out, sum(by_level), fixes)
-        worst = max((level for level, count in enumerate(by_level) if count), default=-1)
-        return out.getvalue(), worst
+        return _with_summary(pieces, totals, quiet)
 
     def _add_fresh(self, path: str, pieces: list[str], totals: Tally) -> Tally:
         fresh = self.fresh.get(path)

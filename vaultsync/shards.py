@@ -33,7 +33,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from itertools import chain
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vaultsync import forks
 from vaultsync.config import Config
@@ -50,6 +50,9 @@ from vaultsync.model import Diagnostic
 from vaultsync.rules import Selection, _load_families
 from vaultsync.sections import holds_blocks, seed_backlink_map, targets_finder
 from vaultsync.vault import VaultFile
+
+if TYPE_CHECKING:
+    from vaultsync.delta import NoteLines
 
 # Below this many notes, a second process costs more than it saves.
 THRESHOLD = 2000
@@ -104,13 +107,36 @@ class TextPart(NamedTuple):
     worst: int  # the highest severity among them, -1 for none
 
 
+class CheckedReport(NamedTuple):
+    """A check with the cache: its diagnostics as the results and the snapshot keep
+    them, put together from both halves without rebuilding the second half's."""
+
+    packed: dict[str, bytes]  # results.pack_by_note of all of them, in report order
+    lines: NoteLines  # their text report, note by note
+    second: list[bytes]  # the second half's packed diagnostics
+
+    def text(self, quiet: bool) -> tuple[str, int]:
+        """The text report, and the worst severity in it or -1."""
+        from vaultsync.delta import text_report
+
+        return text_report(self.lines, quiet)
+
+    def diagnostics(self, first: list[Diagnostic]) -> list[Diagnostic]:
+        """Every diagnostic, sorted, given the first half's (sorted)."""
+        from vaultsync.results import unpack_by_note
+
+        return first + unpack_by_note(self.second)
+
+
 class Halves(NamedTuple):
     vault: Vault  # as this process holds it: the other half's notes are not parsed here
-    diagnostics: list[Diagnostic]  # sorted; only the first half's when `text` is set
+    # Sorted; only the first half's when `text` or `report` is set.
+    diagnostics: list[Diagnostic]
     text: TextPart | None  # the second half's text report part, when it was asked for
     # delta.subpath_linkers of every note, for the snapshot of a check with the cache
     # (None: the vault holds every note parsed, delta.save works them out itself).
     linkers: dict[str, set[str]] | None = None
+    report: CheckedReport | None = None  # a check with the cache: all its diagnostics
 
 
 class _Job(NamedTuple):
@@ -127,7 +153,8 @@ class _Job(NamedTuple):
 class _Results(NamedTuple):
     """The child's results for a check with the cache."""
 
-    diagnostics: list[tuple[Any, ...]]  # flattened (results.flatten)
+    packed: dict[str, bytes]  # its diagnostics, results.pack_by_note packed
+    lines: NoteLines  # and their text report, note by note
     rows: list[tuple[str, str, bytes]]  # parse cache rows: path, digest, pickled entry
     linkers: dict[str, set[str]]  # delta.subpath_linkers of its notes
 
@@ -366,13 +393,23 @@ def _child(
                 diagnostics.sort(key=Diagnostic.sort_key)
                 forks.put(up, _text_part(diagnostics))
             elif linkers is not None:
+                packed, lines = _packed(diagnostics)
                 rows = _cache_rows(job, half, own.entries)
-                forks.put(up, _Results([flatten(d) for d in diagnostics], rows, linkers))
+                forks.put(up, _Results(packed, lines, rows, linkers))
             else:
                 forks.put(up, [flatten(d) for d in diagnostics])
             status = 0
     finally:
         os._exit(status)
+
+
+def _packed(diagnostics: list[Diagnostic]) -> tuple[dict[str, bytes], NoteLines]:
+    """This half's diagnostics (sorted here) as the results and the snapshot keep them."""
+    from vaultsync.delta import note_lines
+    from vaultsync.results import pack_by_note
+
+    diagnostics.sort(key=Diagnostic.sort_key)
+    return pack_by_note(diagnostics), note_lines(diagnostics)
 
 
 def _linkers(vault: Vault, entries: list[NoteEntry]) -> dict[str, set[str]]:
@@ -465,6 +502,7 @@ def _parent(
     rows: list[tuple[str, str, bytes]] = []
     if job.stats is not None:  # while the child finishes its half
         linkers = _linkers(vault, own.entries)
+        packed, lines = _packed(diagnostics)
         rows = _cache_rows(job, mine, own.entries)
     else:
         # So do what the rules shared while checking (each note's resolved links, ...).
@@ -472,21 +510,29 @@ def _parent(
     if child.wait() != 0:
         return classic(own.entries)
     returned = forks.take(up)
+    up.close()  # its pages, as large as what was in it, go now (closing again is a no-op)
     part = None
+    report = None
     if isinstance(returned, TextPart):
         part = returned
     elif isinstance(returned, _Results):
         assert linkers is not None
-        diagnostics.extend(map(rebuild, returned.diagnostics))
-        for target, sources in returned.linkers.items():
+        theirs_packed, theirs_lines, theirs_rows, theirs_linkers = returned
+        del returned
+        for target, sources in theirs_linkers.items():
             linkers.setdefault(target, set()).update(sources)
-        _store(job, [*rows, *returned.rows])
+        _store(job, [*rows, *theirs_rows])
+        del rows, theirs_rows  # the parse cache rows, written: at 100,000 notes ~190 MB
+        from vaultsync.delta import join_lines
+
+        second = list(theirs_packed.values())
+        report = CheckedReport(packed | theirs_packed, join_lines(lines, theirs_lines), second)
     else:
         diagnostics.extend(map(rebuild, returned))
     diagnostics.sort(key=Diagnostic.sort_key)
     if progress is not None:
         progress(total, total)
-    return Halves(vault, diagnostics, part, linkers)
+    return Halves(vault, diagnostics, part, linkers, report)
 
 
 def _classic(job: _Job, read: list[NoteEntry], progress: Progress | None, total: int) -> Halves:

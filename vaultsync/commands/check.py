@@ -25,6 +25,7 @@ from vaultsync.commands.common import (
 from vaultsync.model import Diagnostic, Severity
 
 if TYPE_CHECKING:
+    from vaultsync.delta import NoteLines
     from vaultsync.engine import Listing, Vault
     from vaultsync.results import ResultCache
     from vaultsync.rules import Selection
@@ -97,26 +98,42 @@ def run(args: argparse.Namespace) -> int:
 
         listing = None if results is None else (results.files, results.stats)
         halves = None
+        # A plain text report, which the second half of a check in halves may send as
+        # its lines (without the cache) or its lines by note (with it).
+        plain = args.format == "text" and not args.statistics and render_key is not None
         # A whole check without the cache, or the first with it, runs in two halves.
         if target.only is None and (results is None or not _parse_cache_exists(target.root)):
-            # For a plain text report the second half may come back as its lines.
-            plain = args.format == "text" and not args.statistics and render_key is not None
             listing, halves = _check_in_halves(target, chosen, args.quiet, plain, listing)
         if halves is not None and halves.text is not None:
             return _write_halves(args, target.config.fail_on, halves.diagnostics, halves.text)
-        linkers = None
-        if halves is not None:
-            vault, diagnostics, linkers = halves.vault, halves.diagnostics, halves.linkers
+        if halves is not None and halves.report is not None:
+            assert results is not None  # halves send one only for a check with the cache
+            vault, report = halves.vault, halves.report
+            _save_results(results, vault, report.lines, report.packed, halves.linkers)
+            if plain:  # the report is its lines: the second half's are not rebuilt
+                text, worst = report.text(args.quiet)
+                with report_stream(args) as out:
+                    out.write(text)
+                if render_key is not None:
+                    results.save_report(render_key, text, worst)
+                return _exit_code(args, target.config.fail_on, worst)
+            diagnostics = report.diagnostics(halves.diagnostics)
         else:
-            vault = load_vault(target, args.quiet, use_cache=use_cache, listing=listing)
-            diagnostics = engine.check(vault, chosen, target.only)
-        if results is not None:
-            from vaultsync.results import pack_by_note
+            linkers = None
+            if halves is not None:
+                vault, diagnostics, linkers = halves.vault, halves.diagnostics, halves.linkers
+            else:
+                vault = load_vault(target, args.quiet, use_cache=use_cache, listing=listing)
+                diagnostics = engine.check(vault, chosen, target.only)
+            if results is not None:
+                from vaultsync.delta import note_lines
+                from vaultsync.results import pack_by_note
 
-            packed = pack_by_note(diagnostics)
-            results.save_packed(len(vault.notes), packed)
-            if target.only is None:
-                _leave_snapshot(results, vault, diagnostics, packed, linkers)
+                if target.only is None:
+                    lines = note_lines(diagnostics)
+                    _save_results(results, vault, lines, pack_by_note(diagnostics), linkers)
+                else:
+                    results.save_packed(len(vault.notes), pack_by_note(diagnostics))
         subject = vault
     if args.write_baseline is not None:
         write_baseline(args, diagnostics)
@@ -181,26 +198,31 @@ def _write_halves(
     return _exit_code(args, fail_on, max(worst, second.worst))
 
 
-def _leave_snapshot(
-    results: ResultCache,
+def _save_results(
+    results: ResultCache | None,
     vault: Vault,
-    diagnostics: list[Diagnostic],
+    lines: NoteLines,
     packed: dict[str, bytes],
-    linkers: dict[str, set[str]] | None = None,
+    linkers: dict[str, set[str]] | None,
 ) -> None:
-    """After a whole-vault check: the snapshot the next check after a few edits starts from.
+    """After a whole-vault check: its results, and the snapshot the next check after a
+    few edits starts from.
 
-    `packed`: the diagnostics as results.pack_by_note packed them; `linkers`: for a
-    vault checked in halves, the links into headings and blocks (shards.Halves).
+    `lines`, `packed`: the diagnostics as delta.note_lines and results.pack_by_note
+    give them; `linkers`: for a vault checked in halves, the links into headings and
+    blocks (shards.Halves).
     """
     from vaultsync import delta
     from vaultsync.shards import RemoteNote
 
+    if results is None:
+        return
+    results.save_packed(len(vault.notes), packed)
     if not results.storable:
         delta.discard(vault.root)  # it no longer matches the parse cache just written
         return
     try:
-        delta.save(vault.root, results.base_key, vault, results.stats, diagnostics, packed, linkers)
+        delta.save(vault.root, results.base_key, vault, results.stats, lines, packed, linkers)
     except RemoteNote:  # it read a note of a half this process does not hold
         delta.discard(vault.root)  # the next check after an edit checks the vault whole
 
