@@ -345,6 +345,7 @@ def test_a_first_check_with_the_cache_in_halves_leaves_what_one_process_leaves(
     assert documents[0]["rows"].keys() == documents[1]["rows"].keys()
     assert documents[0]["results"] == documents[1]["results"] == documents[1]["diagnostics"]
     assert documents[0]["results"]  # it has some
+    assert _part_files(two) == []  # the halves' parse cache rows, copied and removed
     # An edit: both start from their snapshot and agree with a check without the cache.
     for root in (one, two):
         note = root / "Omega.md"
@@ -356,3 +357,77 @@ def test_a_first_check_with_the_cache_in_halves_leaves_what_one_process_leaves(
         main(["check", str(root), "--exit-zero", "--no-cache", *options])
         assert capsys.readouterr().out.replace(str(root), "VAULT") == after[-1]
     assert after[0] == after[1] != reports[0][1]
+
+
+def _part_files(root: Path) -> list[str]:
+    from vaultsync.cache import CACHE_DIR
+
+    return sorted(p.name for p in (root / CACHE_DIR).glob(".notes-part-*"))
+
+
+def test_part_files_of_killed_runs_are_removed_and_a_live_runs_kept(
+    tmp_path: Path,
+    two_halves: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A first check with the cache writes each half's parse cache rows to a part file
+    beside the cache; a run killed before removing its own leaves them, and the next
+    first check removes them, but never those of a run still going."""
+    import subprocess
+    import sys
+
+    from vaultsync.cache import CACHE_DIR
+
+    root = write_vault(tmp_path / "v", NOTES)
+    folder = root / CACHE_DIR
+    folder.mkdir(parents=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        for pid in (dead, str(live.pid)):
+            (folder / f".notes-part-{pid}-1").write_bytes(b"x" * 1000)
+        monkeypatch.setenv("VAULTSYNC_JOBS", "2")
+        assert main(["check", str(root), "-q"]) == 1
+        capsys.readouterr()
+        assert _part_files(root) == [f".notes-part-{live.pid}-1"]
+    finally:
+        live.kill()
+        live.wait()
+    assert two_halves == []
+    # The parse cache the halves wrote is whole: a check of one edited note reads the
+    # other notes from it, and says what a check without the cache says.
+    note = root / "Mid.md"
+    note.write_text(note.read_text() + "[[Nowhere At All]]\n")
+    main(["check", str(root), "--exit-zero"])
+    with_cache = capsys.readouterr().out
+    main(["check", str(root), "--exit-zero", "--no-cache"])
+    assert with_cache == capsys.readouterr().out
+    assert "Nowhere At All" in with_cache
+
+
+def test_a_first_check_that_cannot_write_the_parse_cache_still_reports(
+    tmp_path: Path,
+    two_halves: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A part file that cannot be written (here: a folder stands where it would go)
+    leaves the vault without a parse cache, and the report as it is."""
+    from vaultsync.cache import CACHE_DIR, NOTES_FILE
+
+    root = write_vault(tmp_path / "v", NOTES)
+    monkeypatch.setenv("VAULTSYNC_JOBS", "2")
+    assert main(["check", str(root), "--no-cache"]) == 1
+    expected = capsys.readouterr().out
+    for half in (1, 2):
+        (root / CACHE_DIR / f".notes-part-{os.getpid()}-{half}").mkdir(parents=True)
+    assert main(["check", str(root)]) == 1
+    assert capsys.readouterr().out == expected
+    assert not (root / CACHE_DIR / NOTES_FILE).exists()
+    assert two_halves == []

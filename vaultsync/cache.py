@@ -19,6 +19,7 @@ import hashlib
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -58,6 +59,8 @@ def _stamp(config: Config) -> tuple[Any, ...]:
 # size, mtime_ns, digest, and where the row's pickled packed entry lies: (offset, length)
 # in the file's tail, or offset -1 for a row stored by this run (its bytes in `fresh`).
 CacheRow = tuple[int, int, str, int, int]
+# A row for `save_parts`: path, stat, digest and the length of its bytes in a part file.
+PartRow = tuple[str, os.stat_result, str, int]
 
 
 # Earlier versions of changed rows are kept (a check from a snapshot needs each changed
@@ -201,6 +204,25 @@ class NoteCache:
         if not isinstance(packed, tuple) or not packed or packed[0] != path:
             return None
         return packed
+
+    def save_parts(self, rows: Sequence[PartRow], parts: Sequence[Path]) -> None:
+        """Save a parse cache of just `rows`, whose pickled packed entries lie one after
+        another in the files `parts` (as shards.py writes them): their bytes are copied
+        into the cache file, never all held in memory. What this cache held is dropped."""
+        placed: dict[str, CacheRow] = {}
+        offset = 0
+        for path, stat, digest, length in rows:
+            placed[path] = (stat.st_size, stat.st_mtime_ns, digest, offset, length)
+            offset += length
+        try:
+            if sum(part.stat().st_size for part in parts) != offset:
+                return  # not what was written there: no cache rather than a wrong one
+        except OSError:
+            return
+        document = {"stamp": self.stamp, "written_at": time.time(), "rows": placed, "versions": {}}
+        if statefile.save(self.path, document, tail=parts):
+            self.rows, self.versions, self.fresh = placed, {}, {}
+            self.dirty = False
 
     def store(self, path: str, stat: os.stat_result, digest: str, packed: tuple[Any, ...]) -> None:
         self.store_blob(path, stat, digest, statefile.dumps(packed))

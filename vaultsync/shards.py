@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vaultsync import forks
+from vaultsync.cache import notes_path
 from vaultsync.config import Config
 from vaultsync.engine import Context, Progress, Vault, check_note, read_entry
 from vaultsync.index import (
@@ -148,6 +149,16 @@ class _Job(NamedTuple):
     files: list[VaultFile]
     text: bool  # only a text report is wanted
     stats: dict[str, os.stat_result] | None  # with the cache: the notes' stats
+    # With the cache: where each half writes its parse cache rows (the first half's, the
+    # second's), for the parent to copy into the parse cache file.
+    parts: tuple[Path, Path]
+
+
+class _Part(NamedTuple):
+    """A half's parse cache rows, their bytes written one after another to `file`."""
+
+    file: Path
+    rows: list[tuple[str, str, int]]  # path, digest, length of its pickled packed entry
 
 
 class _Results(NamedTuple):
@@ -155,8 +166,13 @@ class _Results(NamedTuple):
 
     packed: dict[str, bytes]  # its diagnostics, results.pack_by_note packed
     lines: NoteLines  # and their text report, note by note
-    rows: list[tuple[str, str, bytes]]  # parse cache rows: path, digest, pickled entry
+    part: _Part | None  # its parse cache rows (None: they could not be written)
     linkers: dict[str, set[str]]  # delta.subpath_linkers of its notes
+
+
+# The part files of the parse cache (`_Job.parts`), named for the process that made
+# them: a run killed before removing its own leaves them to the next run.
+_PART_PREFIX = ".notes-part-"
 
 
 def check(
@@ -179,10 +195,33 @@ def check(
     cache is written as engine.load writes it, and `Halves.linkers` is given for the
     snapshot.
     """
-    job = _Job(root, config, selection, files, text and stats is None, stats)
     note_files = [file for file in files if file.is_note]
     if forks.usable(len(note_files), THRESHOLD) < 2:
         return None
+    folder = notes_path(root).parent
+    parts = (folder / f"{_PART_PREFIX}{os.getpid()}-1", folder / f"{_PART_PREFIX}{os.getpid()}-2")
+    if stats is not None:
+        _remove_dead_parts(folder)
+    job = _Job(root, config, selection, files, text and stats is None, stats, parts)
+    try:
+        return _check(job, note_files, progress)
+    finally:
+        for part in parts:
+            with contextlib.suppress(OSError):
+                part.unlink()
+
+
+def _remove_dead_parts(folder: Path) -> None:
+    """Remove the part files of runs that were killed before they could."""
+    with contextlib.suppress(OSError):
+        for leftover in folder.glob(f"{_PART_PREFIX}*"):
+            pid = leftover.name[len(_PART_PREFIX) :].partition("-")[0]
+            if pid.isdigit() and not forks.alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+
+
+def _check(job: _Job, note_files: list[VaultFile], progress: Progress | None) -> Halves | None:
     split = round(len(note_files) * _FIRST_SHARE)
     mine, theirs = note_files[:split], note_files[split:]
     try:
@@ -394,8 +433,8 @@ def _child(
                 forks.put(up, _text_part(diagnostics))
             elif linkers is not None:
                 packed, lines = _packed(diagnostics)
-                rows = _cache_rows(job, half, own.entries)
-                forks.put(up, _Results(packed, lines, rows, linkers))
+                part = _cache_rows(job, half, own.entries, job.parts[1])
+                forks.put(up, _Results(packed, lines, part, linkers))
             else:
                 forks.put(up, [flatten(d) for d in diagnostics])
             status = 0
@@ -420,35 +459,49 @@ def _linkers(vault: Vault, entries: list[NoteEntry]) -> dict[str, set[str]]:
 
 
 def _cache_rows(
-    job: _Job, half: Sequence[VaultFile], entries: list[NoteEntry]
-) -> list[tuple[str, str, bytes]]:
-    """The parse cache rows of this half's notes, pickled, as engine.load stores them:
-    for the notes it could stat and may cache (engine.cacheable)."""
+    job: _Job, half: Sequence[VaultFile], entries: list[NoteEntry], file: Path
+) -> _Part | None:
+    """The parse cache rows of this half's notes, as engine.load stores them: for the
+    notes it could stat and may cache (engine.cacheable). Their bytes are written to
+    `file` one by one, not kept (at 100,000 notes they are ~190 MB); None when it
+    cannot be written (a read-only vault is checked without a parse cache)."""
     from vaultsync import statefile
     from vaultsync.codec import pack_entry
     from vaultsync.engine import cacheable
 
     assert job.stats is not None
     files = {file.path: file for file in half}
-    return [
-        (entry.path, entry.digest, statefile.dumps(pack_entry(entry)))
-        for entry in entries
-        if entry.path in job.stats and cacheable(entry, files[entry.path])
-    ]
+    rows: list[tuple[str, str, int]] = []
+    try:
+        statefile.make_folder(file.parent)
+        with open(file, "wb") as out:
+            for entry in entries:
+                if entry.path in job.stats and cacheable(entry, files[entry.path]):
+                    rows.append(
+                        (entry.path, entry.digest, out.write(statefile.dumps(pack_entry(entry))))
+                    )
+    except OSError:
+        return None
+    return _Part(file, rows)
 
 
-def _store(job: _Job, rows: Sequence[tuple[str, str, bytes]]) -> None:
-    """Write the parse cache of the whole vault from both halves' rows."""
+def _store(job: _Job, parts: Sequence[_Part | None]) -> None:
+    """Write the parse cache of the whole vault from the halves' rows."""
     from vaultsync.cache import NoteCache
 
-    assert job.stats is not None
+    stats = job.stats
+    assert stats is not None
+    if None in parts:
+        return  # a half could not write its rows: the next run parses the vault again
     cache = NoteCache(job.root, job.config, True)
-    if not cache.enabled:
-        return
-    for path, digest, blob in rows:
-        cache.store_blob(path, job.stats[path], digest, blob)
-    cache.retain({file.path for file in job.files if file.is_note})
-    cache.save()
+    if cache.enabled:
+        rows = [
+            (path, stats[path], digest, size)
+            for part in parts
+            if part
+            for path, digest, size in part.rows
+        ]
+        cache.save_parts(rows, [part.file for part in parts if part])
     cache.close()
 
 
@@ -499,11 +552,11 @@ def _parent(
     except RemoteNote:
         return classic(own.entries)
     linkers: dict[str, set[str]] | None = None
-    rows: list[tuple[str, str, bytes]] = []
+    part: _Part | None = None
     if job.stats is not None:  # while the child finishes its half
         linkers = _linkers(vault, own.entries)
         packed, lines = _packed(diagnostics)
-        rows = _cache_rows(job, mine, own.entries)
+        part = _cache_rows(job, mine, own.entries, job.parts[0])
     else:
         # So do what the rules shared while checking (each note's resolved links, ...).
         vault.cache.clear()
@@ -511,18 +564,17 @@ def _parent(
         return classic(own.entries)
     returned = forks.take(up)
     up.close()  # its pages, as large as what was in it, go now (closing again is a no-op)
-    part = None
+    text = None
     report = None
     if isinstance(returned, TextPart):
-        part = returned
+        text = returned
     elif isinstance(returned, _Results):
         assert linkers is not None
-        theirs_packed, theirs_lines, theirs_rows, theirs_linkers = returned
+        theirs_packed, theirs_lines, theirs_part, theirs_linkers = returned
         del returned
         for target, sources in theirs_linkers.items():
             linkers.setdefault(target, set()).update(sources)
-        _store(job, [*rows, *theirs_rows])
-        del rows, theirs_rows  # the parse cache rows, written: at 100,000 notes ~190 MB
+        _store(job, [part, theirs_part])
         from vaultsync.delta import join_lines
 
         second = list(theirs_packed.values())
@@ -532,7 +584,7 @@ def _parent(
     diagnostics.sort(key=Diagnostic.sort_key)
     if progress is not None:
         progress(total, total)
-    return Halves(vault, diagnostics, part, linkers, report)
+    return Halves(vault, diagnostics, text, linkers, report)
 
 
 def _classic(job: _Job, read: list[NoteEntry], progress: Progress | None, total: int) -> Halves:
@@ -551,6 +603,6 @@ def _classic(job: _Job, read: list[NoteEntry], progress: Progress | None, total:
         progress(total, total)
     if job.stats is not None:
         note_files = [file for file in job.files if file.is_note]
-        _store(job, _cache_rows(job, note_files, list(notes.values())))
+        _store(job, [_cache_rows(job, note_files, list(notes.values()), job.parts[0])])
     vault = engine.build(job.root, job.config, job.files, notes)
     return Halves(vault, engine.check(vault, job.selection), None)

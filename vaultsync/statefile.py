@@ -12,6 +12,7 @@ import contextlib
 import io
 import os
 import pickle
+import shutil
 import tempfile
 from collections.abc import Iterable, Set
 from pathlib import Path
@@ -72,23 +73,29 @@ def load_head(path: Path, allowed: Set[tuple[str, str]]) -> tuple[dict[str, Any]
     return None
 
 
+def make_folder(folder: Path) -> None:
+    """Create `folder` (in `.vaultsync/`) and the `.gitignore` that keeps `.vaultsync/`
+    out of git; OSError if it cannot be done."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder.parent / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# vaultsync's own state: never commit it\n*\n", encoding="utf-8")
+
+
 def save(
     path: Path,
     document: dict[str, Any],
     key: object = None,
-    tail: Iterable[bytes | memoryview] = (),
+    tail: Iterable[bytes | memoryview | Path] = (),
 ) -> bool:
     """Write atomically (temp file + os.replace); False if the vault is not writable.
 
     `key`, if given, is stored ahead of the document for `load` to compare; `tail`,
-    raw bytes written after it (see `load_head`).
+    raw bytes written after it (see `load_head`): given, or the whole of a file.
     """
     folder = path.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        ignore = folder.parent / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# vaultsync's own state: never commit it\n*\n", encoding="utf-8")
+        make_folder(folder)
         fd, temp = tempfile.mkstemp(prefix=f".{path.stem}-", dir=folder)
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -96,7 +103,11 @@ def save(
                     pickle.dump(key, handle, protocol=pickle.HIGHEST_PROTOCOL)
                 pickle.dump(document, handle, protocol=pickle.HIGHEST_PROTOCOL)
                 for chunk in tail:
-                    handle.write(chunk)
+                    if isinstance(chunk, Path):
+                        with open(chunk, "rb") as source:  # a megabyte at a time
+                            shutil.copyfileobj(source, handle, 1 << 20)
+                    else:
+                        handle.write(chunk)
             os.replace(temp, path)
         except BaseException:
             with contextlib.suppress(OSError):

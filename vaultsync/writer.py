@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from vaultsync.forks import alive
+
 TEMP_PREFIX = ".vaultsync-tmp-"
 _BOM = b"\xef\xbb\xbf"
 
@@ -351,16 +353,6 @@ def move_file(root: Path, old: str, new: str) -> None:
     _fsync_folder(os.path.dirname(source))
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
-
-
 def clean_temp_files(root: Path) -> int:
     """Remove temp files left by crashed runs; returns how many were removed.
 
@@ -374,7 +366,7 @@ def clean_temp_files(root: Path) -> int:
             if not name.startswith(TEMP_PREFIX):
                 continue
             pid_text = name[len(TEMP_PREFIX) :].split("-", 1)[0]
-            if pid_text.isdigit() and _alive(int(pid_text)):
+            if pid_text.isdigit() and alive(int(pid_text)):
                 continue
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(os.path.join(folder, name))
