@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +213,40 @@ def test_a_damaged_snapshot_is_ignored(
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2] if damage is None else damage)
     _edit(root, "Hub.md", "[[Edited link]]\n", 1)
+    _same_as_fresh(capsys, root)
+    assert spy and not any(spy)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        pytest.param(lambda texts: [*texts[:-1], None], id="not-text"),
+        pytest.param(lambda texts: texts[:-1], id="a-note-s-lines-missing"),
+        pytest.param(lambda texts: [*texts, "x.md:1:1: L001 extra\n"], id="lines-of-no-note"),
+    ],
+)
+def test_snapshot_report_lines_that_disagree_are_not_used(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    spy: list[bool],
+    texts: Callable[[list[Any]], list[Any]],
+) -> None:
+    """A snapshot that unpickles but whose report lines (kept note by note) do not fit
+    its notes: the check after an edit is a whole one, with the fresh report."""
+    import pickle
+
+    root = _vault(tmp_path, capsys, spy)
+    path = root / ".vaultsync" / "cache" / delta.SNAPSHOT_FILE
+    with open(path, "rb") as handle:
+        key = pickle.load(handle)
+        document = pickle.load(handle)
+    assert len(document["texts"]) == len(document["order"]) > 1
+    document["texts"] = texts(document["texts"])
+    with open(path, "wb") as handle:
+        pickle.dump(key, handle)
+        pickle.dump(document, handle)
+    # An edit the snapshot answers when it is whole (the test of a new broken link).
+    _edit(root, "Hub.md", f"{BASE['Hub.md']!s}[[Edited link]]\n", 1)
     _same_as_fresh(capsys, root)
     assert spy and not any(spy)
 

@@ -203,7 +203,8 @@ class ResultCache:
             return None
         return text, found[1]
 
-    def save_report(self, render_key: str, text: str, worst: int) -> None:
+    def save_report(self, render_key: str, text: str | Sequence[str], worst: int) -> None:
+        """Keep the report `text` (or the pieces it is made of) for `load_report`."""
         if not self.storable:
             return
         document = statefile.load(self.report_path, frozenset(), key=self.key)
@@ -215,6 +216,13 @@ class ResultCache:
         while len(renders) >= _RENDERS_KEPT:
             renders.pop(next(iter(renders)))  # the oldest rendering goes first
         # Compressed: a JSON report of 10,000 notes is 26 MB as text, 3 MB this way, and
-        # level 1 costs less to write than the bytes it saves.
-        renders[render_key] = (zlib.compress(text.encode("utf-8", "surrogatepass"), 1), worst)
+        # level 1 costs less to write than the bytes it saves. Piece by piece: the text
+        # of 100,000 notes' report is never encoded whole.
+        compressor = zlib.compressobj(1)
+        chunks = [
+            compressor.compress(piece.encode("utf-8", "surrogatepass"))
+            for piece in ([text] if isinstance(text, str) else text)
+        ]
+        chunks.append(compressor.flush())
+        renders[render_key] = (b"".join(chunks), worst)
         statefile.save(self.report_path, {"renders": renders}, key=self.key)

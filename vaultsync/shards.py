@@ -49,7 +49,7 @@ from vaultsync.index import (
 )
 from vaultsync.model import Diagnostic
 from vaultsync.rules import Selection, _load_families
-from vaultsync.sections import holds_blocks, seed_backlink_map, targets_finder
+from vaultsync.sections import backlink_map, holds_blocks, seed_backlink_map, targets_finder
 from vaultsync.vault import VaultFile
 
 if TYPE_CHECKING:
@@ -116,8 +116,8 @@ class CheckedReport(NamedTuple):
     lines: NoteLines  # their text report, note by note
     second: list[bytes]  # the second half's packed diagnostics
 
-    def text(self, quiet: bool) -> tuple[str, int]:
-        """The text report, and the worst severity in it or -1."""
+    def text(self, quiet: bool) -> tuple[list[str], int]:
+        """The text report in pieces, and the worst severity in it or -1."""
         from vaultsync.delta import text_report
 
         return text_report(self.lines, quiet)
@@ -131,7 +131,8 @@ class CheckedReport(NamedTuple):
 
 class Halves(NamedTuple):
     vault: Vault  # as this process holds it: the other half's notes are not parsed here
-    # Sorted; only the first half's when `text` or `report` is set.
+    # Sorted; only the first half's when `text` or `report` is set, and none when
+    # `report` is set for a plain text report (check(text=True)): its lines stand in.
     diagnostics: list[Diagnostic]
     text: TextPart | None  # the second half's text report part, when it was asked for
     # delta.subpath_linkers of every note, for the snapshot of a check with the cache
@@ -147,11 +148,12 @@ class _Job(NamedTuple):
     config: Config
     selection: Selection
     files: list[VaultFile]
-    text: bool  # only a text report is wanted
+    text: bool  # only a text report is wanted, and the second half sends its lines
     stats: dict[str, os.stat_result] | None  # with the cache: the notes' stats
     # With the cache: where each half writes its parse cache rows (the first half's, the
     # second's), for the parent to copy into the parse cache file.
     parts: tuple[Path, Path]
+    plain: bool  # only a text report is wanted (with the cache or without)
 
 
 class _Part(NamedTuple):
@@ -192,8 +194,8 @@ def check(
     report lines (`Halves.text`), which the child renders itself. Every note of the
     second half sorts after every note of the first, so its lines follow theirs.
     `stats`: the files' stats, for a check with the cache (and none yet): the parse
-    cache is written as engine.load writes it, and `Halves.linkers` is given for the
-    snapshot.
+    cache is written as engine.load writes it, and `Halves.linkers` and
+    `Halves.report` are given for the results and the snapshot.
     """
     note_files = [file for file in files if file.is_note]
     if forks.usable(len(note_files), THRESHOLD) < 2:
@@ -202,7 +204,7 @@ def check(
     parts = (folder / f"{_PART_PREFIX}{os.getpid()}-1", folder / f"{_PART_PREFIX}{os.getpid()}-2")
     if stats is not None:
         _remove_dead_parts(folder)
-    job = _Job(root, config, selection, files, text and stats is None, stats, parts)
+    job = _Job(root, config, selection, files, text and stats is None, stats, parts, text)
     try:
         return _check(job, note_files, progress)
     finally:
@@ -556,6 +558,12 @@ def _parent(
     if job.stats is not None:  # while the child finishes its half
         linkers = _linkers(vault, own.entries)
         packed, lines = _packed(diagnostics)
+        if job.plain:
+            diagnostics = []  # the report is made of the lines: at 100,000 notes ~100 MB
+        # What the rules shared goes too, but the backlink map, which the snapshot keeps.
+        backlinks = backlink_map(vault)
+        vault.cache.clear()
+        seed_backlink_map(vault, backlinks)
         part = _cache_rows(job, mine, own.entries, job.parts[0])
     else:
         # So do what the rules shared while checking (each note's resolved links, ...).

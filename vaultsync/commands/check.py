@@ -111,11 +111,11 @@ def run(args: argparse.Namespace) -> int:
             vault, report = halves.vault, halves.report
             _save_results(results, vault, report.lines, report.packed, halves.linkers)
             if plain:  # the report is its lines: the second half's are not rebuilt
-                text, worst = report.text(args.quiet)
+                pieces, worst = report.text(args.quiet)
                 with report_stream(args) as out:
-                    out.write(text)
+                    out.writelines(pieces)
                 if render_key is not None:
-                    results.save_report(render_key, text, worst)
+                    results.save_report(render_key, pieces, worst)
                 return _exit_code(args, target.config.fail_on, worst)
             diagnostics = report.diagnostics(halves.diagnostics)
         else:
