@@ -12,8 +12,10 @@ half and sends the other a `Summary` of it: what the rules of one note read of a
 note, that is its aliases, headings and block ids, how often each link spelling is
 written and which notes it links to (its backlink targets, resolved from the file list
 alone). Each then builds the same index, variants and backlink map, checks its own
-half, and the child sends back its diagnostics (for a plain text report, the report
-lines it rendered from them). A note of the other half is a `RemoteEntry` there:
+half, and the child sends back its diagnostics: for a plain text report, the report
+lines it rendered from them; with the cache, packed as the results keep them and as
+report lines note by note, its parse cache rows going to a part file the parent
+copies into the cache file. A note of the other half is a `RemoteEntry` there:
 reading its parsed note raises `RemoteNote`.
 
 Whatever this cannot answer exactly is left to the classic way (the child's notes are
@@ -461,12 +463,12 @@ def _linkers(vault: Vault, entries: list[NoteEntry]) -> dict[str, set[str]]:
 
 
 def _cache_rows(
-    job: _Job, half: Sequence[VaultFile], entries: list[NoteEntry], file: Path
+    job: _Job, half: Sequence[VaultFile], entries: list[NoteEntry], into: Path
 ) -> _Part | None:
     """The parse cache rows of this half's notes, as engine.load stores them: for the
     notes it could stat and may cache (engine.cacheable). Their bytes are written to
-    `file` one by one, not kept (at 100,000 notes they are ~190 MB); None when it
-    cannot be written (a read-only vault is checked without a parse cache)."""
+    the file `into` one by one, not kept (at 100,000 notes they are ~190 MB); None when
+    it cannot be written (a read-only vault is checked without a parse cache)."""
     from vaultsync import statefile
     from vaultsync.codec import pack_entry
     from vaultsync.engine import cacheable
@@ -475,8 +477,8 @@ def _cache_rows(
     files = {file.path: file for file in half}
     rows: list[tuple[str, str, int]] = []
     try:
-        statefile.make_folder(file.parent)
-        with open(file, "wb") as out:
+        statefile.make_folder(into.parent)
+        with open(into, "wb") as out:
             for entry in entries:
                 if entry.path in job.stats and cacheable(entry, files[entry.path]):
                     rows.append(
@@ -484,7 +486,7 @@ def _cache_rows(
                     )
     except OSError:
         return None
-    return _Part(file, rows)
+    return _Part(into, rows)
 
 
 def _store(job: _Job, parts: Sequence[_Part | None]) -> None:

@@ -199,7 +199,7 @@ def _write_halves(
 
 
 def _save_results(
-    results: ResultCache | None,
+    results: ResultCache,
     vault: Vault,
     lines: NoteLines,
     packed: dict[str, bytes],
@@ -215,8 +215,6 @@ def _save_results(
     from vaultsync import delta
     from vaultsync.shards import RemoteNote
 
-    if results is None:
-        return
     results.save_packed(len(vault.notes), packed)
     if not results.storable:
         delta.discard(vault.root)  # it no longer matches the parse cache just written
