@@ -101,3 +101,36 @@ def test_small_lists_and_systems_without_fork_stay_in_one_process(
     monkeypatch.setenv("VAULTSYNC_JOBS", "4")
     monkeypatch.delattr(os, "fork")  # as on Windows
     assert forks_module.usable(1000, threshold=400) == 1
+
+
+def _rss_shared_kb() -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("RssShmem:"):
+                return int(line.split()[1])
+    raise AssertionError("no RssShmem")
+
+
+@pytest.mark.skipif(not hasattr(forks_module.mmap, "MADV_REMOVE"), reason="Linux only")
+def test_taking_results_for_the_last_time_frees_the_pages_read() -> None:
+    """A child's results (here 60 MB of them, put by this process itself) are
+    unpickled the same way, and with `release` the shared pages they came in are freed
+    as they are read, not held until the room is closed."""
+    value = {f"note {i}": os.urandom(600) for i in range(100_000)}
+    value["lines"] = ["x" * 300] * 1000
+    rooms = [forks_module.shared_room(400_000) for _ in range(2)]
+    try:
+        changes = []
+        for room, release in zip(rooms, (False, True), strict=True):
+            forks_module.put(room, value)
+            before = _rss_shared_kb()
+            assert forks_module.take(room, release=release) == value
+            changes.append(_rss_shared_kb() - before)
+        kept, freed = changes
+        assert abs(kept) < 5_000  # KB: without `release` the pages stay
+        assert freed < -50_000  # with it, all but the last few MB are gone
+        assert rooms[1][8 << 20 : (8 << 20) + 16] == bytes(16)  # freed for good
+        assert rooms[0][8 << 20 : (8 << 20) + 16] != bytes(16)
+    finally:
+        for room in rooms:
+            room.close()

@@ -112,13 +112,57 @@ def put(room: mmap.mmap, value: Any) -> None:
     room[: _LENGTH.size] = _LENGTH.pack(room.tell() - _LENGTH.size)
 
 
-def take(room: mmap.mmap) -> Any:
-    """What `put` left in `room`."""
+def take(room: mmap.mmap, release: bool = False) -> Any:
+    """What `put` left in `room`. With `release` (the room's last use, its writer gone),
+    its pages are handed back to the system as they are read."""
     (length,) = _LENGTH.unpack(room[: _LENGTH.size])
+    if release and _RELEASE is not None:
+        return pickle.load(_Draining(room, _LENGTH.size, _LENGTH.size + length))
     # Unpickled from the shared memory itself: a copy of it (a slice) would add its
     # size to the peak memory, a hundred megabytes on 100,000 notes.
     with memoryview(room) as whole, whole[_LENGTH.size : _LENGTH.size + length] as pickled:
         return pickle.loads(pickled)  # both views let go even if this fails: the room closes
+
+
+# Pages of shared memory read this far behind are freed (MADV_REMOVE frees them for
+# good, which an anonymous shared mapping allows), so that reading a child's results
+# does not hold them twice, as pickled pages and as objects.
+_RELEASE = getattr(mmap, "MADV_REMOVE", None)
+_RELEASE_STEP = 8 << 20
+
+
+class _Draining:
+    """`room[start:end]` as a file for pickle.load, its pages freed as they are read."""
+
+    def __init__(self, room: mmap.mmap, start: int, end: int) -> None:
+        self.room = room
+        self.pos = start
+        self.end = end
+        self.freed = 0  # pages before this offset are freed
+
+    def read(self, size: int = -1) -> bytes:
+        stop = self.end if size < 0 else min(self.end, self.pos + size)
+        data = self.room[self.pos : stop]
+        self._advance(stop)
+        return data
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:
+        size = min(len(buffer), self.end - self.pos)
+        buffer[:size] = self.room[self.pos : self.pos + size]
+        self._advance(self.pos + size)
+        return size
+
+    def readline(self) -> bytes:
+        newline = self.room.find(b"\n", self.pos, self.end)
+        return self.read((self.end if newline < 0 else newline + 1) - self.pos)
+
+    def _advance(self, pos: int) -> None:
+        self.pos = pos
+        done = pos - pos % mmap.PAGESIZE
+        if done - self.freed >= _RELEASE_STEP and _RELEASE is not None:
+            with contextlib.suppress(OSError):  # not allowed here: the pages stay
+                self.room.madvise(_RELEASE, self.freed, done - self.freed)
+            self.freed = done
 
 
 def _child(work: Callable[[Sequence[T]], list[Any]], part: Sequence[T], room: mmap.mmap) -> None:
@@ -185,5 +229,5 @@ def _receive(pid: int, shared: mmap.mmap) -> list[Any] | None:
     _, status = os.waitpid(pid, 0)
     if status != 0:
         return None
-    rows: list[Any] = take(shared)
+    rows: list[Any] = take(shared, release=True)
     return rows

@@ -572,8 +572,8 @@ def _parent(
         vault.cache.clear()
     if child.wait() != 0:
         return classic(own.entries)
-    returned = forks.take(up)
-    up.close()  # its pages, as large as what was in it, go now (closing again is a no-op)
+    returned = forks.take(up, release=True)
+    up.close()  # what is left of its pages goes now (closing again is a no-op)
     text = None
     report = None
     if isinstance(returned, TextPart):
