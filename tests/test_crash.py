@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import dead_pid
 from vaultsync import engine, writer
 from vaultsync.config import load_config
 from vaultsync.fix import FixOptions, fix_vault
@@ -231,12 +232,7 @@ def test_leftover_temp_files_are_cleaned_by_the_next_fix(tmp_path: Path, count: 
     (tmp_path / ".obsidian").mkdir()
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub/Note.md").write_bytes(b"# Note\n")
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    dead = dead_pid()
     for i in range(count):
         (tmp_path / "sub" / f"{writer.TEMP_PREFIX}{dead}-{i}").write_bytes(b"half a no")
     proc = subprocess.run(

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import write_vault
+from tests.conftest import dead_pid, write_vault
 from vaultsync import engine, shards
 from vaultsync.cli import main
 from vaultsync.commands.common import resolve_target
@@ -382,12 +382,7 @@ def test_part_files_of_killed_runs_are_removed_and_a_live_runs_kept(
     root = write_vault(tmp_path / "v", NOTES)
     folder = root / CACHE_DIR
     folder.mkdir(parents=True)
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    dead = dead_pid()
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         for pid in (dead, str(live.pid)):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import dead_pid
 from vaultsync import writer
 from vaultsync.vault import read_note
 
@@ -223,16 +224,11 @@ def test_write_notes_batch_change_between_staging_and_swap_is_kept(
 
 
 def test_clean_temp_files_spares_live_writers(tmp_path: Path) -> None:
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    dead = dead_pid()
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         leftovers = [
-            tmp_path / f"{writer.TEMP_PREFIX}{dead.stdout.strip()}-abc",
+            tmp_path / f"{writer.TEMP_PREFIX}{dead}-abc",
             tmp_path / "sub" / f"{writer.TEMP_PREFIX}junk",
         ]
         in_flight = tmp_path / f"{writer.TEMP_PREFIX}{live.pid}-def"

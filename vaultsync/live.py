@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from pathspec import PathSpec
 
 from vaultsync import engine, sections
 from vaultsync.config import Config
@@ -104,10 +102,7 @@ class LiveVault:
         self._incoming: dict[str, set[str]] = defaultdict(set)
         self._backlinks: dict[str, frozenset[str]] = {}
         self._holders: set[str] = set()
-        exclude = config.backlinks.exclude
-        self._backlinks_excluded: Callable[[str], bool] = (
-            PathSpec.from_lines("gitignore", exclude).match_file if exclude else _never
-        )
+        self._backlinks_excluded = sections.excluded_by(config.backlinks.exclude)
         self._locations: dict[str, str] = {}
         self._files: dict[str, VaultFile] = {}
         self._map_links()
@@ -382,7 +377,3 @@ def _hidden(path: str) -> bool:
 
 def note_path(path: str) -> bool:
     return is_note_path(path) and not _hidden(path)
-
-
-def _never(path: str) -> bool:
-    return False

@@ -249,12 +249,12 @@ def _per_vault(vault: Vault, name: str, make: Callable[[Vault], Any]) -> Any:
 def _backlinks_excluded(vault: Vault) -> Callable[[str], bool]:
     cached = vault.cache.get(_EXCLUDE_CACHE)
     if cached is None:
-        cached = vault.cache[_EXCLUDE_CACHE] = _excluded_by(vault.config.backlinks.exclude)
+        cached = vault.cache[_EXCLUDE_CACHE] = excluded_by(vault.config.backlinks.exclude)
     matcher: Callable[[str], bool] = cached
     return matcher
 
 
-def _excluded_by(patterns: Sequence[str]) -> Callable[[str], bool]:
+def excluded_by(patterns: Sequence[str]) -> Callable[[str], bool]:
     """Whether a note's links are left out of backlinks (`backlinks.exclude`)."""
     if not patterns:
         return _never
@@ -374,7 +374,7 @@ def targets_finder(
     (`index`) resolves as the whole vault's does. `exclude`: the `backlinks.exclude`
     patterns; `notes`: the paths of every note of the vault.
     """
-    excluded = _excluded_by(exclude)
+    excluded = excluded_by(exclude)
 
     def targets(path: str, parsed: ParsedNote | None) -> list[str]:
         if parsed is None or not parsed.links or excluded(path):
