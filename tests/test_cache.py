@@ -440,34 +440,49 @@ def test_a_keyed_state_file_keeps_shared_values_apart(tmp_path: Path) -> None:
     assert statefile.load(path, frozenset(), key=("other", 1)) is None
 
 
-def test_an_unchanged_vault_is_answered_without_loading_yaml_or_the_parser(
-    tmp_path: Path,
-) -> None:
-    # Start-up is most of a warm run: what it does not import, it does not pay for.
+_IMPORT_PROBE = (
+    "import sys\n"
+    "from vaultsync.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "loaded = {'yaml', 'vaultsync.parse', 'vaultsync.engine'} & set(sys.modules)\n"
+    "print(code, sorted(loaded), file=sys.stderr)\n"
+)
+
+
+def _check_imports(vault: Path) -> str:
+    """`check VAULT -q` in a fresh interpreter: its exit code and which of pyyaml, the
+    parser and the engine it imported."""
     import subprocess
     import sys
 
     from tests.conftest import REPO
 
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE, "check", str(vault), "-q"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.stderr.strip().splitlines()[-1]
+
+
+def test_an_unchanged_vault_is_answered_without_loading_yaml_or_the_parser(
+    tmp_path: Path,
+) -> None:
+    # Start-up is most of a warm run: what it does not import, it does not pay for.
     vault = _vault(tmp_path)
     _age_files(vault)
-    probe = (
-        "import sys\n"
-        "from vaultsync.cli import main\n"
-        "code = main(sys.argv[1:])\n"
-        "loaded = {'yaml', 'vaultsync.parse', 'vaultsync.engine'} & set(sys.modules)\n"
-        "print(code, sorted(loaded), file=sys.stderr)\n"
-    )
+    # Indexed. Every block is in the plain subset, which is read without pyyaml.
+    assert _check_imports(vault) == "1 ['vaultsync.engine', 'vaultsync.parse']"
+    assert _check_imports(vault) == "1 []"  # answered from the cache
 
-    def run() -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", probe, "check", str(vault), "-q"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        return done.stderr.strip().splitlines()[-1]
 
-    assert run() == "1 ['vaultsync.engine', 'vaultsync.parse', 'yaml']"  # indexed
-    assert run() == "1 []"  # answered from the cache
+def test_pyyaml_is_loaded_for_a_block_outside_the_plain_subset(tmp_path: Path) -> None:
+    vault = _vault(tmp_path)
+    (vault / "Beta.md").write_text("---\nauthor:\n  name: Ann\n---\n# Beta\n", encoding="utf-8")
+    _age_files(vault)
+    assert _check_imports(vault) == "1 ['vaultsync.engine', 'vaultsync.parse', 'yaml']"
+    # An edit whose block is plain again is checked from the snapshot without it.
+    (vault / "Alpha.md").write_text("---\ntags: [b]\n---\nSee [[Beta]].\n", encoding="utf-8")
+    assert _check_imports(vault) == "1 ['vaultsync.engine', 'vaultsync.parse']"

@@ -35,8 +35,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from vaultsync.errors import UsageError
-from vaultsync.frontmatter import YamlLoader, compose
 from vaultsync.vault import yaml_files
+from vaultsync.yamlcore import YamlLoader, compose
 
 if TYPE_CHECKING:
     from pathspec import PathSpec

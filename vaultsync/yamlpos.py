@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from vaultsync.frontmatter import compose
 from vaultsync.model import Frontmatter, Span
+from vaultsync.yamlcore import compose
 
 
 @dataclass(frozen=True, slots=True)

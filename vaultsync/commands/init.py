@@ -184,7 +184,7 @@ _GLOB_SPECIAL = re.compile(r"([\[\]*?!#\\])")
 
 def schema_text(folder: str, count: int, specs: dict[str, dict[str, Any]]) -> str:
     # Imported here: every command's parser is built at start-up, and yaml is heavy.
-    from vaultsync.frontmatter import yaml_scalar
+    from vaultsync.yamlcore import yaml_scalar
 
     glob = _GLOB_SPECIAL.sub(r"\\\1", folder) + "/**"
     lines = [

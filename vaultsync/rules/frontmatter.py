@@ -460,6 +460,6 @@ def _list_fix(
 
 def _quoted(item: str, force: bool = False) -> str:
     # In a flow list (`[...]`) every item is quoted, the way JSON-style blocks are written.
-    from vaultsync.frontmatter import yaml_scalar
+    from vaultsync.yamlcore import yaml_scalar
 
     return json.dumps(item, ensure_ascii=False) if force else yaml_scalar(item)
