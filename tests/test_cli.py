@@ -297,6 +297,54 @@ def test_a_long_report_is_written_whole_before_the_program_exits(tmp_path: Path)
     assert result.stderr == ""
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["check", "--no-cache"], id="check"),
+        pytest.param(["graph", "--no-cache"], id="graph-json"),
+        pytest.param(["graph", "--no-cache", "--format", "dot"], id="graph-dot"),
+    ],
+)
+def test_an_unbuffered_stdout_gets_the_same_output(tmp_path: Path, argv: list[str]) -> None:
+    # PYTHONUNBUFFERED (set in many containers and CI images) makes stdout write through;
+    # the report is then gathered and passed on in pieces, more than one piece here.
+    root = write_vault(tmp_path / "v", {f"n{i}.md": f"[[gone {i}]]\n" for i in range(3000)})
+    command = [sys.executable, "-m", "vaultsync", argv[0], str(root), *argv[1:]]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    outputs = []
+    for unbuffered in ("1", ""):
+        env["PYTHONUNBUFFERED"] = unbuffered
+        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        assert result.stderr == ""
+        outputs.append(result.stdout)
+    assert len(outputs[0]) > 3 * 65536
+    assert outputs[0] == outputs[1]
+
+
+def test_a_batched_stream_passes_text_on_in_large_pieces() -> None:
+    import io
+
+    from vaultsync.commands.common import _Batched
+
+    class Counting(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            self.writes += 1
+            return super().write(text)
+
+    target = Counting()
+    batched = _Batched(target)
+    lines = [f"note {i}.md:1:1: L001 unresolved link\n" for i in range(10_000)]
+    batched.writelines(lines)
+    batched.write("Found 10000 problems.\n")
+    batched.pass_on()
+    batched.pass_on()  # nothing left: nothing more is written
+    assert target.getvalue() == "".join(lines) + "Found 10000 problems.\n"
+    # 10,001 writes in; out, one a 64 KiB piece, and the rest.
+    assert 2 <= target.writes <= len(target.getvalue()) // 65536 + 1
+
+
 def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
     root = write_vault(tmp_path / "v", {f"n{i}.md": f"[[gone {i}]]\n" for i in range(3000)})
     proc = subprocess.Popen(

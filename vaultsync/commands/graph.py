@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from vaultsync.commands.common import add_vault_options, resolve_target
+from vaultsync.commands.common import add_vault_options, report_stream, resolve_target
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,8 +21,9 @@ def run(args: argparse.Namespace) -> int:
         [args.vault] if args.vault else [], args.config, use_cache=not args.no_cache
     )
     vault = engine.load(target.root, target.config, use_cache=not args.no_cache)
-    if args.format == "dot":
-        graph.write_dot(sys.stdout, vault)
-    else:
-        graph.write_json(sys.stdout, vault)
+    with report_stream(args) as out:
+        if args.format == "dot":
+            graph.write_dot(out, vault)
+        else:
+            graph.write_json(out, vault)
     return 0
