@@ -343,6 +343,12 @@ def test_a_batched_stream_passes_text_on_in_large_pieces() -> None:
     assert target.getvalue() == "".join(lines) + "Found 10000 problems.\n"
     # 10,001 writes in; out, one a 64 KiB piece, and the rest.
     assert 2 <= target.writes <= len(target.getvalue()) // 65536 + 1
+    # A large piece goes on as it is, after what was gathered before it.
+    before = target.writes
+    batched.write("a line\n")
+    batched.write("x" * 100_000)
+    assert target.writes == before + 2
+    assert target.getvalue().endswith("Found 10000 problems.\na line\n" + "x" * 100_000)
 
 
 def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:

@@ -238,6 +238,12 @@ class _Batched(io.StringIO):
         self._target = target
 
     def write(self, text: str) -> int:
+        if len(text) >= _BATCH_CHARS:
+            # A piece this size (the other half's report lines, tens of MB at 100,000
+            # notes) goes on as it is: gathered, it would be held twice more.
+            self.pass_on()
+            self._target.write(text)
+            return len(text)
         written = super().write(text)
         if self.tell() >= _BATCH_CHARS:
             self.pass_on()
