@@ -41,6 +41,8 @@ export class Connection {
   private readonly stamp: (vaultDir: string) => Promise<string>;
   private failures = 0;
   private stream: EventStream | null = null;
+  /** Ends the wait of the try in flight when its stream is dropped from our side. */
+  private settleTry: (() => void) | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private poller: ReturnType<typeof setInterval> | null = null;
   private lastStamp = "";
@@ -141,9 +143,11 @@ export class Connection {
       const done = (): void => {
         if (!settled) {
           settled = true;
+          if (this.settleTry === done) this.settleTry = null;
           resolve();
         }
       };
+      this.settleTry = done;
       this.stream = client.events({
         onOpen: () => {
           client
@@ -220,7 +224,8 @@ export class Connection {
   private dropStream(): void {
     const stream = this.stream;
     this.stream = null;
-    stream?.close();
+    stream?.close(); // close() does not call onClose: settle the try here
+    this.settleTry?.();
   }
 
   private clearTimers(): void {

@@ -54,7 +54,8 @@ export class DaemonProcess {
         });
         resolve();
       });
-      child.once("error", (error: NodeJS.ErrnoException) => {
+      // `on`, not `once`: an 'error' event without a listener would throw in Obsidian.
+      child.on("error", (error: NodeJS.ErrnoException) => {
         if (this.child === child) return; // a failed kill(): the exit handler reports
         reject(
           new Error(
