@@ -180,6 +180,10 @@ class Service:
         except ValueError as exc:
             raise BadPath(str(exc)) from None
         with self.worker.write_lock:
+            if only:
+                # An editor saves, then asks for the fix at once, inside the quiet period:
+                # read those notes now, or the fix would be skipped as changed since read.
+                self.worker.take_in([self.live.location(p) for p in only])
             result = fix_vault(
                 self.live.vault, selection, only, FixOptions(dry_run=request.dry_run)
             )
