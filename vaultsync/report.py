@@ -92,6 +92,7 @@ def write_json(out: TextIO, vault: str, notes: int, diagnostics: Sequence[Diagno
 
 
 def write_statistics(out: TextIO, diagnostics: Sequence[Diagnostic]) -> None:
+    """The `--statistics` table: problems per rule, most first; nothing when there are none."""
     counts = Counter(d.code for d in diagnostics)
     safe = Counter(
         d.code for d in diagnostics if d.fix is not None and d.fix.applicability is FixKind.SAFE
@@ -99,3 +100,5 @@ def write_statistics(out: TextIO, diagnostics: Sequence[Diagnostic]) -> None:
     for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         mark = "[*]" if safe[code] else "   "
         out.write(f"{count:5d}\t{code}\t{mark} {RULES[code].name}\n")
+    if safe:
+        out.write("[*] fixable with 'vaultsync fix'\n")

@@ -61,7 +61,11 @@ def add_lint_options(parser: argparse.ArgumentParser) -> None:
         help="codes, prefixes or names to disable (comma-separated)",
     )
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with problems")
-    parser.add_argument("--statistics", action="store_true", help="count problems per rule")
+    parser.add_argument(
+        "--statistics",
+        action="store_true",
+        help="print only a table of the problems per rule (text format only)",
+    )
     add_vault_options(parser)
 
 
@@ -143,6 +147,14 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_output_options(args: argparse.Namespace) -> None:
+    """Refuse options that do not go together, before any work."""
+    if args.statistics and args.format != "text":
+        raise UsageError(
+            f"--statistics prints a text table; it does not combine with --format {args.format}"
+        )
+
+
 def read_baseline(args: argparse.Namespace) -> frozenset[Entry] | None:
     """The baseline named by `--baseline`, read before any work so a bad one fails fast."""
     if getattr(args, "baseline", None) is None:
@@ -212,13 +224,13 @@ def render_report(
         from vaultsync.formats.github import write_github
 
         write_github(out, vault.root, diagnostics)
+    elif args.statistics:  # the table instead of the report, as ruff has it
+        report.write_statistics(out, diagnostics)
     else:
         report.write_text(out, diagnostics, quiet=args.quiet)
         if hidden and not args.quiet:
             noun = "problem" if hidden == 1 else "problems"
             out.write(f"{hidden} known {noun} hidden by the baseline {args.baseline}.\n")
-    if args.statistics:
-        report.write_statistics(out, diagnostics)
 
 
 # How much of a report is gathered before it is passed on to an unbuffered stdout.
