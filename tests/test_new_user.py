@@ -45,3 +45,58 @@ def test_statistics_with_another_format_is_a_one_line_error(
         f"--format {fmt}\n"
     )
     assert (root / "a.md").read_bytes() == before
+
+
+# --- help texts say what each option does for that command -----------------------------------
+
+
+def option_help(capsys: Cap, command: str, option: str) -> str:
+    """The help text of `option` in `vaultsync COMMAND --help`, on one line."""
+    code, out, _ = run_cli(capsys, command, "--help")
+    assert code == 0
+    found: list[str] = []
+    for line in out.splitlines():
+        if found and line.startswith(" " * 6) and not line.lstrip().startswith("-"):
+            found.append(line.strip())  # a wrapped continuation
+        elif found:
+            break
+        elif line.lstrip().startswith(option):
+            found.append(line.strip())
+    assert found, f"{option} is not in `vaultsync {command} --help`"
+    return " ".join(" ".join(found).split())
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "expected"),
+    [
+        ("check", "-q, --quiet", "-q, --quiet print diagnostics only"),
+        ("graph", "-q, --quiet", "-q, --quiet no progress bar, only the graph"),
+        (
+            "mv",
+            "-q, --quiet",
+            "-q, --quiet no progress bar and no summary line (warnings still go to stderr)",
+        ),
+        (
+            "watch",
+            "-q, --quiet",
+            "-q, --quiet no status lines on stdout (warnings and errors still go to stderr)",
+        ),
+        (
+            "graph",
+            "--format",
+            "--format {json,dot} json: notes, attachments and links (default); "
+            "dot: a drawing for Graphviz",
+        ),
+    ],
+)
+def test_help_says_what_an_option_does_for_that_command(
+    capsys: Cap, command: str, option: str, expected: str
+) -> None:
+    assert option_help(capsys, command, option) == expected
+
+
+def test_graph_quiet_prints_the_same_graph(tmp_path: Path, capsys: Cap) -> None:
+    root = write_vault(tmp_path / "v", {"a.md": "[[b]]\n", "b.md": "[[a]]\n"})
+    plain = run_cli(capsys, "graph", str(root), "--no-cache")
+    assert plain[0] == 0 and '"target": "b"' in plain[1]
+    assert run_cli(capsys, "graph", str(root), "--no-cache", "-q") == plain

@@ -33,10 +33,13 @@ def _selectors(text: str) -> list[str]:
     return items
 
 
-def add_vault_options(parser: argparse.ArgumentParser) -> None:
+def add_vault_options(
+    parser: argparse.ArgumentParser, quiet: str = "print diagnostics only"
+) -> None:
+    """`--config`, `--no-cache`, `-q` (`quiet`: what it does for this command) and `-v`."""
     parser.add_argument("--config", type=Path, metavar="FILE", help="use this config file")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only")
+    parser.add_argument("-q", "--quiet", action="store_true", help=quiet)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more output")
 
 
