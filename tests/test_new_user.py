@@ -3,12 +3,16 @@ the README's sample output, a full disk, help texts, daemon logs, very long link
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.clirun import run_cli
-from tests.conftest import write_vault
+from tests.conftest import REPO, SEEDS, write_vault
 
 Cap = pytest.CaptureFixture[str]
 
@@ -100,3 +104,43 @@ def test_graph_quiet_prints_the_same_graph(tmp_path: Path, capsys: Cap) -> None:
     plain = run_cli(capsys, "graph", str(root), "--no-cache")
     assert plain[0] == 0 and '"target": "b"' in plain[1]
     assert run_cli(capsys, "graph", str(root), "--no-cache", "-q") == plain
+
+
+# --- a full disk is one line and exit 2, not an internal error ------------------------------
+
+FULL = Path("/dev/full")  # every write to it fails with ENOSPC (Linux)
+
+
+@pytest.mark.skipif(not FULL.exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["unbuffered", "buffered"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "seeds"],  # ~13 kB of report: the buffer fills while it is written
+        ["check", "seeds", "--format", "json"],
+        ["check", "seeds", "--no-cache", "-q"],
+        ["graph", "seeds"],
+        ["graph", "seeds", "--format", "dot"],
+        ["rule", "L001"],  # small enough to sit in the buffer until the end
+    ],
+    ids=" ".join,
+)
+def test_a_full_disk_is_one_line_and_exit_2(
+    tmp_path: Path, argv: list[str], unbuffered: str
+) -> None:
+    shutil.copytree(SEEDS, tmp_path / "seeds", copy_function=shutil.copyfile)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": unbuffered}
+    with FULL.open("w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "vaultsync", *argv],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            check=False,
+        )
+    assert (result.returncode, result.stderr) == (
+        2,
+        "vaultsync: cannot write the report: No space left on device\n",
+    )

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TextIO
 
 from vaultsync.config import Config, find_root, load_config
-from vaultsync.errors import UsageError
+from vaultsync.errors import ReportWriteError, UsageError
 from vaultsync.rules import Selection, validate_selector
 
 if TYPE_CHECKING:
@@ -278,14 +278,21 @@ def report_stream(args: argparse.Namespace) -> Iterator[TextIO]:
     output: Path | None = getattr(args, "output", None)
     if output is None:
         stdout = sys.stdout
-        if not getattr(stdout, "write_through", False):
-            yield stdout  # buffered already (or not a real stream: a test's capture)
-            return
-        batched = _Batched(stdout)
         try:
-            yield batched
-        finally:
-            batched.pass_on()  # what was written before an error is still shown
+            if not getattr(stdout, "write_through", False):
+                yield stdout  # buffered already (or not a real stream: a test's capture)
+            else:
+                batched = _Batched(stdout)
+                try:
+                    yield batched
+                finally:
+                    batched.pass_on()  # what was written before an error is still shown
+            stdout.flush()  # a full disk shows here, as one line, not after exit
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): not an error to report
+        except OSError as exc:
+            # Only the report is written in this block, so the error is stdout's.
+            raise ReportWriteError(exc.strerror or str(exc)) from None
         return
     buffer = io.StringIO()
     yield buffer
