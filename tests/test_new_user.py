@@ -3,6 +3,7 @@ the README's sample output, a full disk, help texts, daemon logs, very long link
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -144,3 +145,60 @@ def test_a_full_disk_is_one_line_and_exit_2(
         2,
         "vaultsync: cannot write the report: No space left on device\n",
     )
+
+
+# --- a very long link target is shortened in messages, whole in `data` ----------------------
+
+LONG = 200_000
+
+
+def test_a_very_long_link_target_is_shortened_in_every_link_message(
+    tmp_path: Path, capsys: Cap
+) -> None:
+    spaced = " ".join(["Long words"] * (LONG // 11))  # two unresolved spellings: L002
+    name = ("Name " * 40).strip()  # file names stop at 255 bytes: 199 characters
+    case = ("Case " * 40).strip()
+    alias = "alias" * (LONG // 5)
+    files: dict[str, str | bytes] = {
+        "n.md": (
+            f"[[{'a' * LONG}]] [x]({'b' * LONG}.md) ![[{'c' * LONG}.png]]\n"  # L001, L001, L007
+            f"[[{spaced}]] [[{spaced}]] [[{spaced.replace(' ', '_')}]]\n"  # L002
+            f"[[t#{'h' * LONG}]] [[t#^{'b' * LONG}]]\n"  # L003, L004
+            f"[[{name}]] [[{name.lower()}z]] [[{alias}]]\n"  # L005, L001, L006
+            f"[x](../{'o' * LONG}.md) [[{case.upper()}]]\n"  # L008, L009
+        ),
+        "t.md": "# Heading\n",
+        f"a/{name}.md": "",
+        f"b/{name}.md": "",
+        f"{case}.md": "",
+        "Owner.md": f"---\naliases: [{alias}]\n---\n",
+    }
+    root = write_vault(tmp_path / "v", files)
+    code, out, err = run_cli(capsys, "check", str(root), "--select", "L", "--format", "json")
+    assert code == 1, err
+    found = json.loads(out)["diagnostics"]
+    assert {d["code"] for d in found} == {f"L00{i}" for i in range(1, 10)}
+    for d in found:
+        # File paths stay whole (L005 names both 199-character files); targets do not.
+        assert len(d["message"]) < 600, d["message"][:600]
+        whole = d["data"]["target"] + d["data"].get("subpath", "")
+        assert "…" not in whole  # data keeps the target as written
+    targets = sorted(len(d["data"]["target"]) for d in found)
+    assert targets[-1] > LONG
+    _, text, _ = run_cli(capsys, "check", str(root), "--select", "L")
+    assert max(len(line) for line in text.splitlines()) < 600
+
+
+def test_a_very_long_link_in_a_property_is_shortened_in_its_message(
+    tmp_path: Path, capsys: Cap
+) -> None:
+    schema = "name: s\nproperties:\n  up: {type: link}\n"
+    files: dict[str, str | bytes] = {
+        ".vaultsync/schemas/s.yaml": schema,
+        "n.md": f'---\nup: "[[{"u" * LONG}]]"\n---\n',
+    }
+    root = write_vault(tmp_path / "v", files)
+    code, out, err = run_cli(capsys, "check", str(root), "--select", "F002", "--format", "json")
+    assert code == 1, err
+    (found,) = json.loads(out)["diagnostics"]
+    assert len(found["message"]) < 200 and found["data"]["target"] == "u" * LONG

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import os
@@ -79,11 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _report_unwritable(reason: str) -> None:
     print(f"vaultsync: cannot write the report: {reason}", file=sys.stderr)
-    try:
-        # What stdout still holds would fail again at exit, with a second message.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):  # no file descriptor (a test's capture): nothing held
-        pass
+    # What stdout still holds would fail again at exit, with a second message. (A test's
+    # capture has no file descriptor, and nothing held.)
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def entry() -> NoReturn:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Frontmatter, Severity, Span
 from vaultsync.properties import string_list
 from vaultsync.rules import Rule, checker, define
-from vaultsync.text import LineIndex, nfc
+from vaultsync.text import LineIndex, nfc, shortened
 
 if TYPE_CHECKING:
     from vaultsync import yamlpos
@@ -343,7 +343,8 @@ def _unresolved(
                 key,
                 i if isinstance(value, list) else None,
                 "value",
-                f"{key!r} links to {target!r}, which is not in the vault (schema {schema.name})",
+                f"{key!r} links to {shortened(target)!r}, which is not in the vault "
+                f"(schema {schema.name})",
                 {"schema": schema.name, "property": key, "target": target},
             )
 
