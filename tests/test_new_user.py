@@ -14,6 +14,7 @@ import pytest
 
 from tests.clirun import run_cli
 from tests.conftest import REPO, SEEDS, write_vault
+from vaultsync.report import shown_paths
 
 Cap = pytest.CaptureFixture[str]
 
@@ -202,3 +203,39 @@ def test_a_very_long_link_in_a_property_is_shortened_in_its_message(
     assert code == 1, err
     (found,) = json.loads(out)["diagnostics"]
     assert len(found["message"]) < 200 and found["data"]["target"] == "u" * LONG
+
+
+# --- the daemon logs paths, not a Python set ------------------------------------------------
+
+
+def test_shown_paths_are_sorted_and_cut_after_ten() -> None:
+    assert shown_paths({"b.md", "a.md"}) == "a.md, b.md"
+    many = {f"n{i:02}.md" for i in range(25)}
+    assert shown_paths(many) == ", ".join(f"n{i:02}.md" for i in range(10)) + " and 15 more"
+    assert shown_paths({"x\ny.md"}) == "x\\ny.md"  # one log line stays one line
+
+
+def test_the_daemon_logs_the_notes_still_changing_as_paths(
+    tmp_path: Path, capsys: Cap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from vaultsync import watch
+
+    # The logger keeps the handler `watch` gives it; put the test's own back afterwards.
+    logger = logging.getLogger("vaultsync")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "propagate", logger.propagate)
+    monkeypatch.setattr(logger, "level", logger.level)
+    # One pass only: the notes the first pass wrote are still "changing" after it.
+    monkeypatch.setattr(watch, "MAX_PASSES", 1)
+    notes: dict[str, str | bytes] = {f"n{i:02}.md": "[[Hub]]\n" for i in range(12)}
+    notes["Hub.md"] = " ".join(f"[[n{i:02}]]" for i in range(12)) + "\n"
+    notes[".vaultsync.toml"] = "[backlinks]\nenabled = true\n"
+    root = write_vault(tmp_path / "v", notes)
+    code, _, err = run_cli(capsys, "watch", str(root), "--once", "-q")
+    assert code == 0
+    # All 13 notes got a section in the one pass; each may change again.
+    (line,) = [line for line in err.splitlines() if "still changing" in line]
+    listed = ", ".join(["Hub.md"] + [f"n{i:02}.md" for i in range(9)]) + " and 3 more"
+    assert line == f"vaultsync: WARNING: sections still changing after 1 passes: {listed}"

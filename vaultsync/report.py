@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from vaultsync import jsonout
@@ -23,6 +23,15 @@ def shown_path(path: str) -> str:
     if path.isprintable():
         return path
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in path)
+
+
+def shown_paths(paths: Iterable[str], limit: int = 10) -> str:
+    """Paths for a message or a log line: sorted, comma-separated, the first `limit`
+    and how many more (a daemon's batch can hold thousands)."""
+    ordered = sorted(paths)
+    shown = ", ".join(map(shown_path, ordered[:limit]))
+    rest = len(ordered) - limit
+    return f"{shown} and {rest} more" if rest > 0 else shown
 
 
 def text_line(d: Diagnostic) -> str:
