@@ -108,6 +108,59 @@ def test_graph_quiet_prints_the_same_graph(tmp_path: Path, capsys: Cap) -> None:
     assert run_cli(capsys, "graph", str(root), "--no-cache", "-q") == plain
 
 
+# --- the README's sample output is what `vaultsync check seeds` prints -----------------------
+
+SAMPLE_HEADING = "Sample output of command 1"
+
+
+def readme_sample() -> list[list[str]]:
+    """The README's sample block after SAMPLE_HEADING, as runs of lines between `...`."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert SAMPLE_HEADING in text, f"README.md has no {SAMPLE_HEADING!r}"
+    lines = iter(text.split(SAMPLE_HEADING, 1)[1].splitlines())
+    for line in lines:
+        if line.startswith("```"):
+            break
+    runs: list[list[str]] = [[]]
+    for line in lines:
+        if line.startswith("```"):
+            return runs
+        if line == "...":
+            runs.append([])
+        else:
+            runs[-1].append(line)
+    raise AssertionError("the README's sample block is not closed")
+
+
+def test_the_readme_sample_output_is_what_check_seeds_prints(
+    seeds_copy: Path,
+) -> None:
+    # README command 1, run the way it is written: `vaultsync check seeds`.
+    result = subprocess.run(
+        [sys.executable, "-m", "vaultsync", "check", "seeds"],
+        capture_output=True,
+        text=True,
+        cwd=seeds_copy.parent,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr  # "exits 1: the vault has problems"
+    printed = result.stdout.splitlines()
+    runs = readme_sample()
+    # The first run starts the output, the last one ends it, each run is printed as it
+    # stands, and they come in this order ("..." is any number of lines).
+    assert printed[: len(runs[0])] == runs[0], "update the sample in README.md"
+    assert printed[len(printed) - len(runs[-1]) :] == runs[-1], "update the sample in README.md"
+    at = len(runs[0])
+    for run in runs[1:-1]:
+        starts = [
+            i for i in range(at, len(printed) - len(run) + 1) if printed[i : i + len(run)] == run
+        ]
+        assert starts, f"README.md shows lines `check seeds` does not print: {run}"
+        at = starts[0] + len(run)
+    assert at <= len(printed) - len(runs[-1])
+
+
 # --- a full disk is one line and exit 2, not an internal error ------------------------------
 
 FULL = Path("/dev/full")  # every write to it fails with ENOSPC (Linux)
