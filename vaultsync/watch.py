@@ -27,6 +27,7 @@ from vaultsync.index import VaultIndex
 from vaultsync.live import LiveVault, Update
 from vaultsync.markers import generated_ranges, in_ranges
 from vaultsync.model import Diagnostic, Edit
+from vaultsync.report import shown_paths
 from vaultsync.rules import Selection
 from vaultsync.text import nfc
 
@@ -336,7 +337,9 @@ class Worker:
                     written.append(path)
                     affected |= update.affected
         else:
-            log.warning("sections still changing after %d passes: %s", MAX_PASSES, affected)
+            log.warning(
+                "sections still changing after %d passes: %s", MAX_PASSES, shown_paths(affected)
+            )
         return written
 
     def _write(self, path: str, diagnostics: list[Diagnostic]) -> Update | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TextIO
 
 from vaultsync.config import Config, find_root, load_config
-from vaultsync.errors import UsageError
+from vaultsync.errors import ReportWriteError, UsageError
 from vaultsync.rules import Selection, validate_selector
 
 if TYPE_CHECKING:
@@ -33,10 +33,13 @@ def _selectors(text: str) -> list[str]:
     return items
 
 
-def add_vault_options(parser: argparse.ArgumentParser) -> None:
+def add_vault_options(
+    parser: argparse.ArgumentParser, quiet: str = "print diagnostics only"
+) -> None:
+    """`--config`, `--no-cache`, `-q` (`quiet`: what it does for this command) and `-v`."""
     parser.add_argument("--config", type=Path, metavar="FILE", help="use this config file")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only")
+    parser.add_argument("-q", "--quiet", action="store_true", help=quiet)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more output")
 
 
@@ -61,7 +64,11 @@ def add_lint_options(parser: argparse.ArgumentParser) -> None:
         help="codes, prefixes or names to disable (comma-separated)",
     )
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with problems")
-    parser.add_argument("--statistics", action="store_true", help="count problems per rule")
+    parser.add_argument(
+        "--statistics",
+        action="store_true",
+        help="print only a table of the problems per rule (text format only)",
+    )
     add_vault_options(parser)
 
 
@@ -143,6 +150,14 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_output_options(args: argparse.Namespace) -> None:
+    """Refuse options that do not go together, before any work."""
+    if args.statistics and args.format != "text":
+        raise UsageError(
+            f"--statistics prints a text table; it does not combine with --format {args.format}"
+        )
+
+
 def read_baseline(args: argparse.Namespace) -> frozenset[Entry] | None:
     """The baseline named by `--baseline`, read before any work so a bad one fails fast."""
     if getattr(args, "baseline", None) is None:
@@ -212,13 +227,13 @@ def render_report(
         from vaultsync.formats.github import write_github
 
         write_github(out, vault.root, diagnostics)
+    elif args.statistics:  # the table instead of the report, as ruff has it
+        report.write_statistics(out, diagnostics)
     else:
         report.write_text(out, diagnostics, quiet=args.quiet)
         if hidden and not args.quiet:
             noun = "problem" if hidden == 1 else "problems"
             out.write(f"{hidden} known {noun} hidden by the baseline {args.baseline}.\n")
-    if args.statistics:
-        report.write_statistics(out, diagnostics)
 
 
 # How much of a report is gathered before it is passed on to an unbuffered stdout.
@@ -263,14 +278,21 @@ def report_stream(args: argparse.Namespace) -> Iterator[TextIO]:
     output: Path | None = getattr(args, "output", None)
     if output is None:
         stdout = sys.stdout
-        if not getattr(stdout, "write_through", False):
-            yield stdout  # buffered already (or not a real stream: a test's capture)
-            return
-        batched = _Batched(stdout)
         try:
-            yield batched
-        finally:
-            batched.pass_on()  # what was written before an error is still shown
+            if not getattr(stdout, "write_through", False):
+                yield stdout  # buffered already (or not a real stream: a test's capture)
+            else:
+                batched = _Batched(stdout)
+                try:
+                    yield batched
+                finally:
+                    batched.pass_on()  # what was written before an error is still shown
+            stdout.flush()  # a full disk shows here, as one line, not after exit
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): not an error to report
+        except OSError as exc:
+            # Only the report is written in this block, so the error is stdout's.
+            raise ReportWriteError(exc.strerror or str(exc)) from None
         return
     buffer = io.StringIO()
     yield buffer

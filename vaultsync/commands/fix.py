@@ -13,6 +13,7 @@ from vaultsync import jsonout, report
 from vaultsync.commands.common import (
     add_lint_options,
     add_output_options,
+    check_output_options,
     load_vault,
     read_baseline,
     render_report,
@@ -77,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         create_missing=args.create_missing,
         dry_run=args.diff,
     )
+    check_output_options(args)
     known = read_baseline(args)
     if not options.dry_run:
         writer.clean_temp_files(target.root)  # a crashed run's leftovers
@@ -122,6 +124,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_text(out: TextIO, result: FixResult, *, quiet: bool, statistics: bool) -> None:
+    if statistics:  # only the table of the problems left, as `check --statistics` has it
+        report.write_statistics(out, result.diagnostics)
+        return
     fixed = result.fixed
     if not quiet:
         for change in result.changes.values():
@@ -135,8 +140,6 @@ def _write_text(out: TextIO, result: FixResult, *, quiet: bool, statistics: bool
             f"file{'s' if files != 1 else ''}{detail}.\n"
         )
     report.write_text(out, result.diagnostics, quiet=quiet)
-    if statistics:
-        report.write_statistics(out, result.diagnostics)
 
 
 def result_doc(result: FixResult) -> dict[str, object]:

@@ -22,7 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="print the changes as a unified diff, write nothing"
     )
-    add_vault_options(parser)
+    add_vault_options(
+        parser, quiet="no progress bar and no summary line (warnings still go to stderr)"
+    )
 
 
 def _lines(text: str) -> list[str]:

@@ -15,7 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="index and bring sections up to date, then exit (no watching, no API)",
     )
-    add_vault_options(parser)
+    add_vault_options(
+        parser, quiet="no status lines on stdout (warnings and errors still go to stderr)"
+    )
     parser.set_defaults(select=[], ignore=[])
 
 

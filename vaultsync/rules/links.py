@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from vaultsync import sections
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Link, LinkKind, Severity, Span
 from vaultsync.rules import Rule, checker, define
-from vaultsync.text import fold, nfc, strip_md
+from vaultsync.text import fold, nfc, shortened, strip_md
 from vaultsync.vault import ATTACHMENT_EXTENSIONS, extension, is_note_path
 
 if TYPE_CHECKING:
@@ -238,7 +238,7 @@ def _unresolved(
             LINK_OUTSIDE_VAULT,
             note,
             link.span,
-            f'Link "{link.target}" points outside the vault',
+            f'Link "{shortened(link.target)}" points outside the vault',
             _data(link, None),
         )
         return
@@ -252,7 +252,8 @@ def _unresolved(
             ALIAS_LINK,
             note,
             link.span,
-            f'Link "{link.target}" names an alias of "{owner}"; Obsidian does not resolve aliases',
+            f'Link "{shortened(link.target)}" names an alias of "{owner}"; '
+            "Obsidian does not resolve aliases",
             _data(link, None, note=owner),
             retarget(link, text, keep_reader_text=True),
         )
@@ -267,7 +268,7 @@ def _unresolved(
             LINK_VARIANT,
             note,
             link.span,
-            f'Link "{link.target}" is a variant of "{canonical}"',
+            f'Link "{shortened(link.target)}" is a variant of "{shortened(canonical)}"',
             _data(link, None, canonical=canonical),
             retarget(link, text, keep_reader_text=ctx.vault.config.links.keep_display),
         )
@@ -276,7 +277,7 @@ def _unresolved(
             MISSING_ATTACHMENT,
             note,
             link.span,
-            f'Missing attachment "{link.target}"',
+            f'Missing attachment "{shortened(link.target)}"',
             _data(link, None),
         )
     else:
@@ -284,7 +285,7 @@ def _unresolved(
             BROKEN_LINK,
             note,
             link.span,
-            f'Broken link: no note or file matches "{link.target}"',
+            f'Broken link: no note or file matches "{shortened(link.target)}"',
             _data(link, None),
         )
 
@@ -401,7 +402,7 @@ def _resolved(
             AMBIGUOUS_LINK,
             note,
             link.span,
-            f'Ambiguous link "{link.target}": {len(resolution.candidates)} files match '
+            f'Ambiguous link "{shortened(link.target)}": {len(resolution.candidates)} files match '
             f"equally ({', '.join(resolution.candidates)})",
             _data(link, path, candidates=list(resolution.candidates)),
             Fix(FixKind.UNSAFE, (Edit(link.target_span, encode_target(link, full)),)),
@@ -413,7 +414,7 @@ def _resolved(
                 INCONSISTENT_CASE,
                 note,
                 link.span,
-                f'Link "{link.target}" is spelled unlike "{path}"',
+                f'Link "{shortened(link.target)}" is spelled unlike "{path}"',
                 _data(link, path, expected=expected),
                 retarget(link, expected, keep_reader_text=False),
             )
@@ -424,7 +425,7 @@ def _resolved(
                 BROKEN_BLOCK_REF,
                 note,
                 link.span,
-                f'No block "{sub[1:]}" in "{path}"',
+                f'No block "{shortened(sub[1:])}" in "{path}"',
                 _data(link, path, subpath=sub),
             )
         else:
@@ -432,7 +433,7 @@ def _resolved(
                 BROKEN_HEADING,
                 note,
                 link.span,
-                f'No heading "{sub[1:]}" in "{path}"',
+                f'No heading "{shortened(sub[1:])}" in "{path}"',
                 _data(link, path, subpath=sub),
             )
 
