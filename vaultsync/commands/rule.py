@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     if found is None:
         raise UsageError(f"unknown rule {args.code!r} (run `vaultsync rule` for the list)")
     print(f"# {found.code} {found.name}\n")
-    print(f"Default severity: {found.severity.label}. Fix: {found.fix.value}.\n")
+    outside = "" if found.default else " Not in the default rule set: select it to use it."
+    print(f"Default severity: {found.severity.label}. Fix: {found.fix.value}.{outside}\n")
     print(found.doc.strip())
     return 0
