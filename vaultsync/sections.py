@@ -50,6 +50,7 @@ _ENTRIES_CACHE = "sections.entries"
 _NAME_ORDER_CACHE = "sections.name-order"
 _OWN_LINKS_CACHE = "sections.own-links"
 _SOURCES_CACHE = "sections.sources"
+_HELD_CACHE = "sections.backlinks-held"
 # Set (by `expect_few_targets`) when only a few notes are checked: their backlinks are
 # found by scanning for links that can name them, not by resolving every link.
 _FEW_TARGETS = "sections.few-targets"
@@ -172,6 +173,59 @@ def holds_blocks(parsed: ParsedNote | None) -> bool:
             if marker is not None and marker.group("kind") != BACKLINKS:
                 return True
     return False
+
+
+def holds_backlinks(parsed: ParsedNote | None) -> bool:
+    """Does the note hold a backlinks section (an opening marker of one, at least)?"""
+    if parsed is None or parsed.marked_text is None:
+        return False  # the parser keeps the text of every note holding a marker
+    for comment in parsed.comments:
+        if "vaultsync:" in comment.text:
+            marker = MARKER.match(comment.text)
+            if marker is not None and marker.group("kind") == BACKLINKS:
+                return True
+    return False
+
+
+def counts_as_holder(path: str, entry: NoteEntry, templates: Container[str]) -> bool:
+    """Does this note's backlinks section turn backlinks on for the vault (§6)? Not one
+    in a note vaultsync never writes (excluded, a template)."""
+    return not entry.excluded and path not in templates and holds_backlinks(entry.parsed)
+
+
+def backlinks_enabled(vault: Vault) -> bool:
+    """Are backlinks sections kept (S001)? `[backlinks] enabled` when set; else only while
+    the vault already holds one (§6): a first check of someone's vault must not propose to
+    rewrite every note."""
+    setting = vault.config.backlinks.enabled
+    if setting is not None:
+        return setting
+    return backlinks_held(vault) > 0
+
+
+def backlinks_held(vault: Vault) -> int:
+    """How many notes hold a backlinks section (`counts_as_holder`), once per vault."""
+    held: int | None = vault.cache.get(_HELD_CACHE)
+    if held is None:
+        from vaultsync import templates
+
+        skip = templates.of_vault(vault)
+        held = vault.cache[_HELD_CACHE] = sum(
+            1 for path, entry in vault.notes.items() if counts_as_holder(path, entry, skip)
+        )
+    return held
+
+
+def seed_backlinks_held(vault: Vault, held: int) -> None:
+    """Give the vault its `backlinks_held` count, kept elsewhere (the daemon's, a
+    snapshot's, the other half's): counting reads every note's parsed text."""
+    vault.cache[_HELD_CACHE] = held
+
+
+def index_enabled(vault: Vault) -> bool:
+    """Are index and unresolved blocks filled (S002)? Unless `[index] enabled = false`:
+    such a block is there only because someone opened it, which is the opt-in (§6)."""
+    return vault.config.index.enabled is not False
 
 
 def writable(parsed: ParsedNote | None) -> bool:

@@ -40,7 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_output_options(args)
-    target = resolve_target(args.paths, args.config, use_cache=not args.no_cache)
+    target = resolve_target(
+        args.paths, args.config, use_cache=not args.no_cache, vault=args.vault_root
+    )
     known = read_baseline(args)
     chosen = selection(args, target.config)
     use_cache = not args.no_cache and target.config.cache

@@ -43,10 +43,23 @@ def add_vault_options(
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more output")
 
 
+def add_root_option(parser: argparse.ArgumentParser) -> None:
+    """`--vault DIR`: the vault root, when it is not to be found from the paths (§1)."""
+    parser.add_argument(
+        "--vault",
+        dest="vault_root",
+        type=Path,
+        metavar="DIR",
+        help="the vault's root folder (default: the nearest folder upward holding "
+        ".vaultsync.toml or .obsidian/, else the top of the git work tree)",
+    )
+
+
 def add_lint_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="*", type=Path, metavar="PATH", help="vault, folder or notes"
     )
+    add_root_option(parser)
     parser.add_argument(
         "--select",
         type=_selectors,
@@ -79,13 +92,38 @@ class Target:
     only: set[str] | None  # vault-relative note paths to report on; None: all
 
 
-def resolve_target(paths: list[Path], config_file: Path | None, use_cache: bool = True) -> Target:
-    """Find the vault root and config for the given paths (like ruff finds its config)."""
+def vault_root(start: Path | None, given: Path | None) -> Path:
+    """The vault root (§1): `given` (`--vault DIR`), else the vault holding `start` (the
+    first path on the command line; None: the working folder), else `start` itself when
+    it is a folder. A note with no vault around it is a usage error, never a guess."""
+    if given is not None:
+        if not given.is_dir():
+            raise UsageError(f"{given}: --vault names no folder")
+        return given.resolve()
+    path = Path.cwd() if start is None else start
+    found = find_root(path)
+    if found is not None:
+        return found
+    if path.is_dir():
+        return path.resolve()
+    raise UsageError(
+        f"{start}: no vault around this note (no .vaultsync.toml or .obsidian/ above it, "
+        "not in a git work tree); name it with --vault DIR, or run `vaultsync init DIR`"
+    )
+
+
+def resolve_target(
+    paths: list[Path],
+    config_file: Path | None,
+    use_cache: bool = True,
+    vault: Path | None = None,
+) -> Target:
+    """Find the vault root and config for the given paths (like ruff finds its config);
+    `vault`: the root named by `--vault`."""
     for path in paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder")
-    first = paths[0] if paths else Path.cwd()
-    root = find_root(first)
+    root = vault_root(paths[0] if paths else None, vault)
     config = load_config(root, config_file, use_cache)
     if not paths or any(p.resolve() == root for p in paths):
         return Target(root, config, None)

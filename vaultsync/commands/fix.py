@@ -71,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
     from vaultsync.fix import FixOptions, fix_vault
     from vaultsync.neighbours import follow
 
-    target = resolve_target(args.paths, args.config, use_cache=not args.no_cache)
+    target = resolve_target(
+        args.paths, args.config, use_cache=not args.no_cache, vault=args.vault_root
+    )
     options = FixOptions(
         unsafe=args.unsafe,
         force=args.force,

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vaultsync.commands.common import add_vault_options, load_vault, report_stream, resolve_target
+from vaultsync.commands.common import (
+    add_root_option,
+    add_vault_options,
+    load_vault,
+    report_stream,
+    resolve_target,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="json",
         help="json: notes, attachments and links (default); dot: a drawing for Graphviz",
     )
+    add_root_option(parser)
     add_vault_options(parser, quiet="no progress bar, only the graph")
 
 
@@ -23,7 +30,10 @@ def run(args: argparse.Namespace) -> int:
     from vaultsync import graph
 
     target = resolve_target(
-        [args.vault] if args.vault else [], args.config, use_cache=not args.no_cache
+        [args.vault] if args.vault else [],
+        args.config,
+        use_cache=not args.no_cache,
+        vault=args.vault_root,
     )
     vault = load_vault(target, args.quiet, use_cache=not args.no_cache)
     with report_stream(args) as out:

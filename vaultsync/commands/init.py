@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,13 +16,18 @@ from vaultsync.config import CONFIG_NAME, Config, load_config
 from vaultsync.errors import UsageError
 
 STARTER_CONFIG = """\
-# vaultsync configuration. Every key is optional; the values shown are the defaults.
+# vaultsync configuration. Every key is optional; the values shown are the defaults,
+# except where `vaultsync init` wrote your answer (generated sections).
 # See the README ("Configuration", "Frontmatter") and `vaultsync rule CODE`.
 
-# Notes to index but never lint or write (gitignore syntax), e.g. ["Templates/"].
+# Notes to index but never lint or write (gitignore syntax), e.g. ["Drafts/"].
 exclude = []
-# Rules to run and to skip: codes (L001), prefixes (L, F) or names (broken-link).
-select = ["ALL"]
+# Templates (gitignore syntax), besides the folders Obsidian's Templates and Templater
+# settings name: indexed, but no frontmatter or placeholder-link problems, no sections.
+templates = []
+# Rules to run and to skip: codes (L001), prefixes (L, F), names (broken-link) or "ALL".
+# Empty: the default rule set, every rule but L009 (a spelling preference).
+select = []
 ignore = []
 # The lowest severity that makes `vaultsync check` exit 1: "info", "warning" or "error".
 fail-on = "warning"
@@ -30,15 +36,24 @@ fail-on = "warning"
 # L001 = "error"
 
 [links]
-# L002 fixes change the link target only; true also rewrites the display text.
+# Fixes that respell a link (L002, L009, `vaultsync mv`) change only its target, so a
+# link without display text then shows the new spelling. true keeps what a reader sees
+# by adding the old text as display text: [[formulas]] -> [[Formulas|formulas]].
 keep-display = false
 
 [links.canonical]
 # "open source ai models" = "Open Source AI Models"
 
 [backlinks]
-enabled = true
+# A section at the end of every note other notes link to, listing them (S001). Turning
+# it on rewrites every linked note once. Not set: on only while the vault holds one.
+enabled = {backlinks}
 heading = "## Backlinks"
+
+[index]
+# Fill the index blocks notes hold (`<!-- vaultsync:begin index folder="x" -->`, S002).
+# Not set: they are filled wherever a note holds one.
+enabled = {index}
 
 [schemas]
 # Frontmatter schemas of this vault (`vaultsync init --infer-schemas` proposes some).
@@ -46,6 +61,19 @@ dir = ".vaultsync/schemas"
 # Schemas shipped with vaultsync to use as well, by name, e.g. ["video-note"].
 use = []
 """
+
+
+def starter_config(sections: bool, index: bool = False) -> str:
+    """The starter `.vaultsync.toml`, with generated sections on or off (`index`: index
+    blocks on even so, for the ones `init --index` creates)."""
+    return STARTER_CONFIG.replace("{backlinks}", _toml(sections)).replace(
+        "{index}", _toml(sections or index)
+    )
+
+
+def _toml(flag: bool) -> str:
+    return "true" if flag else "false"
+
 
 INDEX_NOTE = "Index.md"
 INDEX_TEXT = (
@@ -62,8 +90,20 @@ ENUM_MIN_REPEAT = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("vault", nargs="?", type=Path, default=Path(), metavar="VAULT")
+    parser.add_argument(
+        "vault", nargs="?", type=Path, metavar="VAULT", help="the vault (default: here)"
+    )
+    parser.add_argument(
+        "--vault", dest="vault_root", type=Path, metavar="DIR", help="the vault, as VAULT"
+    )
     parser.add_argument("--force", action="store_true", help="overwrite files init made before")
+    parser.add_argument(
+        "--sections",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="turn generated sections (backlinks, index blocks) on, or off, without "
+        "asking (default: ask on a terminal, else off)",
+    )
     parser.add_argument(
         "--infer-schemas",
         action="store_true",
@@ -75,7 +115,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    root: Path = args.vault
+    given = (args.vault, args.vault_root)
+    if None not in given and args.vault.resolve() != args.vault_root.resolve():
+        raise UsageError(f"{args.vault}: give the vault once (VAULT or --vault)")
+    root: Path = args.vault_root or args.vault or Path()
     if not root.is_dir():
         raise UsageError(f"{root}: no such folder")
     root = root.resolve()
@@ -85,8 +128,12 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{config_path}: already exists (use --force to overwrite)")
         print(f"Kept the existing {CONFIG_NAME} (use --force to overwrite it)")
     else:
-        config_path.write_text(STARTER_CONFIG, encoding="utf-8")
-        print(f"Wrote {CONFIG_NAME}")
+        sections = args.sections
+        if sections is None:
+            sections = _ask_sections()
+        config_path.write_text(starter_config(sections, args.index), encoding="utf-8")
+        state = "on" if sections else "off"
+        print(f"Wrote {CONFIG_NAME} (generated sections {state})")
     config = load_config(root)
     if args.infer_schemas:
         write_schemas(root, config, args.force)
@@ -105,6 +152,23 @@ def run(args: argparse.Namespace) -> int:
                 continue
             print(f"Wrote {name}")
     return 0
+
+
+def _ask_sections() -> bool:
+    """Ask whether to turn generated sections on; off without asking when no one can
+    answer (stdin is not a terminal: a script, CI, a pipe)."""
+    if not sys.stdin.isatty():
+        return False
+    print(
+        "Generated sections: vaultsync can keep a backlinks section at the end of every "
+        "note other notes link to, and fill index blocks. Turning them on rewrites every "
+        "linked note once."
+    )
+    try:
+        answer = input("Turn generated sections on? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 # --- schema inference --------------------------------------------------------------------

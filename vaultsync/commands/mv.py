@@ -8,7 +8,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from vaultsync.commands.common import Target, add_vault_options, load_vault
+from vaultsync.commands.common import (
+    Target,
+    add_root_option,
+    add_vault_options,
+    load_vault,
+    vault_root,
+)
 from vaultsync.errors import UsageError
 
 
@@ -22,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="print the changes as a unified diff, write nothing"
     )
+    add_root_option(parser)
     add_vault_options(
         parser, quiet="no progress bar and no summary line (warnings still go to stderr)"
     )
@@ -47,13 +54,13 @@ def destination(old: Path, new: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vaultsync.config import find_root, load_config
+    from vaultsync.config import load_config
     from vaultsync.mv import apply_move, plan_move, vault_path
 
     old_path: Path = args.old
     if not old_path.is_file():
         raise UsageError(f"{old_path}: no such file")
-    root = find_root(old_path)
+    root = vault_root(old_path, args.vault_root)
     config = load_config(root, args.config, use_cache=not args.no_cache)
     old = vault_path(root, old_path)
     new = vault_path(root, destination(old_path, args.new))

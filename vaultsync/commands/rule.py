@@ -26,8 +26,9 @@ def run(args: argparse.Namespace) -> int:
     found = by_name_or_code(args.code)
     if found is None:
         raise UsageError(f"unknown rule {args.code!r} (run `vaultsync rule` for the list)")
+    outside = "" if found.default else " Not in the default rule set: select it to use it."
     with report_stream(args) as out:
         out.write(f"# {found.code} {found.name}\n\n")
-        out.write(f"Default severity: {found.severity.label}. Fix: {found.fix.value}.\n\n")
+        out.write(f"Default severity: {found.severity.label}. Fix: {found.fix.value}.{outside}\n\n")
         out.write(found.doc.strip() + "\n")
     return 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from vaultsync import templates
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Frontmatter, Severity, Span
 from vaultsync.properties import string_list
 from vaultsync.rules import Rule, checker, define
@@ -209,6 +210,8 @@ def check_frontmatter(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     parsed = note.parsed
     if parsed is None or not (ctx.selection.enabled & F_CODES):
         return
+    if templates.is_template(ctx.vault, note.path):
+        return  # `created: {{date}}` is a placeholder, filled when the template is used
     block = parsed.frontmatter
     if block is not None and not block.closed:
         yield from ctx.emit(

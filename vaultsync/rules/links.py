@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vaultsync import sections
+from vaultsync import sections, templates
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Link, LinkKind, Severity, Span
 from vaultsync.rules import Rule, checker, define
 from vaultsync.text import fold, nfc, shortened, strip_md
@@ -162,12 +162,17 @@ INCONSISTENT_CASE = define(
 
 Why: Obsidian matches case-insensitively, but other tools (static-site
 publishers, GitHub, case-sensitive file systems) do not, and mixed spellings
-make search and refactoring harder.
+make search and refactoring harder. It is a spelling preference, so it is not
+in the default rule set: select it (`--select L009`, or `select` in the
+config) to use it.
 
 Example: `[[project plan]]` for `Project Plan.md`.
 
-Fix (safe): respell the target exactly like the file, `[[Project Plan]]`.
+Fix (safe): respell the target exactly like the file, `[[Project Plan]]`;
+with `[links] keep-display = true` the reader still sees what was written:
+`[[Project Plan|project plan]]`.
 """,
+    default=False,
 )
 
 
@@ -189,10 +194,23 @@ def _before_close(link: Link) -> Span:
     return Span(s.end - 2, s.end - 2, s.end_line, s.end_column - 2, s.end_line, s.end_column - 2)
 
 
+# Links whose written target is what a reader sees when they have no display text. A
+# markdown link always shows its label; an embed shows what it embeds (and for an image
+# the text after `|` would become its alt text or size).
+_SHOWS_TARGET = frozenset({LinkKind.WIKILINK, LinkKind.PROPERTY})
+
+
 def retarget(link: Link, new: str, keep_reader_text: bool) -> Fix:
-    """Replace only the target text; optionally keep what the reader saw as display."""
+    """Replace only the target text; with `keep_reader_text` (L006 always, L002 and L009
+    under `[links] keep-display`), a link that showed its target keeps showing it:
+    `[[formulas]]` -> `[[Formulas|formulas]]`."""
     edits = [Edit(link.target_span, encode_target(link, new))]
-    if keep_reader_text and link.display is None and link.kind is not LinkKind.MARKDOWN:
+    if (
+        keep_reader_text
+        and link.display is None
+        and link.kind in _SHOWS_TARGET
+        and new != link.target
+    ):
         edits.append(Edit(_before_close(link), "|" + link.target))
     return Fix(FixKind.SAFE, tuple(edits))
 
@@ -212,9 +230,16 @@ def check_links(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
         resolved = vault.index.resolve_all([link.linkpath for link in links], source)
     spellings = _spellings(ctx)
     index = vault.index
+    # A template's `[[{{date}}]]` or `[[<% tp.file.title %>#Tasks]]` is filled when the
+    # template is used; its other links are reported: each note made from it copies them.
+    template = templates.is_template(vault, source)
     for link, resolution in zip(links, resolved, strict=True):
         linkpath = link.linkpath
         path = resolution.path
+        if template and (
+            templates.is_placeholder(link.target) or templates.is_placeholder(link.subpath)
+        ):
+            continue
         if path is None:
             yield from _unresolved(ctx, note, link, resolution)
         elif (
@@ -416,7 +441,7 @@ def _resolved(
                 link.span,
                 f'Link "{shortened(link.target)}" is spelled unlike "{path}"',
                 _data(link, path, expected=expected),
-                retarget(link, expected, keep_reader_text=False),
+                retarget(link, expected, keep_reader_text=ctx.vault.config.links.keep_display),
             )
     sub = link.subpath
     if sub and not _subpath_found(ctx.vault.index, path, sub):

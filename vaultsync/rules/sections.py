@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from vaultsync import sections
+from vaultsync import sections, templates
 from vaultsync.markers import body_hash, has_markers
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, LazyFix, Severity
 from vaultsync.rules import Rule, checker, define
@@ -21,9 +21,11 @@ STALE_BACKLINKS = define(
     FixKind.SAFE,
     """A note's backlinks section is missing, out of date, or has no backlinks left.
 
-Why: vaultsync keeps, at the end of every note that other notes link to, a
-section listing those notes, so the connections are visible outside Obsidian
-too (on GitHub, in a static site, in any editor). It sits between HTML comment
+Why: once backlinks sections are on, vaultsync keeps, at the end of every note
+that other notes link to, a section listing those notes, so the connections are
+visible outside Obsidian too (on GitHub, in a static site, in any editor). They
+are opt-in: `[backlinks] enabled = true` in `.vaultsync.toml` (`vaultsync init`
+asks), or a vault that already holds one. A section sits between HTML comment
 markers, hidden in reading view:
 
     <!-- vaultsync:begin backlinks hash=3f2a91c0 -->
@@ -36,7 +38,7 @@ Entries are unique, sorted by name, and use the shortest link that resolves.
 Wikilinks, embeds, markdown links and property links count; self-links and
 links inside generated sections do not. Configure with `[backlinks]`
 (`enabled`, `heading`, `exclude` globs: matched notes get no section and are
-not listed).
+not listed). Templates never get one.
 
 Fix (safe): rewrite the section, append it after a blank line, or remove it
 when no note links here any more. Nothing outside the markers changes.
@@ -59,6 +61,9 @@ Options: `folder` (with `recursive`), `tag` (nested tags match), any other
 `property=value` (or a bare `property`: it is set), `sort` (`name`, `title`,
 `mtime`, or a property) and `group` (`folder` or `tag`). The kind
 `unresolved` lists unresolved link targets with their reference counts.
+
+Blocks are filled wherever a note holds one (opening it is the opt-in), unless
+`[index] enabled = false`; never in a template.
 
 Fix (safe): rewrite the block's body and hash. Nothing outside the markers
 changes. `sort="mtime"` depends on file times, which differ between machines.
@@ -176,8 +181,12 @@ def check_sections(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     parsed = note.parsed
     assert parsed is not None
     vault = ctx.vault
+    if templates.is_template(vault, note.path):
+        # Never a generated section in a template: a marker there is for the notes made
+        # from it (an index block each new note should get), not vaultsync's to fill.
+        return
     enabled = ctx.selection.enabled
-    wants_backlinks = vault.config.backlinks.enabled and (
+    wants_backlinks = sections.backlinks_enabled(vault) and (
         STALE_BACKLINKS.code in enabled or EDITED_SECTION.code in enabled
     )
     sources = sections.backlink_sources(vault, note.path) if wants_backlinks else None
@@ -206,7 +215,7 @@ def check_sections(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
             yield from _judge(ctx, note, STALE_BACKLINKS, backlinks, expected, "backlinks section")
         elif sources is not None:
             yield from _missing(ctx, note, sources, expected)
-    if not vault.config.index.enabled or not (
+    if not sections.index_enabled(vault) or not (
         STALE_INDEX.code in enabled or EDITED_SECTION.code in enabled
     ):
         return
