@@ -354,7 +354,7 @@ def test_names_a_wikilink_cannot_hold_are_listed_as_markdown_links(
         {"T.md": "t\n", "C# (notes).md": "[[T]]\n", "x/Plain.md": "[[T]]\n"},
     )
     fix(capsys, root, "--select", "S")
-    entries = ["- [C# (notes)](C%23%20%28notes%29.md)", "- [[Plain]]"]
+    entries = ["- [C# (notes)](C%23%20(notes).md)", "- [[Plain]]"]
     assert read(root, "T.md") == "t\n\n" + section(entries) + "\n"
     _code, out, _err = run_cli(capsys, "graph", str(root))
     links = [k for k in json.loads(out)["links"] if k["source"] == "T.md"]

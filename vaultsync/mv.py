@@ -19,6 +19,7 @@ from vaultsync import sections, writer
 from vaultsync.engine import Vault
 from vaultsync.errors import UsageError
 from vaultsync.index import NoteEntry, VaultIndex
+from vaultsync.linktext import encode_destination
 from vaultsync.markers import begin_marker, body_hash
 from vaultsync.model import Edit, Link, LinkKind
 from vaultsync.parse import parse
@@ -134,12 +135,9 @@ def _spelled_like(written: str, target: str) -> bool:
 
 def encode(link: Link, text: str) -> str:
     """`text` as written in `link`'s syntax (markdown links are percent-encoded)."""
-    if link.kind is not LinkKind.MARKDOWN or link.angle:
+    if link.kind is not LinkKind.MARKDOWN:
         return text
-    if text.count("(") == text.count(")"):
-        # Balanced parentheses are fine in a destination; keep them readable.
-        return sections.markdown_destination(text).replace("%28", "(").replace("%29", ")")
-    return sections.markdown_destination(text)
+    return encode_destination(text, link.angle)
 
 
 def _section_hash_edits(

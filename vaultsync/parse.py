@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import unquote
 
 from vaultsync import frontmatter as fm
+from vaultsync.linktext import decode_destination
 from vaultsync.model import (
     BlockId,
     Comment,
@@ -595,7 +595,7 @@ class _Scanner:
         dest_start = m.start(group)
         hash_at = dest.find("#")
         path = dest if hash_at == -1 else dest[:hash_at]
-        subpath = None if hash_at == -1 else unquote(dest[hash_at:]) or None
+        subpath = None if hash_at == -1 else decode_destination(dest[hash_at:]) or None
         self.links.append(
             _new(
                 Link,
@@ -604,7 +604,7 @@ class _Scanner:
                     _new(Span, (start, end, line, column, line, column + end - start)),
                     path,
                     dest_start,
-                    nfc(unquote(path)),
+                    nfc(decode_destination(path)),
                     subpath,
                     m.group(_ALT if embed else _LABEL),
                     embed,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from vaultsync.linktext import encode_destination
 from vaultsync.markers import (
     MARKER,
     MarkerPair,
@@ -55,10 +56,6 @@ _SOURCES_CACHE = "sections.sources"
 _FEW_TARGETS = "sections.few-targets"
 _NO_SOURCES: frozenset[str] = frozenset()
 _INDEX_OPTIONS = frozenset({"folder", "recursive", "tag", "sort", "group", "hash"})
-_DESTINATION_ESCAPES = str.maketrans(
-    {"%": "%25", " ": "%20", "#": "%23", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"}
-    | {"\n": "%0A", "\r": "%0D"}
-)
 # A line break (a file name may hold one) would split the link over two lines.
 _NOT_IN_WIKILINKS = re.compile(r"[#^|\[\]\r\n]")
 _TRUE = {"", "true", "yes", "1"}
@@ -448,16 +445,6 @@ def _scan_sources(vault: Vault, target: str) -> frozenset[str]:
     return frozenset(sources)
 
 
-def markdown_destination(path: str) -> str:
-    """A vault path as a markdown link destination: percent-encoded where it must be.
-
-    Like Obsidian, spaces become `%20` and other text stays readable; `%`, `#`,
-    `<`, `>` and parentheses are encoded too, so the link always reads back as
-    the same path (Obsidian's own `#` does not, R42).
-    """
-    return path.translate(_DESTINATION_ESCAPES)
-
-
 class _Entries(dict[str, str]):
     """Per vault: path -> its entry line when that is the same in every note, else "".
 
@@ -481,7 +468,7 @@ class _Entries(dict[str, str]):
             # markdown link with the encoded vault path still reaches the note.
             label = name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
             label = label.replace("\r", " ").replace("\n", " ")
-            line = f"- [{label}]({markdown_destination(path)})"
+            line = f"- [{label}]({encode_destination(path)})"
         else:
             text = self.index.link_text_anywhere(path)
             line = "" if text is None else _wikilink_line(text, name)
