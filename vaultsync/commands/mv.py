@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from vaultsync.commands.common import Target, add_vault_options, load_vault
 from vaultsync.errors import UsageError
+from vaultsync.patch import unified_diff
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,17 +22,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true", help="print the changes as a unified diff, write nothing"
     )
     add_vault_options(parser)
-
-
-def _lines(text: str) -> list[str]:
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith(("\n", "\r")):
-        lines[-1] += "\n\\ No newline at end of file\n"
-    return lines
-
-
-def _diff(old: str, new: str, before: str, after: str) -> Iterator[str]:
-    yield from difflib.unified_diff(_lines(before), _lines(after), f"a/{old}", f"b/{new}")
 
 
 def destination(old: Path, new: str) -> Path:
@@ -63,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         out.write(f"rename from {old}\nrename to {new}\n")
         for change in sorted(plan.changes, key=lambda c: c.path):
-            out.writelines(_diff(change.path, change.new_path, change.before, change.after))
+            out.writelines(
+                unified_diff(change.path, change.new_path, change.before, change.after, change.bom)
+            )
         return 0
     skipped = apply_move(vault, plan)
     for why in skipped.values():
