@@ -33,6 +33,7 @@ from vaultsync.vault import (
     _ignore_spec,
     extension,
     read_note,
+    refused_in_name,
 )
 
 if TYPE_CHECKING:
@@ -44,8 +45,6 @@ CREATE_CODE = "L001"
 # Generated sections (backlinks, index) describe the rest of the vault: they are rewritten
 # in a pass of their own once the other fixes have settled, not recomputed after each.
 SECTION_PREFIX = "S"
-# Characters Obsidian refuses in file names; a target holding one gets no stub.
-_BAD_NAME_CHARS = frozenset('\\:*?"<>|#^[]')
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,8 +262,8 @@ class _Session:
             styled = target if "/" in target else _styled(target, self.vault)
             rel = f"{stubs}/{styled}" if stubs else styled
         name = rel.rsplit("/", 1)[-1]
-        if not name or name.startswith(".") or any(c in _BAD_NAME_CHARS for c in rel):
-            return None
+        if not name or name.startswith(".") or any(map(refused_in_name, rel.split("/"))):
+            return None  # a name Obsidian refuses gets no stub
         return rel if rel.lower().endswith(".md") else rel + ".md"
 
     def create_stub(self, rel: str) -> VaultFile | None:

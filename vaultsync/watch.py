@@ -26,7 +26,7 @@ from vaultsync.fix import FixOptions, apply_edits, select_fixes, wanted
 from vaultsync.index import VaultIndex
 from vaultsync.live import LiveVault, Update
 from vaultsync.markers import generated_ranges, in_ranges
-from vaultsync.model import Diagnostic, Edit
+from vaultsync.model import Diagnostic, Link
 from vaultsync.rules import Selection
 from vaultsync.text import nfc
 
@@ -436,7 +436,7 @@ class Worker:
             entry = vault.notes.get(source)
             if entry is None or entry.parsed is None or entry.excluded:
                 continue
-            edits: list[Edit] = []
+            rewrites: list[tuple[Link, str]] = []
             generated = generated_ranges(entry.parsed)
             for link in entry.parsed.links:
                 if generated and in_ranges(link.span.start, generated):
@@ -448,13 +448,16 @@ class Worker:
                 # linked the old name to something new on purpose since).
                 if now is None or found == now or (found is not None and not this_batch):
                     continue
-                text = mv.encode(link, mv.link_text(index, link, now, source))
-                edits.append(Edit(link.target_span, text))  # as `vaultsync mv` writes it
-            if not edits:
+                rewrites.append((link, mv.link_text(index, link, now, source)))
+            if not rewrites:
                 continue
             note = self.live.current_text(source)
             if note is None or note.digest != entry.digest:
                 continue
+            keep = vault.config.links.keep_display
+            edits = [  # as `vaultsync mv` writes them
+                e for link, text in rewrites for e in mv.link_edits(note.text, link, text, keep)
+            ]
             new_text = apply_edits(note.text, edits)
             try:
                 digest = writer.write_note(
