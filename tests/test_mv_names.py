@@ -75,7 +75,7 @@ def test_moving_into_an_existing_folder_with_such_a_name_is_allowed(
 
 KEEP = "[links]\nkeep-display = true\n"
 LINKING = (
-    "---\nup: \"[[Old]]\"\n---\n"
+    '---\nup: "[[Old]]"\n---\n'
     "[[Old]] [[old]] [[Old|shown]] [[Old#Old]] ![[Old]] [md](Old.md)\n"
     "| col | [[Old]] |\n"
     "|---|---|\n"
@@ -83,9 +83,7 @@ LINKING = (
 
 
 @pytest.mark.parametrize("keep", [True, False])
-def test_keep_display_keeps_what_the_reader_saw(
-    tmp_path: Path, capsys: Capsys, keep: bool
-) -> None:
+def test_keep_display_keeps_what_the_reader_saw(tmp_path: Path, capsys: Capsys, keep: bool) -> None:
     files = {"Old.md": "# Old\n", "A.md": LINKING}
     if keep:
         files[".vaultsync.toml"] = KEEP
@@ -94,7 +92,7 @@ def test_keep_display_keeps_what_the_reader_saw(
     assert code == 0, err
     if keep:
         expected = (
-            "---\nup: \"[[New|Old]]\"\n---\n"
+            '---\nup: "[[New|Old]]"\n---\n'
             "[[New|Old]] [[New|old]] [[New|shown]] [[New#Old|Old]] ![[New]] [md](New.md)\n"
             "| col | [[New\\|Old]] |\n"
             "|---|---|\n"
