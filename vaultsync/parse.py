@@ -371,6 +371,7 @@ class _Scanner:
         self.tags: list[Tag] = []
         self.comments: list[Comment] = []
         self.headings: list[Heading] = []
+        self.code_spans: list[tuple[int, int]] = []  # inline code: its `%%` and `$$` are text
         self.paragraph_end = -1  # where the paragraph holding the scan position ends
         # (from, limit): a range already searched in vain for a closing `$`. Every later `$`
         # inside it shares that answer, so a paragraph of a million unclosed `$a` costs one
@@ -507,7 +508,10 @@ class _Scanner:
 
     def _code_span(self, pos: int, ticks: int, end: int) -> int:
         close = _closing_tick(ticks).search(self.text, pos, self._paragraph_limit(pos, end))
-        return pos if close is None else close.end()  # unmatched backticks are text
+        if close is None:
+            return pos  # unmatched backticks are text
+        self.code_spans.append((pos - ticks, close.end()))
+        return close.end()
 
     def _comment(self, i: int, end: int) -> int:
         text = self.text
@@ -716,7 +720,66 @@ def parse(text: str) -> ParsedNote:
         newline="\r\n" if _first_line_end(text) == "\r\n" else "\n",
         final_newline=text.endswith("\n"),
         marked_text=text if any("vaultsync:" in c.text for c in scanner.comments) else None,
+        unclosed=_open_span(_unclosed(text, body_start, code_blocks, scanner), lines),
     )
+
+
+def _open_span(found: tuple[str, int] | None, lines: LineIndex) -> tuple[str, Span] | None:
+    if found is None:
+        return None
+    mark, at = found
+    return mark, lines.span(at, at + len(mark))
+
+
+_PAIRED = re.compile(r"%%|\$\$")
+
+
+def _unclosed(
+    text: str, start: int, code_blocks: list[tuple[int, int]], scanner: _Scanner
+) -> tuple[str, int] | None:
+    """What is still open where the text ends (a code fence, `<!--`, `%%` or `$$`), and
+    the offset it opened at; None when text appended at the end would stand on its own."""
+    n = len(text)
+    if code_blocks and code_blocks[-1][1] == n:
+        block_start = code_blocks[-1][0]
+        opener = text[block_start : _line_end(text, block_start)].lstrip(" \t")
+        fence = _FENCE.match(opener)
+        if fence is not None:
+            # Open, or closed on the last line, or in a list item that the next line at
+            # the margin ends: add what `sections.append_edit` adds before a section (a
+            # blank line, then a line at the margin) and see whether the fence takes it.
+            probe = text + ("\n" if text.endswith("\n") else "\n\n") + "x"
+            if _code_blocks(probe, start)[-1][1] == len(probe):
+                return fence.group(), text.index(fence.group(), block_start)
+    # A `<!--` with no `-->` after it: a comment block running to the end, or inline text
+    # that the first `-->` appended (a section's marker) would make a comment.
+    if scanner.no_comment_close < n:
+        return "<!--", scanner.no_comment_close - 4
+    if text.endswith("<!--") and not (code_blocks and code_blocks[-1][1] == n):
+        backslashes = len(text[:-4]) - len(text[:-4].rstrip("\\"))
+        if backslashes % 2 == 0:  # `\<!--` is text, and stays text
+            return "<!--", n - 4
+    comments = scanner.comments
+    if "%%" not in text and "$$" not in text:
+        return None
+    # `%%` comments and `$$` math pair up in order, each hiding the other's marks;
+    # marks inside code, inline code and HTML comments are text.
+    skipped = sorted(
+        [*code_blocks, *scanner.code_spans, *((c.span.start, c.span.end) for c in comments)]
+    )
+    open_mark: tuple[str, int] | None = None
+    i = 0
+    for m in _PAIRED.finditer(text, start):
+        at = m.start()
+        while i < len(skipped) and skipped[i][1] <= at:
+            i += 1
+        if i < len(skipped) and skipped[i][0] <= at:
+            continue
+        if open_mark is None:
+            open_mark = (m.group(), at)
+        elif open_mark[0] == m.group():
+            open_mark = None
+    return open_mark
 
 
 def _first_line_end(text: str) -> str:

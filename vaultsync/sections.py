@@ -56,6 +56,7 @@ _SOURCES_CACHE = "sections.sources"
 _FEW_TARGETS = "sections.few-targets"
 _NO_SOURCES: frozenset[str] = frozenset()
 _INDEX_OPTIONS = frozenset({"folder", "recursive", "tag", "sort", "group", "hash"})
+_BEGIN_KIND = re.compile(r"<!--\s*vaultsync:begin\s+([a-z][a-z0-9-]*)")
 # A line break (a file name may hold one) would split the link over two lines.
 _NOT_IN_WIKILINKS = re.compile(r"[#^|\[\]\r\n]")
 _TRUE = {"", "true", "yes", "1"}
@@ -214,6 +215,28 @@ def append_edit(parsed: ParsedNote, section: str) -> Edit:
     else:
         text = nl + nl + section  # the note had no final newline; it still has none
     return Edit(parsed.end, text)
+
+
+def added_kinds(edits: Iterable[Edit]) -> set[str]:
+    """The kinds of the sections these edits add (an insertion holding a begin marker)."""
+    kinds: set[str] = set()
+    for edit in edits:
+        if edit.span.start == edit.span.end and "vaultsync:begin" in edit.new_text:
+            kinds.update(m.group(1) for m in _BEGIN_KIND.finditer(edit.new_text))
+    return kinds
+
+
+def reads_back(parsed: ParsedNote, kinds: Iterable[str]) -> bool:
+    """Does a note, as it would be written, hold readable sections of these kinds?
+
+    False when something in the note swallowed a section just added (an open code
+    fence, an open comment): writing it would leave text vaultsync cannot find again,
+    and the next pass would add the section once more (S005 should have said so).
+    """
+    if not writable(parsed):
+        return False
+    found = {f.kind for f in inspect(parsed)[0]}
+    return all(kind in found for kind in kinds)
 
 
 def remove_edit(parsed: ParsedNote, found: Found) -> Edit:

@@ -21,12 +21,13 @@ from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-from vaultsync import mv, writer
+from vaultsync import mv, sections, writer
 from vaultsync.fix import FixOptions, apply_edits, select_fixes, wanted
 from vaultsync.index import VaultIndex
 from vaultsync.live import LiveVault, Update
 from vaultsync.markers import generated_ranges, in_ranges
 from vaultsync.model import Diagnostic, Link
+from vaultsync.parse import parse
 from vaultsync.rules import Selection
 from vaultsync.text import nfc
 
@@ -351,6 +352,17 @@ class Worker:
         new_text = apply_edits(note.text, edits)
         if new_text == note.text:
             return None
+        parsed = parse(new_text)
+        kinds = sections.added_kinds(edits)
+        if kinds and not sections.reads_back(parsed, kinds):
+            # Written, the section would be swallowed by the note's own syntax, and the
+            # next pass (or run) would add it again, and again: never write it.
+            log.warning(
+                "%s: not written: a %s section at its end would not be readable there",
+                path,
+                " and ".join(sorted(kinds)),
+            )
+            return None
         try:
             digest = writer.write_note(
                 self.live.root,
@@ -363,7 +375,7 @@ class Worker:
             log.info("not written: %s", exc)
             return None
         log.debug("wrote %s", path)
-        return self.live.replace_entry(path, new_text, note.bom, digest)
+        return self.live.replace_entry(path, new_text, note.bom, digest, parsed)
 
     # --- renames made outside Obsidian -------------------------------------------------------
 
