@@ -51,6 +51,6 @@ def encode_destination(path: str, angle: bool = False) -> str:
     return encoded.replace("(", "%28").replace(")", "%29")
 
 
-def decode_destination(text: str) -> str:
-    """What a written destination (or its `#subpath`) names: percent-decoded."""
-    return unquote(text)
+# What a written destination (or its `#subpath`) names: percent-decoded, UTF-8. The
+# stdlib function itself, not a wrapper: the parser calls it for every markdown link.
+decode_destination = unquote
