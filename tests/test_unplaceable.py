@@ -94,6 +94,36 @@ def test_a_note_ending_inside_something_open_gets_s005_and_no_section(
     assert "S005" not in {d["code"] for d in _check(capsys, root) if d["path"] == "Comment.md"}
 
 
+def test_s005_can_be_selected_alone(tmp_path: Path, capsys: Capsys) -> None:
+    root = _vault(tmp_path / "v")
+    code, out, err = run_cli(capsys, "check", str(root), "--select", "S005")
+    assert code == 1, err
+    assert sorted(line.split(":")[0] for line in out.splitlines() if " S005 " in line) == sorted(
+        ODD
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "costs $\\Theta(n)$$ more\n",  # inline math, then a stray `$`: no `$$` opens
+        "use `%%` to comment\n",
+        "`$$` is display math\n",
+        "$$\nx\n$$\n",
+        "> $$\n> x\n> $$\n",
+        "%% a %% and %%b%%\n",
+        "$$ a %% b $$\n",  # `%%` inside math
+        "- a\n  ```\n  x\n",  # a list item's fence ends with the item
+        "```\ncode\n```",  # closed on the last line, no final newline
+        "<!-- x -->",
+        "text \\<!--",  # escaped: text, and stays text
+        "    ```\n    indented code\n",
+    ],
+)
+def test_what_is_not_open_at_the_end(text: str) -> None:
+    assert parse(text).unclosed is None
+
+
 def test_the_rule_is_documented(capsys: Capsys) -> None:
     code, out, _err = run_cli(capsys, "rule", "S005")
     assert code == 0

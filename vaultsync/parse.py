@@ -372,7 +372,9 @@ class _Scanner:
         self.tags: list[Tag] = []
         self.comments: list[Comment] = []
         self.headings: list[Heading] = []
-        self.code_spans: list[tuple[int, int]] = []  # inline code: its `%%` and `$$` are text
+        # Inline code and math: `%%` and `$$` inside them open nothing (see _unclosed).
+        self.code_spans: list[tuple[int, int]] = []
+        self.math_spans: list[tuple[int, int]] = []
         self.paragraph_end = -1  # where the paragraph holding the scan position ends
         # (from, limit): a range already searched in vain for a closing `$`. Every later `$`
         # inside it shares that answer, so a paragraph of a million unclosed `$a` costs one
@@ -537,7 +539,10 @@ class _Scanner:
         text = self.text
         if pos - i == 2:
             close_at = text.find("$$", pos, end)
-            return pos if close_at == -1 else close_at + 2
+            if close_at == -1:
+                return pos
+            self.math_spans.append((i, close_at + 2))
+            return close_at + 2
         if pos >= end or text[pos].isspace():
             return pos  # `$ 5` opens nothing
         limit = self._paragraph_limit(pos, end)
@@ -548,6 +553,7 @@ class _Scanner:
         if close is None:
             self.no_math_close = (pos, limit)
             return pos  # `$5.5 … $500`: no math
+        self.math_spans.append((i, close.end()))
         return close.end()
 
     def _wikilink(self, m: re.Match[str], group: int, line: int, column: int) -> None:
@@ -767,12 +773,14 @@ def _unclosed(
     if not marks:
         return None
     # `%%` comments and `$$` math pair up in order, each hiding the other's marks; marks
-    # inside code, inline code and HTML comments are text.
+    # inside code, inline code, HTML comments and math the scanner paired (a `$$` there
+    # is a pair, or the end of `$x$` and a stray `$`) are text.
     open_mark: tuple[str, int] | None = None
     for at in marks:
         if (
             _inside(code_blocks, at)
             or _inside(scanner.code_spans, at)
+            or _inside(scanner.math_spans, at)
             or _inside_comment(scanner.comments, at)
         ):
             continue

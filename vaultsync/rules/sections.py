@@ -124,11 +124,7 @@ next `fix` adds the section.
 """,
 )
 
-_OPEN_KINDS = {
-    "<!--": "an HTML comment `<!--`",
-    "%%": "a `%%` comment",
-    "$$": "`$$` math",
-}
+_OPEN_KINDS = {"<!--": "an HTML comment (<!--)", "%%": "a %% comment", "$$": "$$ math"}
 
 
 def _judge(
@@ -186,7 +182,7 @@ def _missing(
     count = len(sources)
     if parsed.unclosed is not None:
         mark, span = parsed.unclosed
-        what = _OPEN_KINDS.get(mark, f"a code fence `{mark}`")
+        what = _OPEN_KINDS.get(mark, f"a code fence ({mark})")
         yield from ctx.emit(
             UNPLACEABLE_SECTION,
             note,
@@ -222,7 +218,9 @@ def check_sections(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     vault = ctx.vault
     enabled = ctx.selection.enabled
     wants_backlinks = vault.config.backlinks.enabled and (
-        STALE_BACKLINKS.code in enabled or EDITED_SECTION.code in enabled
+        STALE_BACKLINKS.code in enabled
+        or EDITED_SECTION.code in enabled
+        or UNPLACEABLE_SECTION.code in enabled
     )
     sources = sections.backlink_sources(vault, note.path) if wants_backlinks else None
     if not has_markers(parsed):
