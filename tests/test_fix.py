@@ -294,16 +294,35 @@ def growing_rule() -> Iterator[None]:
         del RULES["X901"]
 
 
-def test_non_convergence_is_reported_and_nothing_written(
+def test_a_note_that_does_not_converge_is_left_alone_and_the_rest_is_written(
     capsys: Capsys, tmp_path: Path, growing_rule: None
 ) -> None:
-    root = write_vault(tmp_path / "v", {**VAULT, "Grow.md": "g\n", "A.md": "[[project plan]]\n"})
-    before = hashes(root)
-    code, _, err = fix(capsys, str(root))
-    assert code == 2
-    assert "did not converge after 10 passes" in err
-    assert "Grow.md" in err
-    assert hashes(root) == before
+    """It used to block the whole vault: exit 2, nothing written (issue 17, item 6)."""
+    root = write_vault(
+        tmp_path / "v",
+        {
+            **VAULT,
+            ".vaultsync.toml": "[backlinks]\nenabled = true\n",
+            "Grow.md": "g [[project plan]]\n",
+            "A.md": "[[project plan]]\n",
+        },
+    )
+    grow = (root / "Grow.md").read_bytes()
+    code, out, err = fix(capsys, str(root), "--select", "L009,S001,X901")
+    assert code == 1  # problems remain: the note left alone
+    assert err.splitlines() == [
+        "vaultsync: skipped Grow.md: its fixes did not converge after 10 passes; left as it "
+        "was (this is a bug in vaultsync, please report it)"
+    ]
+    assert (root / "Grow.md").read_bytes() == grow
+    assert (root / "A.md").read_text("utf-8") == "[[Project Plan]]\n"
+    # The backlinks count Grow.md's link as it is on disk: it still resolves.
+    plan = (root / "Project Plan.md").read_text("utf-8")
+    assert "- [[A]]\n- [[Grow]]\n" in plan
+    assert "Fixed A.md (L009: 1)" in out
+    code, _out, err = fix(capsys, str(root), "--select", "L009,S001,X901")
+    assert code == 1 and "skipped Grow.md" in err  # and so on, every run: never written
+    assert (root / "Grow.md").read_bytes() == grow
 
 
 # --- the pass mechanics -----------------------------------------------------------------

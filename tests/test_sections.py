@@ -377,7 +377,7 @@ def test_names_a_wikilink_cannot_hold_are_listed_as_markdown_links(
         },
     )
     fix(capsys, root, "--select", "S")
-    entries = ["- [C# (notes)](C%23%20%28notes%29.md)", "- [[Plain]]"]
+    entries = ["- [C# (notes)](C%23%20(notes).md)", "- [[Plain]]"]
     assert read(root, "T.md") == "t\n\n" + section(entries) + "\n"
     _code, out, _err = run_cli(capsys, "graph", str(root))
     links = [k for k in json.loads(out)["links"] if k["source"] == "T.md"]

@@ -17,7 +17,7 @@ from vaultsync import engine, sections, templates
 from vaultsync.config import Config
 from vaultsync.index import NoteEntry, VaultIndex
 from vaultsync.markers import generated_ranges, in_ranges
-from vaultsync.model import Diagnostic, Link
+from vaultsync.model import Diagnostic, Link, ParsedNote
 from vaultsync.parse import parse
 from vaultsync.rules import Selection
 from vaultsync.spellings import VariantTracker
@@ -266,13 +266,18 @@ class LiveVault:
             update, notes, file_list, old_entries, new_entries, structural, aliases_changed
         )
 
-    def replace_entry(self, path: str, text: str, bom: bool, digest: str) -> Update:
-        """Record a note the daemon itself just wrote, without reading it back."""
+    def replace_entry(
+        self, path: str, text: str, bom: bool, digest: str, parsed: ParsedNote | None = None
+    ) -> Update:
+        """Record a note the daemon itself just wrote (`parsed`: its text, parsed if that
+        was done already), without reading it back."""
         with self.lock:
             notes = self.vault.notes  # same keys, one value replaced: no copy needed
             previous = notes.get(path)
             excluded = previous.excluded if previous is not None else False
-            entry = NoteEntry(path, parse(text), excluded=excluded, bom=bom, digest=digest)
+            if parsed is None:
+                parsed = parse(text)
+            entry = NoteEntry(path, parsed, excluded=excluded, bom=bom, digest=digest)
             notes[path] = entry
             old = [previous] if previous is not None else []
             aliases = previous is not None and previous.aliases != entry.aliases

@@ -13,10 +13,11 @@ regex that scans whole text starts with a literal (or an alternation of literals
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import Any
-from urllib.parse import unquote
 
 from vaultsync import frontmatter as fm
+from vaultsync.linktext import decode_destination
 from vaultsync.model import (
     BlockId,
     Comment,
@@ -371,6 +372,9 @@ class _Scanner:
         self.tags: list[Tag] = []
         self.comments: list[Comment] = []
         self.headings: list[Heading] = []
+        # Inline code and math: `%%` and `$$` inside them open nothing (see _unclosed).
+        self.code_spans: list[tuple[int, int]] = []
+        self.math_spans: list[tuple[int, int]] = []
         self.paragraph_end = -1  # where the paragraph holding the scan position ends
         # (from, limit): a range already searched in vain for a closing `$`. Every later `$`
         # inside it shares that answer, so a paragraph of a million unclosed `$a` costs one
@@ -507,7 +511,10 @@ class _Scanner:
 
     def _code_span(self, pos: int, ticks: int, end: int) -> int:
         close = _closing_tick(ticks).search(self.text, pos, self._paragraph_limit(pos, end))
-        return pos if close is None else close.end()  # unmatched backticks are text
+        if close is None:
+            return pos  # unmatched backticks are text
+        self.code_spans.append((pos - ticks, close.end()))
+        return close.end()
 
     def _comment(self, i: int, end: int) -> int:
         text = self.text
@@ -532,7 +539,10 @@ class _Scanner:
         text = self.text
         if pos - i == 2:
             close_at = text.find("$$", pos, end)
-            return pos if close_at == -1 else close_at + 2
+            if close_at == -1:
+                return pos
+            self.math_spans.append((i, close_at + 2))
+            return close_at + 2
         if pos >= end or text[pos].isspace():
             return pos  # `$ 5` opens nothing
         limit = self._paragraph_limit(pos, end)
@@ -543,6 +553,7 @@ class _Scanner:
         if close is None:
             self.no_math_close = (pos, limit)
             return pos  # `$5.5 … $500`: no math
+        self.math_spans.append((i, close.end()))
         return close.end()
 
     def _wikilink(self, m: re.Match[str], group: int, line: int, column: int) -> None:
@@ -595,7 +606,7 @@ class _Scanner:
         dest_start = m.start(group)
         hash_at = dest.find("#")
         path = dest if hash_at == -1 else dest[:hash_at]
-        subpath = None if hash_at == -1 else unquote(dest[hash_at:]) or None
+        subpath = None if hash_at == -1 else decode_destination(dest[hash_at:]) or None
         self.links.append(
             _new(
                 Link,
@@ -604,7 +615,7 @@ class _Scanner:
                     _new(Span, (start, end, line, column, line, column + end - start)),
                     path,
                     dest_start,
-                    nfc(unquote(path)),
+                    nfc(decode_destination(path)),
                     subpath,
                     m.group(_ALT if embed else _LABEL),
                     embed,
@@ -716,7 +727,102 @@ def parse(text: str) -> ParsedNote:
         newline="\r\n" if _first_line_end(text) == "\r\n" else "\n",
         final_newline=text.endswith("\n"),
         marked_text=text if any("vaultsync:" in c.text for c in scanner.comments) else None,
+        unclosed=_open_span(_unclosed(text, body_start, code_blocks, scanner), lines),
     )
+
+
+def _open_span(found: tuple[str, int] | None, lines: LineIndex) -> tuple[str, Span] | None:
+    if found is None:
+        return None
+    mark, at = found
+    return mark, lines.span(at, at + len(mark))
+
+
+_AFTER_ANY = 1 << 62  # bisects to after every range that starts at a given offset
+
+
+def _unclosed(
+    text: str, start: int, code_blocks: list[tuple[int, int]], scanner: _Scanner
+) -> tuple[str, int] | None:
+    """What is still open where the text ends (a code fence, `<!--`, `%%` or `$$`), and
+    the offset it opened at; None when text appended at the end would stand on its own."""
+    n = len(text)
+    if code_blocks and code_blocks[-1][1] == n:
+        block_start = code_blocks[-1][0]
+        opener = text[block_start : _line_end(text, block_start)].lstrip(" \t")
+        fence = _FENCE.match(opener)
+        if fence is not None:
+            # Open, or closed on the last line, or in a list item that the next line at
+            # the margin ends: add what `sections.append_edit` adds before a section (a
+            # blank line, then a line at the margin) and see whether the fence takes it.
+            probe = text + ("\n" if text.endswith("\n") else "\n\n") + "x"
+            if _code_blocks(probe, start)[-1][1] == len(probe):
+                return fence.group(), text.index(fence.group(), block_start)
+    # A `<!--` with no `-->` after it: a comment block running to the end, or inline text
+    # that the first `-->` appended (a section's marker) would make a comment.
+    if scanner.no_comment_close < n:
+        return "<!--", scanner.no_comment_close - 4
+    if text.endswith("<!--") and not (code_blocks and code_blocks[-1][1] == n):
+        backslashes = len(text[:-4]) - len(text[:-4].rstrip("\\"))
+        if backslashes % 2 == 0:  # `\<!--` is text, and stays text
+            return "<!--", n - 4
+    marks = _marks(text, "%%", start)
+    dollars = _marks(text, "$$", start)
+    if dollars:
+        marks = sorted(marks + dollars) if marks else dollars
+    if not marks:
+        return None
+    # `%%` comments and `$$` math pair up in order, each hiding the other's marks; marks
+    # inside code, inline code, HTML comments and math the scanner paired (a `$$` there
+    # is a pair, or the end of `$x$` and a stray `$`) are text.
+    open_mark: tuple[str, int] | None = None
+    for at in marks:
+        if (
+            _inside(code_blocks, at)
+            or _inside(scanner.code_spans, at)
+            or _inside(scanner.math_spans, at)
+            or _inside_comment(scanner.comments, at)
+        ):
+            continue
+        mark = text[at : at + 2]
+        if open_mark is None:
+            open_mark = (mark, at)
+        elif open_mark[0] == mark:
+            open_mark = None
+    return open_mark
+
+
+def _marks(text: str, mark: str, start: int) -> list[int]:
+    """Offsets of the two-character `mark` from `start` on, not overlapping.
+
+    Found by its first character: `str.find` of one character runs at memchr speed,
+    of two about ten times slower, and this runs on every note.
+    """
+    found: list[int] = []
+    char = mark[0]
+    at = text.find(char, start)
+    while at != -1:
+        if text.startswith(mark, at):
+            found.append(at)
+            at = text.find(char, at + 2)
+        else:
+            at = text.find(char, at + 1)
+    return found
+
+
+def _inside(ranges: list[tuple[int, int]], at: int) -> bool:
+    """Is `at` inside one of `ranges` (sorted, not overlapping)?"""
+    i = bisect_right(ranges, (at, _AFTER_ANY)) - 1
+    return i >= 0 and at < ranges[i][1]
+
+
+def _inside_comment(comments: list[Comment], at: int) -> bool:
+    i = bisect_right(comments, at, key=_comment_start) - 1
+    return i >= 0 and at < comments[i].span.end
+
+
+def _comment_start(comment: Comment) -> int:
+    return comment.span.start
 
 
 def _first_line_end(text: str) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from vaultsync.linktext import encode_destination
 from vaultsync.markers import (
     MARKER,
     MarkerPair,
@@ -56,10 +57,7 @@ _HELD_CACHE = "sections.backlinks-held"
 _FEW_TARGETS = "sections.few-targets"
 _NO_SOURCES: frozenset[str] = frozenset()
 _INDEX_OPTIONS = frozenset({"folder", "recursive", "tag", "sort", "group", "hash"})
-_DESTINATION_ESCAPES = str.maketrans(
-    {"%": "%25", " ": "%20", "#": "%23", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"}
-    | {"\n": "%0A", "\r": "%0D"}
-)
+_BEGIN_KIND = re.compile(r"<!--\s*vaultsync:begin\s+([a-z][a-z0-9-]*)")
 # A line break (a file name may hold one) would split the link over two lines.
 _NOT_IN_WIKILINKS = re.compile(r"[#^|\[\]\r\n]")
 _TRUE = {"", "true", "yes", "1"}
@@ -271,6 +269,28 @@ def append_edit(parsed: ParsedNote, section: str) -> Edit:
     else:
         text = nl + nl + section  # the note had no final newline; it still has none
     return Edit(parsed.end, text)
+
+
+def added_kinds(edits: Iterable[Edit]) -> set[str]:
+    """The kinds of the sections these edits add (an insertion holding a begin marker)."""
+    kinds: set[str] = set()
+    for edit in edits:
+        if edit.span.start == edit.span.end and "vaultsync:begin" in edit.new_text:
+            kinds.update(m.group(1) for m in _BEGIN_KIND.finditer(edit.new_text))
+    return kinds
+
+
+def reads_back(parsed: ParsedNote, kinds: Iterable[str]) -> bool:
+    """Does a note, as it would be written, hold readable sections of these kinds?
+
+    False when something in the note swallowed a section just added (an open code
+    fence, an open comment): writing it would leave text vaultsync cannot find again,
+    and the next pass would add the section once more (S005 should have said so).
+    """
+    if not writable(parsed):
+        return False
+    found = {f.kind for f in inspect(parsed)[0]}
+    return all(kind in found for kind in kinds)
 
 
 def remove_edit(parsed: ParsedNote, found: Found) -> Edit:
@@ -502,16 +522,6 @@ def _scan_sources(vault: Vault, target: str) -> frozenset[str]:
     return frozenset(sources)
 
 
-def markdown_destination(path: str) -> str:
-    """A vault path as a markdown link destination: percent-encoded where it must be.
-
-    Like Obsidian, spaces become `%20` and other text stays readable; `%`, `#`,
-    `<`, `>` and parentheses are encoded too, so the link always reads back as
-    the same path (Obsidian's own `#` does not, R42).
-    """
-    return path.translate(_DESTINATION_ESCAPES)
-
-
 class _Entries(dict[str, str]):
     """Per vault: path -> its entry line when that is the same in every note, else "".
 
@@ -535,7 +545,7 @@ class _Entries(dict[str, str]):
             # markdown link with the encoded vault path still reaches the note.
             label = name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
             label = label.replace("\r", " ").replace("\n", " ")
-            line = f"- [{label}]({markdown_destination(path)})"
+            line = f"- [{label}]({encode_destination(path)})"
         else:
             text = self.index.link_text_anywhere(path)
             line = "" if text is None else _wikilink_line(text, name)

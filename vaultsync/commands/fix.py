@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from vaultsync import jsonout, report
@@ -24,6 +22,7 @@ from vaultsync.commands.common import (
     write_baseline,
 )
 from vaultsync.model import Severity
+from vaultsync.patch import unified_diff
 
 if TYPE_CHECKING:
     from vaultsync.fix import FixResult
@@ -52,18 +51,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _counts(counter: Counter[str]) -> str:
     return ", ".join(f"{code}: {n}" for code, n in sorted(counter.items()))
-
-
-def _lines(text: str) -> list[str]:
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith(("\n", "\r")):
-        lines[-1] += "\n\\ No newline at end of file\n"
-    return lines
-
-
-def unified_diff(path: str, before: str | None, after: str) -> Iterator[str]:
-    old = "/dev/null" if before is None else f"a/{path}"
-    yield from difflib.unified_diff(_lines(before or ""), _lines(after), old, f"b/{path}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
             render_report(out, args, result.vault, result.diagnostics, hidden)
         elif options.dry_run:
             for change in result.changes.values():
-                out.writelines(unified_diff(change.path, change.before, change.after))
+                out.writelines(
+                    unified_diff(change.path, change.path, change.before, change.after, change.bom)
+                )
         else:
             _write_text(out, result, quiet=args.quiet, statistics=args.statistics)
     for path, reason in result.skipped.items():

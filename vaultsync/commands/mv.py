@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from vaultsync.commands.common import (
@@ -16,6 +14,7 @@ from vaultsync.commands.common import (
     vault_root,
 )
 from vaultsync.errors import UsageError
+from vaultsync.patch import unified_diff
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,17 +31,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_vault_options(
         parser, quiet="no progress bar and no summary line (warnings still go to stderr)"
     )
-
-
-def _lines(text: str) -> list[str]:
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith(("\n", "\r")):
-        lines[-1] += "\n\\ No newline at end of file\n"
-    return lines
-
-
-def _diff(old: str, new: str, before: str, after: str) -> Iterator[str]:
-    yield from difflib.unified_diff(_lines(before), _lines(after), f"a/{old}", f"b/{new}")
 
 
 def destination(old: Path, new: str) -> Path:
@@ -72,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         out.write(f"rename from {old}\nrename to {new}\n")
         for change in sorted(plan.changes, key=lambda c: c.path):
-            out.writelines(_diff(change.path, change.new_path, change.before, change.after))
+            out.writelines(
+                unified_diff(change.path, change.new_path, change.before, change.after, change.bom)
+            )
         return 0
     skipped = apply_move(vault, plan)
     for why in skipped.values():

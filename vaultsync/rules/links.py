@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vaultsync import sections, templates
+from vaultsync.linktext import encode_destination
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Link, LinkKind, Severity, Span
 from vaultsync.rules import Rule, checker, define
 from vaultsync.text import fold, nfc, shortened, strip_md
@@ -182,10 +183,7 @@ def encode_target(link: Link, new: str) -> str:
         return new
     if is_note_path(link.target) and not is_note_path(new):
         new += ".md"  # other Markdown tools need the extension Obsidian lets you leave out
-    if link.angle:
-        return new
-    # `#` would start a subpath when read back.
-    return new.replace("%", "%25").replace(" ", "%20").replace("#", "%23")
+    return encode_destination(new, link.angle)
 
 
 def _before_close(link: Link) -> Span:

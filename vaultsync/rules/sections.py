@@ -1,4 +1,4 @@
-"""Generated-section rules S001-S004 (§6): backlinks and index blocks kept up to date."""
+"""Generated-section rules S001-S005 (§6): backlinks and index blocks kept up to date."""
 
 from __future__ import annotations
 
@@ -103,6 +103,34 @@ markers is lost). To keep your text, move it outside the markers.
 """,
 )
 
+UNPLACEABLE_SECTION = define(
+    "S005",
+    "unplaceable-section",
+    Severity.WARNING,
+    FixKind.NONE,
+    """A note should get a backlinks section, but its end is inside something still open.
+
+Why: the section goes at the end of the note, and this note ends inside a code
+fence, an HTML comment (`<!--`), a `%%` comment or `$$` math that is never
+closed. Whatever is appended there becomes part of it: code or a comment in
+Obsidian, and not a section vaultsync could find again. So vaultsync writes no
+section into this note; the rest of the vault is fixed as usual.
+
+Example: a fence opened inside a list item and "closed" at the margin, which
+by CommonMark ends the list item and opens a second fence that runs to the end:
+
+    - step one
+      ```bash
+      make
+    ```
+
+Fix: none; close what the message names (or remove the stray fence), and the
+next `fix` adds the section.
+""",
+)
+
+_OPEN_KINDS = {"<!--": "an HTML comment (<!--)", "%%": "a %% comment", "$$": "$$ math"}
+
 
 def _judge(
     ctx: Context,
@@ -157,6 +185,18 @@ def _missing(
     assert parsed is not None
     vault = ctx.vault
     count = len(sources)
+    if parsed.unclosed is not None:
+        mark, span = parsed.unclosed
+        what = _OPEN_KINDS.get(mark, f"a code fence ({mark})")
+        yield from ctx.emit(
+            UNPLACEABLE_SECTION,
+            note,
+            span,
+            f"No backlinks section ({count} {'note links' if count == 1 else 'notes link'} "
+            f"here): the note ends inside {what} opened on line {span.line} and never closed",
+            {"kind": sections.BACKLINKS},
+        )
+        return
 
     def edits() -> tuple[Edit, ...]:
         text = body
@@ -187,7 +227,9 @@ def check_sections(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
         return
     enabled = ctx.selection.enabled
     wants_backlinks = sections.backlinks_enabled(vault) and (
-        STALE_BACKLINKS.code in enabled or EDITED_SECTION.code in enabled
+        STALE_BACKLINKS.code in enabled
+        or EDITED_SECTION.code in enabled
+        or UNPLACEABLE_SECTION.code in enabled
     )
     sources = sections.backlink_sources(vault, note.path) if wants_backlinks else None
     if not has_markers(parsed):
