@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from bisect import bisect_left, insort
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,11 @@ CREATE_CODE = "L001"
 SECTION_PREFIX = "S"
 # Characters Obsidian refuses in file names; a target holding one gets no stub.
 _BAD_NAME_CHARS = frozenset('\\:*?"<>|#^[]')
+
+
+def refused_characters(name: str) -> str:
+    """The characters of a file name Obsidian refuses (or that no link can name), in order."""
+    return "".join(dict.fromkeys(c for c in name if c in _BAD_NAME_CHARS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,11 +317,17 @@ def fix_vault(
     selection: Selection,
     only: Iterable[str] | None = None,
     options: FixOptions | None = None,
+    texts: Mapping[str, NoteText] | None = None,
 ) -> FixResult:
-    """Fix `vault` (or the notes in `only`) until a re-check finds nothing more to apply."""
+    """Fix `vault` (or the notes in `only`) until a re-check finds nothing more to apply.
+
+    `texts`: notes' texts as the vault's entries were parsed from, when they are not
+    what is on disk (an editor's unsaved buffers; used with `dry_run`).
+    """
     options = options or FixOptions()
     wanted_paths = None if only is None else set(only)
     session = _Session(vault, options)
+    session.texts.update(texts or {})
     diagnostics = engine.check(vault, selection, wanted_paths)
     last_changed: list[str] = []
     for passes in range(1, options.max_passes + 1):

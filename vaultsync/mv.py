@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from vaultsync import sections, writer
 from vaultsync.engine import Vault
 from vaultsync.errors import UsageError
+from vaultsync.fix import refused_characters
 from vaultsync.index import NoteEntry, VaultIndex
 from vaultsync.markers import begin_marker, body_hash
 from vaultsync.model import Edit, Link, LinkKind
@@ -25,11 +27,15 @@ from vaultsync.parse import parse
 from vaultsync.text import fold, nfc, strip_md
 from vaultsync.vault import (
     ATTACHMENT_EXTENSIONS,
+    NoteText,
     UnreadableFile,
     extension,
     is_note_path,
     read_note,
 )
+
+# Reads a note's text for a move: (vault, entry) -> its text (UnreadableFile if it cannot).
+Reader = Callable[[Vault, NoteEntry], NoteText]
 
 
 class MoveError(UsageError):
@@ -45,6 +51,7 @@ class NoteChange:
     bom: bool
     digest: str  # of the bytes read, for compare-and-swap
     links: int  # links rewritten
+    edits: list[Edit] = field(default_factory=list)  # what turns `before` into `after`
 
 
 @dataclass(slots=True)
@@ -66,6 +73,9 @@ def check_destination(vault: Vault, old: str, new: str) -> None:
     parts = new.split("/")
     if any(p in ("", ".", "..") or p.startswith(".") for p in parts):
         raise MoveError(f"{new}: not a plain path inside the vault (no dot-folders)")
+    refused = refused_characters(new)
+    if refused:
+        raise MoveError(f"{new}: Obsidian does not allow {' '.join(refused)} in file names")
     if is_note_path(old) != is_note_path(new):
         raise MoveError(f"{new}: a note must keep the .md extension, an attachment cannot take it")
     if (
@@ -171,8 +181,12 @@ def _apply(text: str, edits: list[Edit]) -> str:
     return text
 
 
-def plan_move(vault: Vault, old: str, new: str) -> MovePlan:
-    """Everything `mv` will change, computed without writing; MoveError if it cannot."""
+def plan_move(vault: Vault, old: str, new: str, read: Reader | None = None) -> MovePlan:
+    """Everything `mv` will change, computed without writing; MoveError if it cannot.
+
+    `read`: how a note's text is read (default: from disk); an editor passes its unsaved
+    buffers, whose text the vault's entries were parsed from.
+    """
     check_destination(vault, old, new)
     index = vault.index
     after = _moved_index(vault, old, new)
@@ -210,7 +224,7 @@ def plan_move(vault: Vault, old: str, new: str) -> MovePlan:
         if not sections.writable(parsed):
             blocked.append(path)
             continue
-        plan.changes.append(_change(vault, entry, source, edits))
+        plan.changes.append(_change(vault, entry, source, edits, read or _read_disk))
     if blocked:
         raise MoveError(
             f"{', '.join(blocked)}: broken vaultsync markers (S003); repair them before "
@@ -221,9 +235,15 @@ def plan_move(vault: Vault, old: str, new: str) -> MovePlan:
     return plan
 
 
-def _change(vault: Vault, entry: NoteEntry, source: str, edits: list[Edit]) -> NoteChange:
+def _read_disk(vault: Vault, entry: NoteEntry) -> NoteText:
+    return read_note(vault.root / entry.path, vault.config.max_file_size, vault.root)
+
+
+def _change(
+    vault: Vault, entry: NoteEntry, source: str, edits: list[Edit], read: Reader
+) -> NoteChange:
     try:
-        note = read_note(vault.root / entry.path, vault.config.max_file_size, vault.root)
+        note = read(vault, entry)
     except UnreadableFile as exc:
         raise MoveError(f"{entry.path}: {exc}") from None
     if note.digest != entry.digest:
@@ -239,6 +259,7 @@ def _change(vault: Vault, entry: NoteEntry, source: str, edits: list[Edit]) -> N
         note.bom,
         note.digest,
         len(edits),
+        all_edits,
     )
 
 
