@@ -131,6 +131,7 @@ class LspClient:
             return
         with self._lock:
             if "method" in message:
+                message["received"] = time.perf_counter()  # for latency figures
                 self.notifications.append(message)
             else:
                 self._responses[message["id"]] = message

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pygls.workspace import TextDocument
 
 from vaultsync import writer
+from vaultsync.config import Config
 from vaultsync.live import Update
 from vaultsync.lsp.vaults import Folder
 from vaultsync.model import ParsedNote
@@ -32,6 +33,9 @@ class Buffer:
     # What its last published diagnostics were computed from: (live vault, its generation,
     # the version); the same again needs no new publication.
     published: tuple[int, int, int | None] | None = None
+    # Its headings and block ids as the other notes last saw them (saved): while they stay,
+    # the links into it from other notes keep their diagnostics.
+    outline: Outline | None = None
     _parsed: tuple[int | None, str, ParsedNote] | None = field(default=None, repr=False)
 
     @property
@@ -49,6 +53,15 @@ class Buffer:
         if known is None or known[0] != version or known[1] is not text:
             known = self._parsed = (version, text, parse(text))
         return known[1], known[2]
+
+
+Outline = tuple[tuple[tuple[int, str], ...], tuple[str, ...]]
+
+
+def outline(parsed: ParsedNote | None) -> Outline:
+    if parsed is None:
+        return (), ()
+    return tuple((h.level, h.text) for h in parsed.headings), tuple(b.id for b in parsed.blocks)
 
 
 class Buffers:
@@ -87,7 +100,7 @@ class Buffers:
         if buffer is not None:
             return buffer.text
         live = folder.live
-        max_size = live.config.max_file_size if live is not None else 10 * 1024 * 1024
+        max_size = (live.config if live is not None else Config()).max_file_size
         try:
             return read_note(folder.location(path), max_size, folder.root).text
         except UnreadableFile:

@@ -17,7 +17,7 @@ from lsprotocol import types
 
 from vaultsync.daemon import release_memory
 from vaultsync.live import Update
-from vaultsync.lsp.buffers import Buffer, Buffers, sync
+from vaultsync.lsp.buffers import Buffer, Buffers, outline, sync
 from vaultsync.lsp.diagnostics import to_lsp
 from vaultsync.lsp.disk import DiskWatcher
 from vaultsync.lsp.positions import Text
@@ -109,6 +109,8 @@ class Updates:
         with live.lock:
             entry = live.vault.notes.get(buffer.path)
             aliases = entry.aliases if entry is not None else []
+            if buffer.outline is None and entry is not None:
+                buffer.outline = outline(entry.parsed)  # as saved, before any edit
             update = sync(buffer)
             if update is None:
                 return
@@ -127,7 +129,12 @@ class Updates:
             # Saved for the first time: a new note (the file event may come later).
             self._take_in(folder, [live.location(path)])
         self._check(uri)
-        dependents = folder.touched.pop(path, set()) | set(live.incoming(path))
+        dependents = folder.touched.pop(path, set())
+        entry = live.vault.notes.get(path)
+        saved = outline(entry.parsed if entry is not None else None)
+        if saved != buffer.outline:
+            dependents |= set(live.incoming(path))  # links into its headings or blocks
+            buffer.outline = saved
         self._refresh(folder, dependents - {path})
 
     def _closed(self, buffer: Buffer) -> None:
