@@ -928,3 +928,36 @@ def test_check_does_not_import_the_language_server() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_rename_rewrites_links_in_unsaved_buffers_as_typed(
+    renamable: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    by_cli = moved_by_cli(capsys, renamable, tmp_path / "cli", "Old Name.md", "New Name.md")
+    text = (renamable / "Other.md").read_bytes().decode("utf-8")
+    assert "\r\n" in text
+    with running() as lsp:
+        lsp.initialize([renamable])
+        doc = lsp.open(renamable / "Other.md")
+        lsp.diagnostics(doc, version=1)
+        typed = "Intro [[Old Name#Section]].\r\n"
+        start = {"line": 0, "character": 0}
+        version = lsp.change(doc, [{"range": {"start": start, "end": start}, "text": typed}])
+        lsp.diagnostics(doc, version=version)
+        edit = lsp.request(
+            "workspace/willRenameFiles",
+            {
+                "files": [
+                    {
+                        "oldUri": uri(renamable / "Old Name.md"),
+                        "newUri": uri(renamable / "New Name.md"),
+                    }
+                ]
+            },
+        )
+    (mine,) = [c for c in edit["documentChanges"] if c["textDocument"]["uri"] == doc]
+    assert mine["textDocument"]["version"] == version  # for the buffer as typed, unsaved
+    # The typed link is rewritten, and the rest as `vaultsync mv` rewrites the saved file.
+    expected = "Intro [[New Name#Section]].\r\n" + by_cli["Other.md"].decode("utf-8")
+    assert apply_edits(typed + text, mine["edits"]) == expected
+    assert (renamable / "Other.md").read_bytes().decode("utf-8") == text  # nothing written
