@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import NamedTuple
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -28,7 +29,7 @@ from vaultsync.lsp.edits import FileEdits, supports_renames, text_edits, workspa
 from vaultsync.lsp.positions import Text
 from vaultsync.lsp.session import WAIT_FOR_INDEX, Note, Session
 from vaultsync.lsp.vaults import Folder
-from vaultsync.model import Edit, Span
+from vaultsync.model import Edit
 from vaultsync.mv import MoveError, MovePlan, plan_move
 from vaultsync.text import nfc, strip_md
 from vaultsync.vault import NoteText, extension, is_note_path, read_note
@@ -47,21 +48,31 @@ def _name(path: str) -> str:
     return strip_md(name) if is_note_path(name) else name
 
 
-def _subject(note: Note, position: types.Position) -> tuple[str, Span, bool] | None:
-    """What a rename at `position` renames: the file, the text the cursor is on, and
-    whether that is the note's title."""
+class _Subject(NamedTuple):
+    """What a rename at the cursor renames: a file, and the text the cursor is on."""
+
+    path: str
+    start: int  # offsets of the link's target, or of the title's text
+    end: int
+    title: bool  # the note's own title
+
+    def range(self, note: Note) -> types.Range:
+        return types.Range(start=note.text.at(self.start), end=note.text.at(self.end))
+
+
+def _subject(note: Note, position: types.Position) -> _Subject | None:
     offset = note.text.offset(position)
     link = link_at(note.parsed, offset)
     if link is not None and link.linkpath:
         path = resolved(note, link)
-        return None if path is None else (path, link.target_span, False)
+        if path is None:
+            return None
+        return _Subject(path, link.target_start, link.target_start + len(link.target), False)
     heading = title(note, offset)
     if heading is None:
         return None
     start = note.text.text.find(heading.text, heading.span.start, heading.span.end)
-    size = len(heading.text)
-    span = Span(start, start + size, heading.span.line, 0, heading.span.line, 0)
-    return note.path, span, True
+    return _Subject(note.path, start, start + len(heading.text), True)
 
 
 def prepare(
@@ -73,10 +84,8 @@ def prepare(
     subject = _subject(note, position)
     if subject is None:
         raise _refuse("vaultsync renames a note from a link to it or from its title")
-    path, span, _ = subject
     return types.PrepareRenamePlaceholder(
-        range=types.Range(start=note.text.at(span.start), end=note.text.at(span.end)),
-        placeholder=_name(path),
+        range=subject.range(note), placeholder=_name(subject.path)
     )
 
 
@@ -107,17 +116,14 @@ def rename(
     subject = _subject(note, position)
     if subject is None:
         raise _refuse("vaultsync renames a note from a link to it or from its title")
-    old, span, is_title = subject
     if not supports_renames(session.client):
         raise _refuse("this editor cannot rename files through a workspace edit")
+    old = subject.path
     new = new_path(old, name)
     plan = _plan(session, note.folder, old, new)
     files = _file_edits(session, note.folder, plan)
-    if is_title:
-        edit = types.TextEdit(
-            range=types.Range(start=note.text.at(span.start), end=note.text.at(span.end)),
-            new_text=_name(new),
-        )
+    if subject.title:
+        edit = types.TextEdit(range=subject.range(note), new_text=_name(new))
         mine = next((f for f in files if f.uri == note.uri), None)
         if mine is None:
             files.append(FileEdits(note.uri, note.version, [edit]))

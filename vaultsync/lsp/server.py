@@ -18,7 +18,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 
 from vaultsync import __version__
 from vaultsync.lsp import (
@@ -122,7 +122,7 @@ def build(verbose: int = 0) -> LanguageServer:
         if not folders and params.root_uri:
             folders = [params.root_uri]
         elif not folders and params.root_path:
-            folders = ["file://" + params.root_path]
+            folders = [from_fs_path(params.root_path) or ""]
         for uri in folders:
             fs_path = to_fs_path(uri)
             if fs_path is not None:
