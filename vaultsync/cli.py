@@ -17,7 +17,7 @@ from vaultsync import __version__
 from vaultsync.errors import ReportWriteError, UsageError
 
 # Subcommand modules in vaultsync.commands; each has add_arguments(parser) and run(args).
-COMMANDS = ("check", "fix", "graph", "mv", "rule", "init", "watch")
+COMMANDS = ("check", "fix", "graph", "mv", "rule", "init", "watch", "lsp")
 
 
 def _command(name: str) -> ModuleType | None:
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command != "watch":
+    if args.command not in ("watch", "lsp"):  # long-running: they keep the collector
         # A one-shot run builds millions of small acyclic objects and then exits; the
         # cyclic collector would rescan them again and again (about a quarter of a
         # cold check of 10,000 notes). Reference counting still frees what is dropped.

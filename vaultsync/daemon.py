@@ -82,7 +82,7 @@ def _write_private(path: Path, text: str, mode: int) -> None:
     os.replace(temp, path)
 
 
-def _release_memory() -> None:
+def release_memory() -> None:
     """Hand the memory freed while indexing back to the OS (glibc keeps it otherwise).
 
     The first pass replaces the parsed form of every note whose section it writes; on a
@@ -166,7 +166,7 @@ def _serve(options: Options, state: Path, out: TextIO) -> int:
         with worker.write_lock:
             written = worker.settle(set(live.vault.notes))
         live.drop_derived()
-        _release_memory()
+        release_memory()
         vault = live.vault
         _say(
             options,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from bisect import bisect_left, insort
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -317,6 +317,7 @@ def fix_vault(
     selection: Selection,
     only: Iterable[str] | None = None,
     options: FixOptions | None = None,
+    texts: Mapping[str, NoteText] | None = None,
 ) -> FixResult:
     """Fix `vault` (or the notes in `only`) until a re-check finds nothing more to apply.
 
@@ -326,11 +327,14 @@ def fix_vault(
     vault as read with that note held back, so every other note is fixed against the
     note as it really is. Only if held-back notes keep appearing does the run give up
     (`converged` False, nothing written).
+
+    `texts`: notes' texts as the vault's entries were parsed from, when they are not
+    what is on disk (an editor's unsaved buffers; used with `dry_run`).
     """
     options = options or FixOptions()
     held: dict[str, str] = {}
     for _ in range(MAX_ATTEMPTS):
-        result, trouble = _fix(vault, selection, only, options, held)
+        result, trouble = _fix(vault, selection, only, options, held, texts)
         if not trouble:
             return result
         held.update(trouble)
@@ -345,6 +349,7 @@ def _fix(
     only: Iterable[str] | None,
     options: FixOptions,
     held: dict[str, str],
+    texts: Mapping[str, NoteText] | None,
 ) -> tuple[FixResult, dict[str, str]]:
     """One run of the fix loop with the notes in `held` (path -> why) left alone.
 
@@ -354,6 +359,7 @@ def _fix(
     wanted_paths = None if only is None else set(only)
     session = _Session(vault, options)
     session.skipped.update(held)
+    session.texts.update(texts or {})
     diagnostics = engine.check(vault, selection, wanted_paths)
     last_changed: list[str] = []
     for passes in range(1, options.max_passes + 1):

@@ -319,36 +319,58 @@ class VaultIndex:
         outline = self._headings(path)
         if outline is None:
             return False
-        parts = [part for part in subpath.split("#") if part.strip()]
+        parts = _subpath_parts(subpath)
         if not parts:
             return True
         if len(parts) == 1 and any(text == parts[0] for _, text in outline):
             return True  # spelled exactly like a heading (the usual case): its key matches
-        wanted = [heading_key(part) for part in parts]
         headings = self._heading_keys.get(path)
         if headings is None:
             headings = self._heading_keys[path] = [
                 (level, heading_key(text)) for level, text in outline
             ]
-        start, parent_level = 0, 0
-        for want in wanted:
-            for i in range(start, len(headings)):
-                level, key = headings[i]
-                if parent_level and level <= parent_level:
-                    return False  # left the parent section
-                if key == want:
-                    start, parent_level = i + 1, level
-                    break
-            else:
-                return False
-        return True
+        return _walk_headings(headings, [heading_key(part) for part in parts]) is not None
 
     def has_block(self, path: str, block_id: str) -> bool:
         ids = self._block_ids(path)
-        if ids is None:
-            return False
-        wanted = block_id.casefold()  # R61: [inferred] case-insensitive
-        return any(found.casefold() == wanted for found in ids)
+        return ids is not None and block_index(ids, block_id) is not None
+
+
+def _subpath_parts(subpath: str) -> list[str]:
+    return [part for part in subpath.split("#") if part.strip()]
+
+
+def _walk_headings(headings: Sequence[tuple[int, str]], wanted: Sequence[str]) -> int | None:
+    """R60: the index of the heading `#H1#H2` lands on, walking nested sections; None:
+    no such heading. `headings` and `wanted` are heading keys."""
+    start, parent_level, found = 0, 0, None
+    for want in wanted:
+        for i in range(start, len(headings)):
+            level, key = headings[i]
+            if parent_level and level <= parent_level:
+                return None  # left the parent section
+            if key == want:
+                start, parent_level, found = i + 1, level, i
+                break
+        else:
+            return None
+    return found
+
+
+def heading_index(outline: Sequence[tuple[int, str]], subpath: str) -> int | None:
+    """Which of a note's headings, as (level, text), the subpath `#H1#H2` names (R60);
+    None when none does, or when the subpath names no heading at all (`#`)."""
+    parts = _subpath_parts(subpath)
+    if not parts:
+        return None
+    keys = [(level, heading_key(text)) for level, text in outline]
+    return _walk_headings(keys, [heading_key(part) for part in parts])
+
+
+def block_index(ids: Sequence[str], block_id: str) -> int | None:
+    """Which of a note's block ids `block_id` names (R61: [inferred] case-insensitive)."""
+    wanted = block_id.casefold()
+    return next((i for i, found in enumerate(ids) if found.casefold() == wanted), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,12 +27,16 @@ from vaultsync.parse import parse
 from vaultsync.text import fold, nfc, strip_md
 from vaultsync.vault import (
     ATTACHMENT_EXTENSIONS,
+    NoteText,
     UnreadableFile,
     extension,
     is_note_path,
     read_note,
     refused_in_name,
 )
+
+# Reads a note's text for a move: (vault, entry) -> its text (UnreadableFile if it cannot).
+Reader = Callable[[Vault, NoteEntry], NoteText]
 
 
 class MoveError(UsageError):
@@ -47,6 +52,7 @@ class NoteChange:
     bom: bool
     digest: str  # of the bytes read, for compare-and-swap
     links: int  # links rewritten
+    edits: list[Edit] = field(default_factory=list)  # what turns `before` into `after`
 
 
 @dataclass(slots=True)
@@ -205,8 +211,12 @@ def _apply(text: str, edits: list[Edit]) -> str:
     return text
 
 
-def plan_move(vault: Vault, old: str, new: str) -> MovePlan:
-    """Everything `mv` will change, computed without writing; MoveError if it cannot."""
+def plan_move(vault: Vault, old: str, new: str, read: Reader | None = None) -> MovePlan:
+    """Everything `mv` will change, computed without writing; MoveError if it cannot.
+
+    `read`: how a note's text is read (default: from disk); an editor passes its unsaved
+    buffers, whose text the vault's entries were parsed from.
+    """
     check_destination(vault, old, new)
     index = vault.index
     after = _moved_index(vault, old, new)
@@ -243,7 +253,7 @@ def plan_move(vault: Vault, old: str, new: str) -> MovePlan:
         if not sections.writable(parsed):
             blocked.append(path)
             continue
-        plan.changes.append(_change(vault, entry, source, rewrites))
+        plan.changes.append(_change(vault, entry, source, rewrites, read or _read_disk))
     if blocked:
         raise MoveError(
             f"{', '.join(blocked)}: broken vaultsync markers (S003); repair them before "
@@ -254,11 +264,15 @@ def plan_move(vault: Vault, old: str, new: str) -> MovePlan:
     return plan
 
 
+def _read_disk(vault: Vault, entry: NoteEntry) -> NoteText:
+    return read_note(vault.root / entry.path, vault.config.max_file_size, vault.root)
+
+
 def _change(
-    vault: Vault, entry: NoteEntry, source: str, rewrites: list[tuple[Link, str]]
+    vault: Vault, entry: NoteEntry, source: str, rewrites: list[tuple[Link, str]], read: Reader
 ) -> NoteChange:
     try:
-        note = read_note(vault.root / entry.path, vault.config.max_file_size, vault.root)
+        note = read(vault, entry)
     except UnreadableFile as exc:
         raise MoveError(f"{entry.path}: {exc}") from None
     if note.digest != entry.digest:
@@ -276,6 +290,7 @@ def _change(
         note.bom,
         note.digest,
         len(rewrites),
+        all_edits,
     )
 
 

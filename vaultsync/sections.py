@@ -560,6 +560,11 @@ class _Entries(dict[str, str]):
         return _wikilink_line(self.index.link_text(path, source), self.name(path))
 
 
+def fits_wikilink(text: str) -> bool:
+    """Can a wikilink name `text` (`#`, `^`, `|`, brackets and line breaks cannot stand in one)?"""
+    return _NOT_IN_WIKILINKS.search(text) is None
+
+
 def _wikilink_line(text: str, name: str) -> str:
     return f"- [[{text}]]" if text == name else f"- [[{text}|{name}]]"
 
