@@ -151,7 +151,7 @@ def test_watch_once_never_writes_the_section_twice(tmp_path: Path) -> None:
 
 def test_the_daemon_leaves_an_open_note_alone_until_it_is_closed(tmp_path: Path) -> None:
     root = _vault(tmp_path / "v")
-    vault_config(root, SECTIONS_ON)
+    vault_config(root)  # it turns the backlinks sections on
     fence = root / "Fence.md"
     with Daemon(root) as daemon:
         daemon.settled()
