@@ -40,15 +40,18 @@ from vaultsync.text import LineIndex, nfc
 # says what every alternative starts with, `(?=[ \t])` what an indented line does, and
 # possessive repeats never give back characters the rest cannot use.
 _BLOCK_EVENT = re.compile(
-    r"\n(?=[ \t]*[`~$%<\r\n#])"
-    r"(?:[ \t]*+(?:```|~~~|\$\$|%%|<!--|\r?\n(?=[ \t])(?= {4}| {0,3}\t))"
+    r"\n(?=[ \t]*[`~$%<>\r\n#])"
+    r"(?:[ \t]*+(?:```|~~~|\$\$|%%|<!--|>[ \t>]*+(?:```|~~~|\$\$)"
+    r"|\r?\n(?=[ \t])(?= {4}| {0,3}\t))"
     r"| {0,3}#{1,6}(?:[ \t][^\n]*+)?\n(?=[ \t])(?= {4}| {0,3}\t))"
 )
 _FENCE = re.compile(r"`{3,}|~{3,}")
+# The markers that put a line in a quote (or callout), and the blanks after them.
+_QUOTE_PREFIX = re.compile(r"(?:[ \t]*>)+[ \t]?")
 _LIST_ITEM = re.compile(r"([ \t]*)([-*+]|\d{1,9}[.)])([ \t]*)(\S?)")
 _THEMATIC_BREAK = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*\r?$")
 # Blocks that end every list when they start at the margin: no lazy continuation.
-_MARGIN_BLOCK = re.compile(r"#{1,6}(?:[ \t]|\r?$)|```|~~~|<!--")
+_MARGIN_BLOCK = re.compile(r"#{1,6}(?:[ \t]|\r?$)|```|~~~|<!--|>")
 # How far back to look for the list item an indented line belongs to. Past it the line
 # is taken as list content: a link is never hidden on a guess.
 _LIST_LOOKBACK_LINES = 64
@@ -90,6 +93,8 @@ def _list_content_indent(
             body = opener.lstrip(" \t")
             if body.startswith(("```", "~~~")):
                 closing = min(closing, _width(opener[: len(opener) - len(body)]))
+            elif opener.startswith(">"):
+                return None  # a quote at the margin (its fence or math) ends every list
             end = block_start - 1
             block -= 1
             if pending is not None:  # a line after a code block is no lazy continuation
@@ -216,6 +221,8 @@ def _block_at(
         end = _indented_end(text, line_start, base + 4)
         ranges.append((line_start, end))
         return end, False
+    if body[0] == ">":
+        return _quoted_block_at(text, line_start, line_end, ranges)
     if body.startswith(("```", "~~~")):
         run = _FENCE.match(body)
         assert run is not None
@@ -256,6 +263,61 @@ def _block_at(
         return (len(text) if close_at == -1 else _line_end(text, close_at)), True
     # Indented code may follow a heading directly, as it may a blank line.
     return line_end, width <= 3 and _HEADING_START.match(body) is not None
+
+
+def _quoted_block_at(
+    text: str, line_start: int, line_end: int, ranges: list[tuple[int, int]]
+) -> tuple[int, bool]:
+    """Record the fence or `$$` math opening inside a quote or callout, if any.
+
+    Either ends where its quote does: at the first line without as many `>` markers
+    (CommonMark containers; callouts hold code and math too, Obsidian 0.13.15, 0.14.3).
+    Math also ends at a blank quote line, as it does at a blank line outside quotes.
+    """
+    prefix = _QUOTE_PREFIX.match(text, line_start, line_end)
+    assert prefix is not None
+    depth = prefix.group().count(">")
+    content = text[prefix.end() : line_end]
+    inner = content.lstrip(" ")
+    if len(content) - len(inner) > 3:
+        return line_end, False
+    fence = _FENCE.match(inner)
+    if fence is None:
+        if not inner.startswith("$$") or "$$" in inner[2:]:
+            return line_end, False  # no math block (math within the line is inline)
+    elif inner[0] == "`" and "`" in inner[fence.end() :]:
+        return line_end, False  # inline code, as outside quotes
+    n = len(text)
+    end = pos = line_end
+    while pos < n:
+        start = pos + 1
+        stop = _line_end(text, start)
+        marks = _QUOTE_PREFIX.match(text, start, stop)
+        if marks is None or marks.group().count(">") < depth:
+            break  # the quote ended, and the block with it
+        rest = text[marks.end() : stop]
+        if fence is None:
+            if not rest.strip():
+                return line_end, False  # a blank quote line: no closing `$$`
+            close_at = text.find("$$", marks.end(), stop)
+            if close_at != -1:
+                ranges.append((line_start, close_at + 2))
+                return stop, False
+        else:
+            closing = rest.strip()
+            run = fence.end()
+            if (
+                closing.startswith(inner[0] * run)
+                and not closing.strip(inner[0])
+                and len(rest) - len(rest.lstrip(" ")) <= 3
+            ):
+                ranges.append((line_start, stop))
+                return stop, True
+        end = pos = stop
+    if fence is None:
+        return line_end, False
+    ranges.append((line_start, end))
+    return end, True
 
 
 def _code_blocks(text: str, start: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
