@@ -1068,11 +1068,19 @@ def generate_vault(root: Path, notes: int, seed: int = 0) -> None:
     att_dir.mkdir(exist_ok=True)
     for i, name in enumerate(plan.attachments):
         (att_dir / name).write_bytes(_png(seed * 7919 + i))
+    # Generated sections are opt-in (design §6); the figures in benchmarks/README.md were
+    # taken with them on, so the benchmark vault turns them on.
+    (root / ".vaultsync.toml").write_text(BENCH_CONFIG, encoding="utf-8", newline="\n")
     (root / MARKER_NAME).write_text(marker_text(notes, seed), encoding="utf-8", newline="\n")
 
 
+BENCH_CONFIG = "[backlinks]\nenabled = true\n"
+
+
 def marker_text(notes: int, seed: int) -> str:
-    return f"vaultsync-bench-generator {GENERATOR_VERSION} notes={notes} seed={seed}\n"
+    # `config=1`: vaults generated before the config file was written are made again
+    # (the notes themselves are the same).
+    return f"vaultsync-bench-generator {GENERATOR_VERSION} config=1 notes={notes} seed={seed}\n"
 
 
 def _vault_stats(root: Path) -> tuple[int, int, int]:

@@ -140,7 +140,7 @@ def daemon(bench_vault: BenchVault, tmp_path_factory: pytest.TempPathFactory) ->
     root = tmp_path_factory.mktemp("daemon") / "vault"
     shutil.copytree(bench_vault(10_000), root)
     (root / ".vaultsync.toml").write_text(
-        f"[watch]\ndebounce-ms = {DEBOUNCE_MS}\n", encoding="utf-8"
+        f"[watch]\ndebounce-ms = {DEBOUNCE_MS}\n\n[backlinks]\nenabled = true\n", encoding="utf-8"
     )
     running = Running(root)
     try:

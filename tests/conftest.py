@@ -22,6 +22,10 @@ def seeds_copy(tmp_path: Path) -> Path:
     return target
 
 
+# Generated sections are opt-in (§6): the config of a fixture vault that uses them.
+SECTIONS_ON = "[backlinks]\nenabled = true\n"
+
+
 def write_vault(root: Path, files: dict[str, str | bytes]) -> Path:
     """Create a fixture vault: {relative path: text or bytes}."""
     root.mkdir(parents=True, exist_ok=True)

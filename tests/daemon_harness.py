@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import SECTIONS_ON
+
 REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30.0
 DEBOUNCE_MS = 40
@@ -35,10 +37,12 @@ def wait_until(predicate: Callable[[], object], timeout: float = 10.0, step: flo
         time.sleep(step)
 
 
-def vault_config(root: Path, extra: str = "") -> None:
-    """A config with a short quiet period, so tests wait milliseconds, not seconds."""
+def vault_config(root: Path, extra: str = "", sections: bool = True) -> None:
+    """A config with a short quiet period, so tests wait milliseconds, not seconds, and
+    (unless `sections` is false) the generated sections the daemon keeps turned on."""
+    switch = SECTIONS_ON if sections else ""
     (root / ".vaultsync.toml").write_text(
-        f"[watch]\ndebounce-ms = {DEBOUNCE_MS}\n{extra}", encoding="utf-8"
+        f"[watch]\ndebounce-ms = {DEBOUNCE_MS}\n{extra}{switch}", encoding="utf-8"
     )
 
 

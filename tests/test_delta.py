@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.clirun import run_cli
-from tests.conftest import write_vault
+from tests.conftest import SECTIONS_ON, write_vault
 from vaultsync import delta
 
 BASE = {
@@ -33,7 +33,9 @@ BASE = {
     "Unresolved.md": "<!-- vaultsync:begin unresolved -->\n<!-- vaultsync:end unresolved -->\n",
     "pic.png": b"\x89PNG\r\n",
 }
-# Lint exclusion and backlinks exclusion change which notes count where; links in `%%`
+# Lint exclusion and backlinks exclusion change which notes count where. Backlinks are
+# not switched on: they are kept once some note holds a section (an edit may add the
+# first or remove the last), while the unconfigured vault has them on. Links in `%%`
 # comments are checked too.
 CONFIG = (
     'exclude = ["sub/"]\n\n[links]\ncheck-comments = true\n\n[backlinks]\nexclude = ["Beta.md"]\n'
@@ -110,8 +112,7 @@ def _vault(
     configured: bool = False,
 ) -> Path:
     files = dict(BASE)
-    if configured:
-        files[".vaultsync.toml"] = CONFIG
+    files[".vaultsync.toml"] = CONFIG if configured else SECTIONS_ON
     root = write_vault(tmp_path / "vault", files)
     _age(root)
     _report(capsys, root)  # the whole check that leaves the snapshot
@@ -206,6 +207,28 @@ def test_vault_wide_changes_check_the_vault_whole(
     _edit(root, rel, text, 1)
     _same_as_fresh(capsys, root)
     assert spy and not any(spy)
+
+
+def test_the_first_backlinks_section_turns_them_on_for_every_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
+) -> None:
+    # Without `[backlinks] enabled`, sections are kept once a note holds one (§6): the
+    # edit adding the vault's first, or removing its last, changes S001 everywhere.
+    root = _vault(tmp_path, capsys, spy, configured=True)
+    assert '"code": "S001"' not in _report(capsys, root)
+    alpha = str(BASE["Alpha.md"])
+    section = "\n<!-- vaultsync:begin backlinks -->\n<!-- vaultsync:end backlinks -->\n"
+    _edit(root, "Alpha.md", alpha + section, 1)
+    report = _same_as_fresh(capsys, root)
+    assert spy and not any(spy)
+    assert '"path": "Hub.md"' in report and '"code": "S001"' in report  # Hub did not change
+    _age(root)
+    _report(capsys, root)
+    spy.clear()
+    _edit(root, "Alpha.md", alpha, 2)
+    report = _same_as_fresh(capsys, root)
+    assert spy and not any(spy)
+    assert '"code": "S001"' not in report
 
 
 def test_added_file_or_changed_attachment_checks_the_vault_whole(
@@ -431,7 +454,7 @@ def test_a_tag_change_refreshes_an_index_block_elsewhere(
     rel: str,
     text: str,
 ) -> None:
-    root = write_vault(tmp_path / "vault", {**BASE, **extra})
+    root = write_vault(tmp_path / "vault", {**BASE, **extra, ".vaultsync.toml": SECTIONS_ON})
     run_cli(capsys, "fix", str(root))  # fills the index blocks and the backlinks
     if marker is not None:
         note, old, new = marker

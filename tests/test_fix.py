@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.clirun import apply_edits, diagnostics, run_cli
-from tests.conftest import write_vault
+from tests.conftest import SECTIONS_ON, write_vault
 from vaultsync import engine
 from vaultsync.config import load_config
 from vaultsync.fix import FixOptions, fix_vault, select_fixes
@@ -175,7 +175,7 @@ def test_excluded_and_unreadable_notes_are_never_written(capsys: Capsys, tmp_pat
         },
     )
     before = hashes(root)
-    code, _, _ = fix(capsys, str(root))
+    code, _, _ = fix(capsys, str(root), "--select", "ALL")  # ALL: L009 too
     assert code == 1  # V001 remains
     after = hashes(root)
     assert after["Private/Diary.md"] == before["Private/Diary.md"]
@@ -226,7 +226,9 @@ def test_json_output(capsys: Capsys, tmp_path: Path) -> None:
 
 
 def test_force_rewrites_hand_edited_sections(capsys: Capsys, tmp_path: Path) -> None:
-    root = write_vault(tmp_path / "v", {"A.md": "[[B]]\n", "B.md": "# B\n"})
+    root = write_vault(
+        tmp_path / "v", {".vaultsync.toml": SECTIONS_ON, "A.md": "[[B]]\n", "B.md": "# B\n"}
+    )
     fix(capsys, str(root))
     generated = (root / "B.md").read_text("utf-8")
     assert "- [[A]]" in generated
@@ -292,16 +294,35 @@ def growing_rule() -> Iterator[None]:
         del RULES["X901"]
 
 
-def test_non_convergence_is_reported_and_nothing_written(
+def test_a_note_that_does_not_converge_is_left_alone_and_the_rest_is_written(
     capsys: Capsys, tmp_path: Path, growing_rule: None
 ) -> None:
-    root = write_vault(tmp_path / "v", {**VAULT, "Grow.md": "g\n", "A.md": "[[project plan]]\n"})
-    before = hashes(root)
-    code, _, err = fix(capsys, str(root))
-    assert code == 2
-    assert "did not converge after 10 passes" in err
-    assert "Grow.md" in err
-    assert hashes(root) == before
+    """It used to block the whole vault: exit 2, nothing written (issue 17, item 6)."""
+    root = write_vault(
+        tmp_path / "v",
+        {
+            **VAULT,
+            ".vaultsync.toml": "[backlinks]\nenabled = true\n",
+            "Grow.md": "g [[project plan]]\n",
+            "A.md": "[[project plan]]\n",
+        },
+    )
+    grow = (root / "Grow.md").read_bytes()
+    code, out, err = fix(capsys, str(root), "--select", "L009,S001,X901")
+    assert code == 1  # problems remain: the note left alone
+    assert err.splitlines() == [
+        "vaultsync: skipped Grow.md: its fixes did not converge after 10 passes; left as it "
+        "was (this is a bug in vaultsync, please report it)"
+    ]
+    assert (root / "Grow.md").read_bytes() == grow
+    assert (root / "A.md").read_text("utf-8") == "[[Project Plan]]\n"
+    # The backlinks count Grow.md's link as it is on disk: it still resolves.
+    plan = (root / "Project Plan.md").read_text("utf-8")
+    assert "- [[A]]\n- [[Grow]]\n" in plan
+    assert "Fixed A.md (L009: 1)" in out
+    code, _out, err = fix(capsys, str(root), "--select", "L009,S001,X901")
+    assert code == 1 and "skipped Grow.md" in err  # and so on, every run: never written
+    assert (root / "Grow.md").read_bytes() == grow
 
 
 # --- the pass mechanics -----------------------------------------------------------------
@@ -346,6 +367,7 @@ def test_pooled_and_serial_fix_write_the_same_bytes(
         )
         for i in range(500)
     }
+    files[".vaultsync.toml"] = SECTIONS_ON
     serial_vault = write_vault(tmp_path / "serial", files)
     pooled_vault = write_vault(tmp_path / "pooled", files)
     monkeypatch.setenv("VAULTSYNC_JOBS", "1")
@@ -356,4 +378,6 @@ def test_pooled_and_serial_fix_write_the_same_bytes(
     after = hashes(serial_vault)
     assert after == hashes(pooled_vault)
     assert after != {rel: hashlib.sha256(text.encode()).hexdigest() for rel, text in files.items()}
+    linked = (serial_vault / "f3/Note 3.md").read_text(encoding="utf-8")
+    assert "vaultsync:begin backlinks" in linked
     assert "[[Note 3]]" in (serial_vault / "f1/Note 1.md").read_text(encoding="utf-8")

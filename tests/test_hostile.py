@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, write_vault
+from tests.conftest import REPO, SECTIONS_ON, write_vault
 
 # Safety nets, not timings: a correct run takes a fraction of these.
 TIME_BOUND = 60.0  # the whole hostile vault, 75 MB of it, on a busy 2-core machine
@@ -36,6 +36,7 @@ MAX_RSS_MB = 600  # the 50 MB note is never read; the 10 MB line is held a few t
 MIB = 1024 * 1024
 LONG_LINE = 10 * MIB - 4096  # "a line of 10 MB", just under max-file-size so it is parsed
 NFD_NAME = unicodedata.normalize("NFD", "Café.md")
+EVERY_RULE = 'select = ["ALL"]\n'  # the default set leaves L009 out
 NEWLINE_NAME = "new\nline.md"
 
 YAML_BOMB = (
@@ -138,6 +139,8 @@ def _build(base: Path) -> Hostile:
     root = write_vault(
         base / "vault",
         {
+            # Every rule, L009 (the fixable links here) too, and generated sections.
+            ".vaultsync.toml": EVERY_RULE + SECTIONS_ON,
             "Target.md": "# Target\n",
             "latin1.md": b"caf\xe9 [[target]]\n",
             "binary.md": bytes(range(256)) * 40,
@@ -453,7 +456,10 @@ def test_symlinked_note_inside_the_vault_is_read(tmp_path: Path) -> None:
 
 
 def test_fix_is_idempotent_with_a_symlinked_note(tmp_path: Path) -> None:
-    root = write_vault(tmp_path / "vault", {"Target.md": "# Target\n", "a.md": "[[Target]]\n"})
+    root = write_vault(
+        tmp_path / "vault",
+        {".vaultsync.toml": SECTIONS_ON, "Target.md": "# Target\n", "a.md": "[[Target]]\n"},
+    )
     os.symlink("Target.md", root / "Alias.md")
     first = run_cli("fix", str(root), "--no-cache")
     assert_clean_exit(first)
@@ -500,6 +506,7 @@ def test_files_deleted_or_replaced_during_a_scan(tmp_path: Path, command: str) -
     root = write_vault(
         tmp_path / "vault",
         {
+            ".vaultsync.toml": EVERY_RULE,  # L009 fixes the links
             "Target.md": "# Target\n",
             "fine.md": "[[target]]\n",
             "gone.md": "[[target]]\n",

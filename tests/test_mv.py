@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.generate import generate_vault
 from tests.clirun import run_cli
-from tests.conftest import read, snapshot, write_vault
+from tests.conftest import SECTIONS_ON, read, snapshot, write_vault
 
 Capsys = pytest.CaptureFixture[str]
 
@@ -184,7 +184,12 @@ def test_dry_run_prints_the_diff_and_writes_nothing(tmp_path: Path, capsys: Caps
 def test_crlf_bom_and_generated_sections_survive(tmp_path: Path, capsys: Capsys) -> None:
     root = write_vault(
         tmp_path / "v",
-        {"Old.md": "[[Hub]]\n", "Hub.md": "h\n", "Win.md": "\ufeffline\r\n[[Old]]\r\n".encode()},
+        {
+            ".vaultsync.toml": SECTIONS_ON,
+            "Old.md": "[[Hub]]\n",
+            "Hub.md": "h\n",
+            "Win.md": "\ufeffline\r\n[[Old]]\r\n".encode(),
+        },
     )
     run_cli(capsys, "fix", str(root), "--select", "S")
     assert "- [[Old]]" in read(root, "Hub.md")

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import REPO, write_vault
+from tests.conftest import REPO, SECTIONS_ON, write_vault
 from vaultsync.cli import main
 
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
@@ -99,7 +99,7 @@ def repo(tmp_path: Path) -> Repo:
     root.mkdir()
     repo = Repo(root, environment(tmp_path))
     repo.git("init", "-q")
-    repo.write(".vaultsync.toml", "")
+    repo.write(".vaultsync.toml", SECTIONS_ON)
     repo.write("Open Source.md", "# Open Source\n\nWhy it matters.\n")
     repo.write("Ideas.md", "# Ideas\n\nNothing yet.\n")
     repo.write(".pre-commit-config.yaml", yaml.safe_dump(local_hooks(), sort_keys=False))
@@ -218,6 +218,7 @@ def test_fix_of_one_note_updates_the_backlinks_it_affects(
     root = write_vault(
         tmp_path / "vault",
         {
+            ".vaultsync.toml": SECTIONS_ON,
             "Hub.md": "# Hub\n",
             "Open Source.md": "# Open Source\n",
             "Ideas.md": "# Ideas\n[[Hub]]\n",
@@ -246,7 +247,11 @@ def test_fix_leaves_other_notes_alone_when_backlinks_are_not_selected(
 ) -> None:
     root = write_vault(
         tmp_path / "vault",
-        {"Open Source.md": "# Open Source\n", "Ideas.md": "# Ideas\n[[open_source]]\n"},
+        {
+            ".vaultsync.toml": SECTIONS_ON,
+            "Open Source.md": "# Open Source\n",
+            "Ideas.md": "# Ideas\n[[open_source]]\n",
+        },
     )
     out = fix(capsys, root, "--select", "L002", str(root / "Ideas.md"))
     assert out.startswith("Fixed Ideas.md (L002: 1)\nFixed 1 problem in 1 file")

@@ -227,7 +227,8 @@ def test_R27_aliases_never_resolve_and_L006_fixes_to_name_with_display(
     first, second, third = found
     assert fixed_text(root, first).startswith("[[Artificial Intelligence|AI]] and")
     assert "[[Artificial Intelligence|minds]]" in fixed_text(root, second)
-    assert fixed_text(root, third).endswith("![[Artificial Intelligence|AI]]\n")
+    # An embed shows the note it embeds, not its link text: none is added.
+    assert fixed_text(root, third).endswith("![[Artificial Intelligence]]\n")
 
 
 def test_R28_underscores_do_not_fold_to_spaces(tmp_path: Path, capsys: Cap) -> None:
@@ -301,7 +302,7 @@ def test_R33_casefold_sharp_s(tmp_path: Path, capsys: Cap) -> None:
     # str.casefold() maps ß to ss, so the spellings match; the link is then L009 (case).
     root = write_vault(tmp_path / "v", {"de/Straße.md": "", "src.md": "[[STRASSE]]\n"})
     assert resolved_from(capsys, root, "src.md") == {"STRASSE": "de/Straße.md"}
-    (found,) = diagnostics(capsys, root)
+    (found,) = diagnostics(capsys, root, "--select", "L009")
     assert found["code"] == "L009"
     assert fixed_text(root, found) == "[[Straße]]\n"
 
@@ -386,7 +387,7 @@ def test_subpaths_on_attachments_are_not_checked(tmp_path: Path, capsys: Cap) ->
         tmp_path / "v",
         {"Doc.pdf": b"%PDF-1.4", "src.md": "![[Doc.pdf#page=3]] ![[doc.pdf#height=400]]\n"},
     )
-    assert [d["code"] for d in diagnostics(capsys, root)] == ["L009"]
+    assert [d["code"] for d in diagnostics(capsys, root, "--select", "ALL")] == ["L009"]
 
 
 def test_links_resolve_from_every_place_obsidian_indexes(tmp_path: Path, capsys: Cap) -> None:

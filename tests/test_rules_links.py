@@ -55,7 +55,7 @@ def test_every_unresolved_link_gets_exactly_one_unresolved_code(
         for link in graph_links(capsys, root)
         if link["resolved"] is None
     }
-    found = diagnostics(capsys, root)
+    found = diagnostics(capsys, root, "--select", "ALL")  # L009 is not in the default set
     reported: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
     for d in found:
         if d["code"] in UNRESOLVED_CODES:
@@ -254,6 +254,49 @@ def test_L002_keep_display_keeps_what_the_reader_saw(tmp_path: Path, capsys: Cap
 # --- L006 and L009 fixes -------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("keep", "expected"),
+    [
+        (
+            False,
+            '---\nsee: "[[quickadd]]"\n---\n'
+            "# How to use [[quickadd]]\n"
+            "![[chart.png]] [shown](quickadd.md) [[quickadd#Setup]] [[quickadd|mine]]\n",
+        ),
+        (
+            True,
+            '---\nsee: "[[quickadd|QuickAdd]]"\n---\n'
+            "# How to use [[quickadd|QuickAdd]]\n"
+            "![[chart.png]] [shown](quickadd.md) [[quickadd#Setup|QuickAdd]] [[quickadd|mine]]\n",
+        ),
+    ],
+    ids=["default", "keep-display"],
+)
+def test_L009_fix_keeps_what_the_reader_sees_under_keep_display(
+    tmp_path: Path, capsys: Cap, keep: bool, expected: str
+) -> None:
+    # `keep-display = true` once did not stop `[[QuickAdd]]` becoming `[[quickadd]]`.
+    # An embed shows what it embeds and a markdown link its label: they get no display.
+    config = f'select = ["ALL"]\n[links]\nkeep-display = {str(keep).lower()}\n'
+    note = (
+        '---\nsee: "[[QuickAdd]]"\n---\n'
+        "# How to use [[QuickAdd]]\n"
+        "![[Chart.PNG]] [shown](QuickAdd.md) [[QuickAdd#Setup]] [[QuickAdd|mine]]\n"
+    )
+    root = write_vault(
+        tmp_path / "v",
+        {
+            ".vaultsync.toml": config,
+            "quickadd.md": "# Setup\n",
+            "chart.png": b"\x89PNG",
+            "Guide.md": note,
+        },
+    )
+    code, _out, err = run_cli(capsys, "fix", str(root))
+    assert code == 0, err
+    assert (root / "Guide.md").read_text(encoding="utf-8") == expected
+
+
 def test_L006_fix_in_markdown_and_property_links(tmp_path: Path, capsys: Cap) -> None:
     root = write_vault(
         tmp_path / "v",
@@ -299,7 +342,7 @@ def test_L009_case_only_differences_of_resolving_links(tmp_path: Path, capsys: C
             ),
         },
     )
-    found = diagnostics(capsys, root)
+    found = diagnostics(capsys, root, "--select", "L009")
     assert [d["code"] for d in found] == ["L009"] * 8
     relative = [fixed_text(root, d) for d in found[:3]]
     assert relative == [

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.clirun import run_cli
-from tests.conftest import SEEDS, read, snapshot, write_vault
+from tests.conftest import REPO, SECTIONS_ON, SEEDS, read, snapshot, write_vault
 
 Capsys = pytest.CaptureFixture[str]
 
@@ -46,6 +48,7 @@ def test_section_is_created_at_the_end_after_a_blank_line(tmp_path: Path, capsys
     root = write_vault(
         tmp_path / "v",
         {
+            ".vaultsync.toml": SECTIONS_ON,
             "Target.md": "# Target\n\nSome text.\n",
             "b/Zeta.md": "See [[Target]].\n",
             "a/alpha.md": "An embed ![[Target]] and [md](Target.md).\n",
@@ -61,6 +64,7 @@ def test_entries_use_a_path_when_the_name_is_not_unique(tmp_path: Path, capsys: 
     root = write_vault(
         tmp_path / "v",
         {
+            ".vaultsync.toml": SECTIONS_ON,
             "Target.md": "x\n",
             "one/Same.md": "[[Target]]\n",
             "two/Same.md": "[[Target]]\n",
@@ -75,7 +79,10 @@ def test_section_is_updated_then_removed_leaving_the_original_bytes(
     tmp_path: Path, capsys: Capsys
 ) -> None:
     original = "# Target\n\nText that must survive.\n"
-    root = write_vault(tmp_path / "v", {"Target.md": original, "A.md": "[[Target]]\n"})
+    root = write_vault(
+        tmp_path / "v",
+        {".vaultsync.toml": SECTIONS_ON, "Target.md": original, "A.md": "[[Target]]\n"},
+    )
     fix(capsys, root, "--select", "S")
     assert read(root, "Target.md") == original + "\n" + section(["- [[A]]"]) + "\n"
 
@@ -93,7 +100,9 @@ def test_section_is_updated_then_removed_leaving_the_original_bytes(
 
 
 def test_note_without_final_newline_keeps_having_none(tmp_path: Path, capsys: Capsys) -> None:
-    root = write_vault(tmp_path / "v", {"T.md": "last line", "A.md": "[[T]]"})
+    root = write_vault(
+        tmp_path / "v", {".vaultsync.toml": SECTIONS_ON, "T.md": "last line", "A.md": "[[T]]"}
+    )
     fix(capsys, root, "--select", "S")
     assert read(root, "T.md") == "last line\n\n" + section(["- [[A]]"])
     (root / "A.md").write_text("gone")
@@ -105,6 +114,7 @@ def test_second_fix_changes_nothing_and_two_copies_are_byte_identical(
     tmp_path: Path, capsys: Capsys
 ) -> None:
     files: dict[str, str | bytes] = {
+        ".vaultsync.toml": SECTIONS_ON,
         "Hub.md": "[[x/Leaf]] [[y/Leaf]] [[Other]]\n",
         "x/Leaf.md": "[[Hub]] [[Other]]\n",
         "y/Leaf.md": "[[Hub]]\n",
@@ -164,7 +174,9 @@ def test_self_links_and_attachments_get_no_section(tmp_path: Path, capsys: Capsy
 
 
 def test_hand_edited_section_is_left_alone_unless_forced(tmp_path: Path, capsys: Capsys) -> None:
-    root = write_vault(tmp_path / "v", {"T.md": "t\n", "A.md": "[[T]]\n"})
+    root = write_vault(
+        tmp_path / "v", {".vaultsync.toml": SECTIONS_ON, "T.md": "t\n", "A.md": "[[T]]\n"}
+    )
     fix(capsys, root, "--select", "S")
     edited = read(root, "T.md").replace("- [[A]]", "- [[A]] my own remark")
     (root / "T.md").write_text(edited)
@@ -240,7 +252,9 @@ def test_markers_in_code_blocks_are_text(tmp_path: Path, capsys: Capsys) -> None
 
 def test_crlf_note_gets_a_crlf_section_and_bom_is_kept(tmp_path: Path, capsys: Capsys) -> None:
     original = "\ufeff# Windows\r\n\r\nText.\r\n".encode()
-    root = write_vault(tmp_path / "v", {"W.md": original, "A.md": "[[W]]\n"})
+    root = write_vault(
+        tmp_path / "v", {".vaultsync.toml": SECTIONS_ON, "W.md": original, "A.md": "[[W]]\n"}
+    )
     fix(capsys, root, "--select", "S")
     raw = (root / "W.md").read_bytes()
     expected = original + ("\r\n" + section(["- [[A]]"], nl="\r\n") + "\r\n").encode()
@@ -256,7 +270,9 @@ def test_config_heading_exclude_and_disabled(tmp_path: Path, capsys: Capsys) -> 
     root = write_vault(
         tmp_path / "v",
         {
-            ".vaultsync.toml": '[backlinks]\nheading = "### Linked from"\nexclude = ["daily/"]\n',
+            ".vaultsync.toml": (
+                '[backlinks]\nenabled = true\nheading = "### Linked from"\nexclude = ["daily/"]\n'
+            ),
             "T.md": "t\n",
             "A.md": "[[T]]\n",
             "daily/2024-01-01.md": "[[T]] [[A]]\n",
@@ -279,7 +295,7 @@ def test_notes_excluded_from_linting_are_not_written(tmp_path: Path, capsys: Cap
     root = write_vault(
         tmp_path / "v",
         {
-            ".vaultsync.toml": 'exclude = ["templates/"]\n',
+            ".vaultsync.toml": 'exclude = ["templates/"]\n' + SECTIONS_ON,
             "templates/T.md": "template\n",
             "A.md": "[[T]]\n",
             "B.md": "b\n",
@@ -295,7 +311,9 @@ def test_notes_excluded_from_linting_are_not_written(tmp_path: Path, capsys: Cap
 def test_empty_note_gets_a_section_without_leading_blank_line(
     tmp_path: Path, capsys: Capsys
 ) -> None:
-    root = write_vault(tmp_path / "v", {"Empty.md": "", "A.md": "[[Empty]]\n"})
+    root = write_vault(
+        tmp_path / "v", {".vaultsync.toml": SECTIONS_ON, "Empty.md": "", "A.md": "[[Empty]]\n"}
+    )
     fix(capsys, root, "--select", "S")
     assert read(root, "Empty.md") == section(["- [[A]]"]) + "\n"
 
@@ -351,10 +369,15 @@ def test_names_a_wikilink_cannot_hold_are_listed_as_markdown_links(
 ) -> None:
     root = write_vault(
         tmp_path / "v",
-        {"T.md": "t\n", "C# (notes).md": "[[T]]\n", "x/Plain.md": "[[T]]\n"},
+        {
+            ".vaultsync.toml": SECTIONS_ON,
+            "T.md": "t\n",
+            "C# (notes).md": "[[T]]\n",
+            "x/Plain.md": "[[T]]\n",
+        },
     )
     fix(capsys, root, "--select", "S")
-    entries = ["- [C# (notes)](C%23%20%28notes%29.md)", "- [[Plain]]"]
+    entries = ["- [C# (notes)](C%23%20(notes).md)", "- [[Plain]]"]
     assert read(root, "T.md") == "t\n\n" + section(entries) + "\n"
     _code, out, _err = run_cli(capsys, "graph", str(root))
     links = [k for k in json.loads(out)["links"] if k["source"] == "T.md"]
@@ -362,7 +385,9 @@ def test_names_a_wikilink_cannot_hold_are_listed_as_markdown_links(
 
 
 def test_a_wrong_hash_over_the_right_body_is_simply_renewed(tmp_path: Path, capsys: Capsys) -> None:
-    root = write_vault(tmp_path / "v", {"T.md": "t\n", "A.md": "[[T]]\n"})
+    root = write_vault(
+        tmp_path / "v", {".vaultsync.toml": SECTIONS_ON, "T.md": "t\n", "A.md": "[[T]]\n"}
+    )
     fix(capsys, root, "--select", "S")
     good = read(root, "T.md")
     digest = good.split("hash=")[1][:8]
@@ -370,3 +395,101 @@ def test_a_wrong_hash_over_the_right_body_is_simply_renewed(tmp_path: Path, caps
     assert [d["code"] for d in check(capsys, root, "--select", "S")] == ["S001"]
     fix(capsys, root, "--select", "S")
     assert read(root, "T.md") == good
+
+
+# --- opt-in (§6) ---------------------------------------------------------------------------
+
+UNCONFIGURED: dict[str, str | bytes] = {
+    "Target.md": "# Target\n",
+    "A.md": "[[Target]]\n",
+    "b/B.md": "[[Target]] [[A]]\n",
+}
+
+
+def _watch_once(root: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "vaultsync", "watch", str(root), "--once", "-q"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_without_the_switch_no_section_is_proposed_or_written(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    # A first run on someone's vault must not propose to rewrite every linked note.
+    root = write_vault(tmp_path / "v", UNCONFIGURED)
+    before = snapshot(root)
+    assert [d for d in check(capsys, root) if d["code"][0] == "S"] == []
+    assert fix(capsys, root) == 0
+    _watch_once(root)
+    assert snapshot(root) == before
+    # `[backlinks] enabled = true` turns them on, for check, fix and the daemon alike.
+    (root / ".vaultsync.toml").write_text(SECTIONS_ON, encoding="utf-8")
+    found = check(capsys, root)
+    assert sorted((d["path"], d["code"]) for d in found) == [
+        ("A.md", "S001"),
+        ("Target.md", "S001"),
+    ]
+    _watch_once(root)
+    assert read(root, "Target.md") == "# Target\n\n" + section(["- [[A]]", "- [[B]]"]) + "\n"
+    assert read(root, "A.md") == "[[Target]]\n\n" + section(["- [[B]]"]) + "\n"
+
+
+def test_a_vault_holding_a_section_keeps_them_until_switched_off(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    # A vault vaultsync wrote sections into before they were opt-in keeps them current.
+    root = write_vault(
+        tmp_path / "v", {**UNCONFIGURED, "Target.md": "# Target\n\n" + section(["- [[A]]"]) + "\n"}
+    )
+    assert [(d["path"], d["code"]) for d in check(capsys, root)] == [
+        ("A.md", "S001"),
+        ("Target.md", "S001"),
+    ]
+    fix(capsys, root)
+    assert read(root, "Target.md") == "# Target\n\n" + section(["- [[A]]", "- [[B]]"]) + "\n"
+    # Once every section is gone, nothing brings them back.
+    (root / "Target.md").write_text("# Target\n", encoding="utf-8")
+    (root / "A.md").write_text("[[Target]]\n", encoding="utf-8")
+    assert check(capsys, root) == []
+    # An explicit `enabled = false` wins over sections already there.
+    (root / "Target.md").write_text("# Target\n\n" + section(["- [[A]]"]) + "\n")
+    (root / ".vaultsync.toml").write_text("[backlinks]\nenabled = false\n", encoding="utf-8")
+    before = snapshot(root)
+    assert check(capsys, root) == []
+    fix(capsys, root)
+    assert snapshot(root) == before
+
+
+def test_an_index_block_is_filled_unless_switched_off(tmp_path: Path, capsys: Capsys) -> None:
+    # Opening a block is the opt-in: it is filled without any config.
+    block = '<!-- vaultsync:begin index folder="b" -->\n<!-- vaultsync:end index -->\n'
+    root = write_vault(tmp_path / "v", {**UNCONFIGURED, "Index.md": block})
+    assert [(d["path"], d["code"]) for d in check(capsys, root)] == [("Index.md", "S002")]
+    (root / ".vaultsync.toml").write_text("[index]\nenabled = false\n", encoding="utf-8")
+    assert check(capsys, root) == []
+
+
+def test_the_daemon_turns_sections_on_when_the_first_one_appears(tmp_path: Path) -> None:
+    from vaultsync.config import load_config
+    from vaultsync.live import LiveVault
+    from vaultsync.rules import Selection
+
+    root = write_vault(tmp_path / "v", UNCONFIGURED)
+    selection = Selection.build([], [])
+    live = LiveVault(root, load_config(root), selection)
+    assert [d for d in live.diagnostics() if d.code[0] == "S"] == []
+    (root / "b/B.md").write_text("[[Target]] [[A]]\n\n" + section(["- [[X]]"]) + "\n")
+    update = live.apply(["b/B.md"])
+    assert update.affected == set(UNCONFIGURED)  # every note's sections are in question
+    found = sorted((d.path, d.code) for d in live.diagnostics() if d.code[0] == "S")
+    assert found == [("A.md", "S001"), ("Target.md", "S001"), ("b/B.md", "S001")]
+    assert live.diagnostics() == LiveVault(root, load_config(root), selection).diagnostics()
+    (root / "b/B.md").write_text("[[Target]] [[A]]\n")
+    update = live.apply(["b/B.md"])
+    assert update.affected == set(UNCONFIGURED)
+    assert [d for d in live.diagnostics() if d.code[0] == "S"] == []

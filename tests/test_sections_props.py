@@ -18,7 +18,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import write_vault
+from tests.conftest import SECTIONS_ON, write_vault
 from vaultsync.cli import main
 
 NOTES = ["Alpha.md", "beta.md", "sub/Gamma.md", "Ünï.md"]
@@ -100,6 +100,7 @@ def test_sections_are_exact_idempotent_and_reversible(
         bom = {path: "\ufeff" if b else "" for path, (_t, b, _l) in zip(NOTES, drawn, strict=True)}
         texts = {path: text for path, (text, _b, _l) in zip(NOTES, drawn, strict=True)}
         write_vault(root, {path: (bom[path] + texts[path]).encode() for path in NOTES})
+        (root / ".vaultsync.toml").write_text(SECTIONS_ON, encoding="utf-8")
         _fix(root)
         for path in NOTES:
             expected = bom[path] + _expected(texts[path], sources[path])

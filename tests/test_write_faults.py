@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, write_vault
+from tests.conftest import REPO, SECTIONS_ON, write_vault
 from tests.test_hostile import Run, assert_clean_exit
 from vaultsync.writer import TEMP_PREFIX
 
@@ -31,7 +31,12 @@ FSIZE_LIMIT = 100_000  # bytes: every small note fits, the big one cannot be rew
 
 
 def _vault(root: Path, count: int) -> Path:
-    files: dict[str, str | bytes] = {"Target.md": "# Target\n", BIG: BIG_TEXT}
+    files: dict[str, str | bytes] = {
+        # Every rule (L009 fixes the links) and generated sections: many writes.
+        ".vaultsync.toml": 'select = ["ALL"]\n' + SECTIONS_ON,
+        "Target.md": "# Target\n",
+        BIG: BIG_TEXT,
+    }
     files.update({f"note{i:02}.md": f"note {i} [[target]]\n" for i in range(count)})
     return write_vault(root, files)
 

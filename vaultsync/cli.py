@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import os
@@ -13,7 +14,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from vaultsync import __version__
-from vaultsync.errors import UsageError
+from vaultsync.errors import ReportWriteError, UsageError
 
 # Subcommand modules in vaultsync.commands; each has add_arguments(parser) and run(args).
 COMMANDS = ("check", "fix", "graph", "mv", "rule", "init", "watch")
@@ -62,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"vaultsync: error: {exc}", file=sys.stderr)
         return 2
+    except ReportWriteError as exc:
+        _report_unwritable(str(exc))
+        return 2
     except KeyboardInterrupt:
         print("vaultsync: interrupted", file=sys.stderr)
         return 130
@@ -72,6 +76,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"vaultsync: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
+
+
+def _report_unwritable(reason: str) -> None:
+    print(f"vaultsync: cannot write the report: {reason}", file=sys.stderr)
+    # What stdout still holds would fail again at exit, with a second message. (A test's
+    # capture has no file descriptor, and nothing held.)
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def entry() -> NoReturn:
@@ -87,8 +101,9 @@ def entry() -> NoReturn:
         sys.stderr.flush()
     except BrokenPipeError:
         code = code or 1
-    except OSError:
-        code = code or 2
+    except OSError as exc:  # what a command printed did not fit: a full disk, a quota
+        _report_unwritable(exc.strerror or str(exc))
+        code = 2
     if threading.active_count() > 1:  # a thread may still need an orderly shutdown
         sys.exit(code)
     logging = sys.modules.get("logging")

@@ -63,6 +63,7 @@ assert tuple(f.name for f in dataclasses.fields(ParsedNote)) == (
     "newline",
     "final_newline",
     "marked_text",
+    "unclosed",
 )
 assert tuple(f.name for f in dataclasses.fields(Frontmatter)) == (
     "span",
@@ -136,6 +137,7 @@ def pack_note(parsed: ParsedNote) -> tuple[Any, ...]:
         parsed.newline,
         parsed.final_newline,
         parsed.marked_text,
+        None if parsed.unclosed is None else (parsed.unclosed[0], tuple(parsed.unclosed[1])),
     )
 
 
@@ -157,6 +159,7 @@ def unpack_note(row: tuple[Any, ...]) -> ParsedNote:
         newline,
         final_newline,
         marked_text,
+        unclosed,
     ) = row
     return ParsedNote(
         _unpack_frontmatter(frontmatter),
@@ -175,6 +178,7 @@ def unpack_note(row: tuple[Any, ...]) -> ParsedNote:
         newline,
         final_newline,
         marked_text,
+        None if unclosed is None else (unclosed[0], _new_span(unclosed[1])),
     )
 
 

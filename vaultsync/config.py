@@ -22,7 +22,7 @@ CONFIG_NAME = ".vaultsync.toml"
 SeverityName = Literal["info", "warning", "error"]
 # The validated settings of a config file, by the sha256 of its bytes.
 _VALIDATED_FILE = ".vaultsync/cache/config.pickle"
-_VALIDATED_FORMAT = 1
+_VALIDATED_FORMAT = 2  # 2: section switches unset by default, `templates`
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +34,17 @@ class LinksConfig:
 
 @dataclass(frozen=True, slots=True)
 class BacklinksConfig:
-    enabled: bool = True
+    # None (not set): on only while the vault already holds a backlinks section (§6).
+    enabled: bool | None = None
     heading: str = "## Backlinks"
     exclude: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class IndexConfig:
-    enabled: bool = True
+    # None (not set): index blocks are filled where a note holds one (the user opened
+    # it, which is the opt-in); false leaves them alone.
+    enabled: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,7 @@ class ApiConfig:
 @dataclass(frozen=True, slots=True)
 class Config:
     exclude: list[str] = field(default_factory=list)
+    templates: list[str] = field(default_factory=list)  # globs, besides Obsidian's folders
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     fail_on: SeverityName = "warning"
@@ -115,14 +119,24 @@ class ConfigError(UsageError):
     """A config problem, rendered as one line naming the file and key."""
 
 
-def find_root(start: Path) -> Path:
-    """Nearest folder upward holding `.vaultsync.toml` or `.obsidian/`; else `start`."""
+def find_root(start: Path) -> Path | None:
+    """The vault holding `start` (§1), or None when nothing marks one.
+
+    The nearest folder upward holding `.vaultsync.toml` or `.obsidian/`; else the top of
+    the git work tree holding it (a vault kept in git: the folder with `.git`, a folder
+    or, in a linked work tree or submodule, a file). Never the note's own folder by
+    default: taking that for the vault hides every note above it and breaks links.
+    """
     start = start.resolve()
     folder = start if start.is_dir() else start.parent
-    for candidate in (folder, *folder.parents):
+    ancestors = (folder, *folder.parents)
+    for candidate in ancestors:
         if (candidate / CONFIG_NAME).is_file() or (candidate / ".obsidian").is_dir():
             return candidate
-    return folder
+    for candidate in ancestors:
+        if (candidate / ".git").exists():
+            return candidate
+    return None
 
 
 def load_config(root: Path, explicit: Path | None = None, use_cache: bool = True) -> Config:

@@ -56,13 +56,13 @@ class LinksConfig(_Section):
 
 
 class BacklinksConfig(_Section):
-    enabled: Flag = True
+    enabled: Flag | None = None  # not set: on while the vault holds a backlinks section
     heading: str = "## Backlinks"
     exclude: list[str] = Field(default_factory=list)
 
 
 class IndexConfig(_Section):
-    enabled: Flag = True
+    enabled: Flag | None = None  # not set: index blocks the user opened are filled
 
 
 class StubsConfig(_Section):
@@ -87,6 +87,7 @@ class ApiConfig(_Section):
 
 class Config(_Section):
     exclude: list[str] = Field(default_factory=list)
+    templates: list[str] = Field(default_factory=list)
     select: list[str] = Field(default_factory=list)
     ignore: list[str] = Field(default_factory=list)
     fail_on: SeverityName = "warning"

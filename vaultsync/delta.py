@@ -39,7 +39,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from vaultsync import sections, statefile
+from vaultsync import sections, statefile, templates
 from vaultsync.cache import ALLOWED_GLOBALS, CACHE_DIR, CacheRow, NoteCache
 from vaultsync.codec import unpack_entry
 from vaultsync.config import Config
@@ -55,8 +55,8 @@ from vaultsync.vault import VaultFile
 SNAPSHOT_FILE = "snapshot.pickle"
 DIAGNOSTICS_FILE = "snapshot-diagnostics.pickle"
 # 2: diagnostics in a file of their own; 3: spelling counts stored in buckets; 4: the
-# report lines kept note by note
-FORMAT = 4
+# report lines kept note by note; 5: how many notes hold a backlinks section
+FORMAT = 5
 # More changed notes than this: a full check costs about as much, and is simpler.
 _MAX_CHANGED = 64
 _SUBPATH = attrgetter("subpath")
@@ -107,6 +107,7 @@ def save(
         "backlinks": {target: tuple(sources) for target, sources in backlinks.items()},
         "linkers": {target: tuple(sources) for target, sources in linkers.items()},
         "holders": holders,
+        "held": sections.backlinks_held(vault),
         "aliases": {path: entry.aliases for path, entry in notes.items() if entry.aliases},
         "tracker": tracker.state(),
     }
@@ -458,6 +459,16 @@ def _recheck_notes(
     if tracker.replace(old, new):
         raise Unusable("a canonical spelling changed")  # L002 of any note may change
     vault = Vault(root, config, files, notes, VaultIndex(files, notes), tracker.variants())
+    # Whether backlinks sections are kept may hang on the notes holding one (§6): an edit
+    # that adds the vault's first or removes its last changes S001 of every note.
+    held = before_held = int(document["held"])
+    skip = templates.of_vault(vault)
+    for before, after in zip(old, new, strict=True):
+        held += sections.counts_as_holder(after.path, after, skip)
+        held -= sections.counts_as_holder(before.path, before, skip)
+    if config.backlinks.enabled is None and (held > 0) != (before_held > 0):
+        raise Unusable("the vault's first backlinks section appeared, or its last went")
+    sections.seed_backlinks_held(vault, held)
 
     # The backlink map as the snapshot had it, with the changed notes' links redone.
     backlinks = {target: frozenset(sources) for target, sources in document["backlinks"].items()}

@@ -5,3 +5,7 @@ from __future__ import annotations
 
 class UsageError(Exception):
     """Bad arguments, config or schema: one line naming the file and key."""
+
+
+class ReportWriteError(Exception):
+    """stdout took no more of the report (a full disk, a quota): one line, exit 2."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from vaultsync import engine, writer
+from vaultsync import engine, sections, writer
 from vaultsync.engine import Vault
 from vaultsync.index import NoteEntry
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind
@@ -33,19 +33,20 @@ from vaultsync.vault import (
     _ignore_spec,
     extension,
     read_note,
+    refused_in_name,
 )
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
 
 MAX_PASSES = 10
+# Runs of the fix loop, each holding back the notes the ones before found in trouble.
+MAX_ATTEMPTS = 4
 FORCE_CODES = frozenset({"S004"})  # unsafe fixes applied only with --force
 CREATE_CODE = "L001"
 # Generated sections (backlinks, index) describe the rest of the vault: they are rewritten
 # in a pass of their own once the other fixes have settled, not recomputed after each.
 SECTION_PREFIX = "S"
-# Characters Obsidian refuses in file names; a target holding one gets no stub.
-_BAD_NAME_CHARS = frozenset('\\:*?"<>|#^[]')
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +167,7 @@ class _Session:
         self.texts: dict[str, NoteText] = {}
         self.changes: dict[str, FileChange] = {}
         self.skipped: dict[str, str] = {}
+        self.added: dict[str, set[str]] = {}  # path -> kinds of the sections this pass adds
         self.created: set[str] = set()  # folded paths of stubs made or attempted
         self.spec: tuple[PathSpec[Any] | None] | None = None  # exclude globs, once needed
         # Notes whose name on disk is not NFC are opened and written by that name.
@@ -208,6 +210,9 @@ class _Session:
             change.digest = note.digest
         change.after = new_text
         change.fixed.update(counts)
+        kinds = sections.added_kinds(edits)
+        if kinds:
+            self.added[path] = kinds
         digest = writer.digest(writer.encode(new_text, note.bom))
         self.texts[path] = NoteText(new_text, note.bom, digest)
         return new_text
@@ -263,8 +268,8 @@ class _Session:
             styled = target if "/" in target else _styled(target, self.vault)
             rel = f"{stubs}/{styled}" if stubs else styled
         name = rel.rsplit("/", 1)[-1]
-        if not name or name.startswith(".") or any(c in _BAD_NAME_CHARS for c in rel):
-            return None
+        if not name or name.startswith(".") or any(map(refused_in_name, rel.split("/"))):
+            return None  # a name Obsidian refuses gets no stub
         return rel if rel.lower().endswith(".md") else rel + ".md"
 
     def create_stub(self, rel: str) -> VaultFile | None:
@@ -313,38 +318,79 @@ def fix_vault(
     only: Iterable[str] | None = None,
     options: FixOptions | None = None,
 ) -> FixResult:
-    """Fix `vault` (or the notes in `only`) until a re-check finds nothing more to apply."""
+    """Fix `vault` (or the notes in `only`) until a re-check finds nothing more to apply.
+
+    One odd note never blocks the rest (issue 17): a note whose fixes do not settle (still
+    changing after `max_passes`, or a section added where the note's own syntax swallows
+    it) is left as it was and reported in `skipped`, and the fix runs again from the
+    vault as read with that note held back, so every other note is fixed against the
+    note as it really is. Only if held-back notes keep appearing does the run give up
+    (`converged` False, nothing written).
+    """
     options = options or FixOptions()
+    held: dict[str, str] = {}
+    for _ in range(MAX_ATTEMPTS):
+        result, trouble = _fix(vault, selection, only, options, held)
+        if not trouble:
+            return result
+        held.update(trouble)
+    result.converged = False
+    result.still_changing = sorted(trouble)
+    return result
+
+
+def _fix(
+    vault: Vault,
+    selection: Selection,
+    only: Iterable[str] | None,
+    options: FixOptions,
+    held: dict[str, str],
+) -> tuple[FixResult, dict[str, str]]:
+    """One run of the fix loop with the notes in `held` (path -> why) left alone.
+
+    Returns the result (written unless dry run, when nothing is in trouble) and the notes
+    found in trouble (path -> why), for which nothing was written.
+    """
     wanted_paths = None if only is None else set(only)
     session = _Session(vault, options)
+    session.skipped.update(held)
     diagnostics = engine.check(vault, selection, wanted_paths)
     last_changed: list[str] = []
     for passes in range(1, options.max_passes + 1):
         per_file: dict[str, list[Diagnostic]] = {}
         stubs: dict[str, list[Diagnostic]] = {}
-        sections: dict[str, list[Diagnostic]] = {}
+        sections_due: dict[str, list[Diagnostic]] = {}
         for diag in diagnostics:
             if diag.path in session.skipped:
                 continue
             if wanted(diag.fix, diag.code, options):
-                group = sections if diag.code.startswith(SECTION_PREFIX) else per_file
+                group = sections_due if diag.code.startswith(SECTION_PREFIX) else per_file
                 group.setdefault(diag.path, []).append(diag)
             elif options.create_missing and diag.code == CREATE_CODE:
                 rel = session.stub_path(diag)
                 if rel is not None:
                     stubs.setdefault(rel, []).append(diag)
         if not per_file and not stubs:
-            per_file = sections  # the rest of the vault has settled: now its sections
+            per_file = sections_due  # the rest of the vault has settled: now its sections
         notes = dict(session.vault.notes)
         files = session.vault.files
         last_changed = []
         rewritten: dict[str, str] = {}
+        session.added.clear()
         for path, diags in per_file.items():
             new_text = session.rewrite(path, diags)
             if new_text is not None:
                 rewritten[path] = new_text
         # Parsed together: a whole vault's worth of rewrites is parsed on every core.
         reparsed = engine.parse_texts(list(rewritten.values()))
+        lost = {
+            path: f"{path}: a section added at its end would not be readable there; left "
+            "as it was (this is a bug in vaultsync, please report it)"
+            for path, parsed in zip(rewritten, reparsed, strict=True)
+            if path in session.added and not sections.reads_back(parsed, session.added[path])
+        }
+        if lost:
+            return _result(session, diagnostics, passes, converged=False), lost
         for path, parsed in zip(rewritten, reparsed, strict=True):
             notes[path] = dataclasses.replace(
                 notes[path], parsed=parsed, digest=session.texts[path].digest
@@ -367,18 +413,21 @@ def fix_vault(
         if not last_changed:
             if not options.dry_run:
                 session.commit()
-            return _result(session, diagnostics, passes, converged=True)
+            return _result(session, diagnostics, passes, converged=True), {}
         if new_files:
             files = sorted([*files, *new_files], key=lambda f: f.path)
         session.vault = engine.build(vault.root, vault.config, files, notes)
         diagnostics = engine.check(session.vault, selection, wanted_paths)
-    # Still changing after the last pass: a rule's fix does not converge. Nothing is written,
-    # since text that keeps changing may be growing without bound.
+    # Still changing after the last pass: a rule's fix does not converge on these notes,
+    # and text that keeps changing may be growing without bound. Nothing is written.
     flagged = {d.path for d in diagnostics}
-    still = sorted(p for p in last_changed if p in flagged)
-    result = _result(session, diagnostics, options.max_passes, converged=False)
-    result.still_changing = still or sorted(last_changed)
-    return result
+    still = sorted(p for p in last_changed if p in flagged) or sorted(last_changed)
+    trouble = {
+        path: f"{path}: its fixes did not converge after {options.max_passes} passes; left "
+        "as it was (this is a bug in vaultsync, please report it)"
+        for path in still
+    }
+    return _result(session, diagnostics, options.max_passes, converged=False), trouble
 
 
 def _result(

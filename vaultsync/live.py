@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vaultsync import engine, sections
+from vaultsync import engine, sections, templates
 from vaultsync.config import Config
 from vaultsync.index import NoteEntry, VaultIndex
 from vaultsync.markers import generated_ranges, in_ranges
-from vaultsync.model import Diagnostic, Link
+from vaultsync.model import Diagnostic, Link, ParsedNote
 from vaultsync.parse import parse
 from vaultsync.rules import Selection
 from vaultsync.spellings import VariantTracker
@@ -33,7 +33,13 @@ from vaultsync.vault import (
 
 # Vault.cache entries that a change of note contents (not names or files) leaves valid.
 _CONTENT_INDEPENDENT = frozenset(
-    {sections._BACKLINKS_CACHE, sections._EXCLUDE_CACHE, "fix.naming-style"}
+    {
+        sections._BACKLINKS_CACHE,
+        sections._EXCLUDE_CACHE,
+        sections._HELD_CACHE,  # kept current here, as the backlink map is
+        templates._CACHE,  # depends on the file set and settings only
+        "fix.naming-style",
+    }
 )
 
 
@@ -102,6 +108,7 @@ class LiveVault:
         self._incoming: dict[str, set[str]] = defaultdict(set)
         self._backlinks: dict[str, frozenset[str]] = {}
         self._holders: set[str] = set()
+        self._held: set[str] = set()  # notes holding a backlinks section (§6)
         self._backlinks_excluded = sections.excluded_by(config.backlinks.exclude)
         self._locations: dict[str, str] = {}
         self._files: dict[str, VaultFile] = {}
@@ -117,6 +124,7 @@ class LiveVault:
         self._incoming = defaultdict(set)
         self._backlinks = {}
         self._holders = set()
+        self._held = set()
         for entry in self.vault.notes.values():
             self._map_note(entry)
         self._seed_cache()
@@ -132,6 +140,8 @@ class LiveVault:
             self._backlinks[target] = self._backlinks.get(target, frozenset()) | {path}
         if sections.holds_blocks(entry.parsed):
             self._holders.add(path)
+        if sections.counts_as_holder(path, entry, templates.of_vault(self.vault)):
+            self._held.add(path)
 
     def _unmap_note(self, path: str) -> frozenset[str]:
         """Forget a note's links; the files it linked to."""
@@ -149,6 +159,7 @@ class LiveVault:
             else:
                 self._backlinks.pop(target, None)
         self._holders.discard(path)
+        self._held.discard(path)
         return every
 
     def _seed_cache(self) -> None:
@@ -156,6 +167,12 @@ class LiveVault:
         # the vault; the daemon keeps the same map current and hands it over instead.
         # The map is shared, not copied: it is only read there, and replaced per target here.
         sections.seed_backlink_map(self.vault, self._backlinks)
+        sections.seed_backlinks_held(self.vault, len(self._held))
+
+    def _backlinks_on(self) -> bool:
+        """sections.backlinks_enabled, from the daemon's own count."""
+        setting = self.config.backlinks.enabled
+        return bool(self._held) if setting is None else setting
 
     def incoming_map(self) -> dict[str, set[str]]:
         """The current map of incoming links (replaced, not cleared, on a rebuild)."""
@@ -249,13 +266,18 @@ class LiveVault:
             update, notes, file_list, old_entries, new_entries, structural, aliases_changed
         )
 
-    def replace_entry(self, path: str, text: str, bom: bool, digest: str) -> Update:
-        """Record a note the daemon itself just wrote, without reading it back."""
+    def replace_entry(
+        self, path: str, text: str, bom: bool, digest: str, parsed: ParsedNote | None = None
+    ) -> Update:
+        """Record a note the daemon itself just wrote (`parsed`: its text, parsed if that
+        was done already), without reading it back."""
         with self.lock:
             notes = self.vault.notes  # same keys, one value replaced: no copy needed
             previous = notes.get(path)
             excluded = previous.excluded if previous is not None else False
-            entry = NoteEntry(path, parse(text), excluded=excluded, bom=bom, digest=digest)
+            if parsed is None:
+                parsed = parse(text)
+            entry = NoteEntry(path, parsed, excluded=excluded, bom=bom, digest=digest)
             notes[path] = entry
             old = [previous] if previous is not None else []
             aliases = previous is not None and previous.aliases != entry.aliases
@@ -317,6 +339,7 @@ class LiveVault:
         # names and on the file set; a content change alters only the first.
         affected = set(update.changed) | self._holders
         stale = set(update.changed)
+        was_on = self._backlinks_on()
         for path in update.changed:
             linkers = self._incoming.get(path, set())
             before = self._outgoing.get(path, (frozenset(), frozenset()))[1]
@@ -326,6 +349,11 @@ class LiveVault:
             stale |= linkers  # their links into this note (headings, blocks) may break
         self._seed_cache()
         affected |= self._holders
+        if self._backlinks_on() != was_on:
+            # The vault's first backlinks section appeared, or its last went: whether
+            # any note should have one changed with it (§6).
+            self._diagnostics.clear()
+            affected = set(notes)
         stale |= affected
         for path in stale:
             self._diagnostics.pop(path, None)

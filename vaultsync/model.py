@@ -128,6 +128,10 @@ class ParsedNote:
     # The whole text, kept only when the note holds vaultsync section markers: section
     # bodies are compared and hashed against it (S001-S004) without re-reading the file.
     marked_text: str | None = None
+    # What is still open where the text ends, and where it opened: a code fence (its
+    # fence, "```" or "~~~"), "<!--", "%%" or "$$". Text appended at the end (a backlinks
+    # section) would be inside it, so none is (S005).
+    unclosed: tuple[str, Span] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,9 @@ from vaultsync import sections, writer
 from vaultsync.engine import Vault
 from vaultsync.errors import UsageError
 from vaultsync.index import NoteEntry, VaultIndex
+from vaultsync.linktext import encode_destination
 from vaultsync.markers import begin_marker, body_hash
-from vaultsync.model import Edit, Link, LinkKind
+from vaultsync.model import Edit, Link, LinkKind, Span
 from vaultsync.parse import parse
 from vaultsync.text import fold, nfc, strip_md
 from vaultsync.vault import (
@@ -29,6 +30,7 @@ from vaultsync.vault import (
     extension,
     is_note_path,
     read_note,
+    refused_in_name,
 )
 
 
@@ -76,6 +78,16 @@ def check_destination(vault: Vault, old: str, new: str) -> None:
         raise MoveError(f"{new}: Obsidian would not list a file with this extension")
     if new == old:
         raise MoveError(f"{new}: is where the file already is")
+    for i, part in enumerate(parts):
+        # The new name, and any folder the move would create: folders that exist already
+        # were named by the user, and a note may be moved into them.
+        if i < len(parts) - 1 and (vault.root / "/".join(parts[: i + 1])).is_dir():
+            continue
+        bad = refused_in_name(part)
+        if bad is not None:
+            raise MoveError(
+                f"{new}: Obsidian does not allow {bad} in a file or folder name; nothing moved"
+            )
     same_file = fold(new) == fold(old)  # a case-only rename
     if not same_file and (
         (vault.root / new).exists()
@@ -123,6 +135,31 @@ def link_text(index: VaultIndex, link: Link, target: str, source: str) -> str:
     return _with_md(bare, keep_md)  # a full vault path always resolves exactly
 
 
+def link_edits(text: str, link: Link, new_text: str, keep_display: bool) -> list[Edit]:
+    """The edits making `link` (in the note `text`) name `new_text`, in its own syntax.
+
+    `keep_display` (`[links] keep-display`): a link that showed its own target keeps
+    showing it, `[[Old]]` -> `[[New|Old]]`. Embeds show the file, not the text, and
+    markdown links have their label: neither gets one.
+    """
+    edits = [Edit(link.target_span, encode(link, new_text))]
+    if (
+        keep_display
+        and link.display is None
+        and not link.embed
+        and link.kind is not LinkKind.MARKDOWN
+        and new_text != link.target
+    ):
+        span = link.span
+        line_start = text.rfind("\n", 0, span.start) + 1
+        # In a table row a bare `|` would end the cell: Obsidian writes `\|` there (R4).
+        in_table = text[line_start : span.start].lstrip().startswith("|")
+        at, column = span.end - 2, span.end_column - 2  # just before `]]`
+        place = Span(at, at, span.end_line, column, span.end_line, column)
+        edits.append(Edit(place, ("\\|" if in_table else "|") + link.target))
+    return edits
+
+
 def _spelled_like(written: str, target: str) -> bool:
     """Does a link still spell the moved file's name exactly (`[[a]]` after `a` -> `A`)?"""
     if written.startswith(("./", "../")):
@@ -134,12 +171,9 @@ def _spelled_like(written: str, target: str) -> bool:
 
 def encode(link: Link, text: str) -> str:
     """`text` as written in `link`'s syntax (markdown links are percent-encoded)."""
-    if link.kind is not LinkKind.MARKDOWN or link.angle:
+    if link.kind is not LinkKind.MARKDOWN:
         return text
-    if text.count("(") == text.count(")"):
-        # Balanced parentheses are fine in a destination; keep them readable.
-        return sections.markdown_destination(text).replace("%28", "(").replace("%29", ")")
-    return sections.markdown_destination(text)
+    return encode_destination(text, link.angle)
 
 
 def _section_hash_edits(
@@ -183,7 +217,7 @@ def plan_move(vault: Vault, old: str, new: str) -> MovePlan:
         if parsed is None:
             continue
         source = new if path == old else path
-        edits: list[Edit] = []
+        rewrites: list[tuple[Link, str]] = []
         for link in parsed.links:
             if not link.linkpath:
                 continue  # `[[#Heading]]` is the note itself, wherever it goes
@@ -198,19 +232,18 @@ def plan_move(vault: Vault, old: str, new: str) -> MovePlan:
                 and (before.path != old or _spelled_like(link.linkpath, new))
             ):
                 continue
-            text = link_text(after, link, wanted, source)
-            edits.append(Edit(link.target_span, encode(link, text)))
-        if not edits:
+            rewrites.append((link, link_text(after, link, wanted, source)))
+        if not rewrites:
             continue
         if entry.excluded:
             plan.warnings.append(
-                f"{path}: excluded from vaultsync, {len(edits)} link(s) in it not updated"
+                f"{path}: excluded from vaultsync, {len(rewrites)} link(s) in it not updated"
             )
             continue
         if not sections.writable(parsed):
             blocked.append(path)
             continue
-        plan.changes.append(_change(vault, entry, source, edits))
+        plan.changes.append(_change(vault, entry, source, rewrites))
     if blocked:
         raise MoveError(
             f"{', '.join(blocked)}: broken vaultsync markers (S003); repair them before "
@@ -221,7 +254,9 @@ def plan_move(vault: Vault, old: str, new: str) -> MovePlan:
     return plan
 
 
-def _change(vault: Vault, entry: NoteEntry, source: str, edits: list[Edit]) -> NoteChange:
+def _change(
+    vault: Vault, entry: NoteEntry, source: str, rewrites: list[tuple[Link, str]]
+) -> NoteChange:
     try:
         note = read_note(vault.root / entry.path, vault.config.max_file_size, vault.root)
     except UnreadableFile as exc:
@@ -229,6 +264,8 @@ def _change(vault: Vault, entry: NoteEntry, source: str, edits: list[Edit]) -> N
     if note.digest != entry.digest:
         raise MoveError(f"{entry.path}: changed while vaultsync was reading the vault; try again")
     assert entry.parsed is not None
+    keep = vault.config.links.keep_display
+    edits = [e for link, text in rewrites for e in link_edits(note.text, link, text, keep)]
     found, _ = sections.inspect(entry.parsed)
     all_edits = edits + _section_hash_edits(note.text, found, edits)
     return NoteChange(
@@ -238,7 +275,7 @@ def _change(vault: Vault, entry: NoteEntry, source: str, edits: list[Edit]) -> N
         _apply(note.text, all_edits),
         note.bom,
         note.digest,
-        len(edits),
+        len(rewrites),
     )
 
 

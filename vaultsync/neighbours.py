@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from vaultsync.markers import generated_ranges, in_ranges
 from vaultsync.rules import Selection
 from vaultsync.rules.sections import STALE_BACKLINKS
-from vaultsync.sections import backlink_map
+from vaultsync.sections import backlink_map, backlinks_enabled
 
 if TYPE_CHECKING:
     from vaultsync.engine import Vault
@@ -59,8 +59,8 @@ def follow(
     from vaultsync.fix import fix_vault
 
     code = STALE_BACKLINKS.code
-    if code not in selection.enabled:
-        return result  # the user turned the backlinks rule off
+    if code not in selection.enabled or not backlinks_enabled(result.vault):
+        return result  # the user turned the backlinks rule or the sections (§6) off
     if not result.converged:
         return result  # nothing of the fix was written; its neighbours must not be either
     fixed = set(only) | set(result.changes)

@@ -15,10 +15,11 @@ regex that scans whole text starts with a literal (or an alternation of literals
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import Any
-from urllib.parse import unquote
 
 from vaultsync import frontmatter as fm
+from vaultsync.linktext import decode_destination
 from vaultsync.model import (
     BlockId,
     Comment,
@@ -487,6 +488,11 @@ class _Scanner:
         self.line_from, self.line_to, self.line_kind = 0, -1, _FLOWS
         self.unit_end = -1
         self.table_from, self.table_to = 0, -1
+        # Inline code, math and `%%` comments: `%%` and `$$` inside them open nothing
+        # (see _unclosed).
+        self.code_spans: list[tuple[int, int]] = []
+        self.math_spans: list[tuple[int, int]] = []
+        self.comment_spans: list[tuple[int, int]] = []
         self.no_comment_close = len(text)  # no `-->` from here to the segment end
         # A line cursor: the scan asks for positions in increasing order, so counting
         # newlines since the previous one is cheaper than any lookup.
@@ -672,7 +678,10 @@ class _Scanner:
 
     def _code_span(self, pos: int, ticks: int, end: int) -> int:
         close = _closing_tick(ticks).search(self.text, pos, self._inline_limit(pos, end))
-        return pos if close is None else close.end()  # unmatched backticks are text
+        if close is None:
+            return pos  # unmatched backticks are text
+        self.code_spans.append((pos - ticks, close.end()))
+        return close.end()
 
     def _comment(self, i: int, end: int) -> int:
         text = self.text
@@ -700,7 +709,10 @@ class _Scanner:
             # `$$`: display math, without the rules on spaces and digits that `$` has
             # (Obsidian 0.8.11). Unclosed, its second `$` may still open inline math.
             close_at = text.find("$$", pos, self._inline_limit(pos, end))
-            return i + 1 if close_at == -1 else close_at + 2
+            if close_at == -1:
+                return i + 1
+            self.math_spans.append((i, close_at + 2))
+            return close_at + 2
         if pos >= end or text[pos].isspace() or (i and text[i - 1].isdigit()):
             return pos  # `$ 5` and `5$x` open nothing
         # The first `$` after it that is not escaped decides: math only when it has no
@@ -716,6 +728,7 @@ class _Scanner:
             close = text.find("$", close + 1, limit)
         if close == -1 or text[close - 1].isspace() or text[close + 1 : close + 2].isdigit():
             return pos
+        self.math_spans.append((i, close + 1))
         return close + 1
 
     def _inline_comment(self, i: int, end: int) -> int:
@@ -725,6 +738,7 @@ class _Scanner:
         close_at = text.find("%%", i + 2, end if line_end == -1 else line_end)
         if close_at == -1:
             return i + 2  # only a comment whose `%%` starts a line may span lines
+        self.comment_spans.append((i, close_at + 2))
         self.scan_comment(i + 2, close_at)
         return close_at + 2
 
@@ -789,7 +803,7 @@ class _Scanner:
         dest_start = m.start(group)
         hash_at = dest.find("#")
         path = dest if hash_at == -1 else dest[:hash_at]
-        subpath = None if hash_at == -1 else unquote(dest[hash_at:]) or None
+        subpath = None if hash_at == -1 else decode_destination(dest[hash_at:]) or None
         self.links.append(
             _new(
                 Link,
@@ -798,7 +812,7 @@ class _Scanner:
                     _new(Span, (start, end, line, column, line, column + end - start)),
                     path,
                     dest_start,
-                    nfc(unquote(path)),
+                    nfc(decode_destination(path)),
                     subpath,
                     m.group(_ALT if embed else _LABEL),
                     embed,
@@ -917,7 +931,111 @@ def parse(text: str) -> ParsedNote:
         newline="\r\n" if _first_line_end(text) == "\r\n" else "\n",
         final_newline=text.endswith("\n"),
         marked_text=text if any("vaultsync:" in c.text for c in scanner.comments) else None,
+        unclosed=_open_span(
+            _unclosed(text, body_start, code_blocks, comment_blocks, scanner), lines
+        ),
     )
+
+
+def _open_span(found: tuple[str, int] | None, lines: LineIndex) -> tuple[str, Span] | None:
+    if found is None:
+        return None
+    mark, at = found
+    return mark, lines.span(at, at + len(mark))
+
+
+_AFTER_ANY = 1 << 62  # bisects to after every range that starts at a given offset
+
+
+def _unclosed(
+    text: str,
+    start: int,
+    code_blocks: list[tuple[int, int]],
+    comment_blocks: list[tuple[int, int]],
+    scanner: _Scanner,
+) -> tuple[str, int] | None:
+    """What is still open where the text ends (a code fence, `<!--`, `%%` or `$$`), and
+    the offset it opened at; None when text appended at the end would stand on its own."""
+    n = len(text)
+    if code_blocks and code_blocks[-1][1] == n:
+        block_start = code_blocks[-1][0]
+        opener = text[block_start : _line_end(text, block_start)].lstrip(" \t")
+        fence = _FENCE.match(opener)
+        if fence is not None:
+            # Open, or closed on the last line, or in a list item that the next line at
+            # the margin ends: add what `sections.append_edit` adds before a section (a
+            # blank line, then a line at the margin) and see whether the fence takes it.
+            probe = text + ("\n" if text.endswith("\n") else "\n\n") + "x"
+            probe_blocks = _code_blocks(probe, start)[0]
+            if probe_blocks and probe_blocks[-1][1] == len(probe):
+                return fence.group(), text.index(fence.group(), block_start)
+    # A `<!--` with no `-->` after it: a comment block running to the end, or inline text
+    # that the first `-->` appended (a section's marker) would make a comment.
+    if scanner.no_comment_close < n:
+        return "<!--", scanner.no_comment_close - 4
+    if text.endswith("<!--") and not (code_blocks and code_blocks[-1][1] == n):
+        backslashes = len(text[:-4]) - len(text[:-4].rstrip("\\"))
+        if backslashes % 2 == 0:  # `\<!--` is text, and stays text
+            return "<!--", n - 4
+    # A `%%` comment block still open runs to the end (an inline one closes on its line).
+    if comment_blocks and comment_blocks[-1][1] == n:
+        return "%%", comment_blocks[-1][0]
+    dollars = _marks(text, "$$", start)
+    if not dollars:
+        return None
+    # `$$` math never spans a blank line (docs/obsidian-behaviour.md), so none takes in a
+    # section appended after one; but whether Obsidian's does is not recorded, so a `$$`
+    # left unpaired still keeps the section out. Marks inside code, inline code, HTML
+    # and `%%` comments and math the scanner paired (a `$$` there is a pair, or the end
+    # of `$x$` and a stray `$`) are text.
+    comments = [(opened, min(closed + 2, n)) for opened, closed in comment_blocks]
+    if scanner.comment_spans:
+        comments = sorted(comments + scanner.comment_spans)
+    open_at: int | None = None
+    for at in dollars:
+        if (
+            _inside(code_blocks, at)
+            or _inside(scanner.code_spans, at)
+            or _inside(scanner.math_spans, at)
+            or _inside(comments, at)
+            or _inside_comment(scanner.comments, at)
+        ):
+            continue
+        open_at = at if open_at is None else None
+    return None if open_at is None else ("$$", open_at)
+
+
+def _marks(text: str, mark: str, start: int) -> list[int]:
+    """Offsets of the two-character `mark` from `start` on, not overlapping.
+
+    Found by its first character: `str.find` of one character runs at memchr speed,
+    of two about ten times slower, and this runs on every note.
+    """
+    found: list[int] = []
+    char = mark[0]
+    at = text.find(char, start)
+    while at != -1:
+        if text.startswith(mark, at):
+            found.append(at)
+            at = text.find(char, at + 2)
+        else:
+            at = text.find(char, at + 1)
+    return found
+
+
+def _inside(ranges: list[tuple[int, int]], at: int) -> bool:
+    """Is `at` inside one of `ranges` (sorted, not overlapping)?"""
+    i = bisect_right(ranges, (at, _AFTER_ANY)) - 1
+    return i >= 0 and at < ranges[i][1]
+
+
+def _inside_comment(comments: list[Comment], at: int) -> bool:
+    i = bisect_right(comments, at, key=_comment_start) - 1
+    return i >= 0 and at < comments[i].span.end
+
+
+def _comment_start(comment: Comment) -> int:
+    return comment.span.start
 
 
 def _first_line_end(text: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from vaultsync import jsonout
@@ -23,6 +23,15 @@ def shown_path(path: str) -> str:
     if path.isprintable():
         return path
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in path)
+
+
+def shown_paths(paths: Iterable[str], limit: int = 10) -> str:
+    """Paths for a message or a log line: sorted, comma-separated, the first `limit`
+    and how many more (a daemon's batch can hold thousands)."""
+    ordered = sorted(paths)
+    shown = ", ".join(map(shown_path, ordered[:limit]))
+    rest = len(ordered) - limit
+    return f"{shown} and {rest} more" if rest > 0 else shown
 
 
 def text_line(d: Diagnostic) -> str:
@@ -92,6 +101,7 @@ def write_json(out: TextIO, vault: str, notes: int, diagnostics: Sequence[Diagno
 
 
 def write_statistics(out: TextIO, diagnostics: Sequence[Diagnostic]) -> None:
+    """The `--statistics` table: problems per rule, most first; nothing when there are none."""
     counts = Counter(d.code for d in diagnostics)
     safe = Counter(
         d.code for d in diagnostics if d.fix is not None and d.fix.applicability is FixKind.SAFE
@@ -99,3 +109,5 @@ def write_statistics(out: TextIO, diagnostics: Sequence[Diagnostic]) -> None:
     for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         mark = "[*]" if safe[code] else "   "
         out.write(f"{count:5d}\t{code}\t{mark} {RULES[code].name}\n")
+    if safe:
+        out.write("[*] fixable with 'vaultsync fix'\n")

@@ -25,6 +25,7 @@ from vaultsync.cache import CACHE_DIR
 from vaultsync.config import Config
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Severity, Span
 from vaultsync.rules import Selection
+from vaultsync.templates import settings_files
 from vaultsync.vault import discover
 
 RESULTS_FILE = "results.pickle"
@@ -95,6 +96,7 @@ def _side_files(root: Path, config: Config) -> list[Path]:
     paths = [
         root / ".obsidian" / "types.json",
         root / ".obsidian" / "app.json",
+        *settings_files(root),  # the template folders
         root / ".vaultsync.toml",
     ]
     schema_dir = root / config.schemas.dir

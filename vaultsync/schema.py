@@ -91,8 +91,16 @@ def _is_scalar(value: Any) -> bool:
     return isinstance(value, str | int | float | bool | date)
 
 
+# An empty list item (`- ` with nothing after it, a template's blank) is no value, as an
+# empty property is none: it is neither checked nor counted.
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list) and all(v is None or _is_scalar(v) for v in value)
+
+
 def _is_text_list(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, list) and all(v is None or isinstance(v, str) for v in value)
 
 
 # Type name (schema types and types.json's) -> does a (non-null) value have it?
@@ -102,7 +110,7 @@ TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "checkbox": lambda v: isinstance(v, bool),
     "date": is_date,
     "datetime": is_datetime,
-    "list": lambda v: isinstance(v, list) and all(_is_scalar(i) for i in v),
+    "list": _is_list,
     "multitext": _is_text_list,
     "tags": _is_text_list,
     "aliases": _is_text_list,
@@ -150,7 +158,8 @@ class _Spec(BaseModel):
 class ItemSpec(_Spec):
     """What each item of a list must be."""
 
-    type: PropertyType | None = None
+    # Several types (`[date, datetime]`) only on a property; see PropertySpec.kinds.
+    type: PropertyType | list[PropertyType] | None = None
     enum: list[Scalar] | None = Field(default=None, min_length=1)
     pattern: str | None = None
     minimum: float | None = None
@@ -168,9 +177,29 @@ class ItemSpec(_Spec):
                 raise ValueError(f"invalid regular expression: {exc}") from None
         return value
 
+    @field_validator("type")
+    @classmethod
+    def _types(cls, value: PropertyType | list[PropertyType] | None) -> Any:
+        if not isinstance(value, list):
+            return value
+        kinds = list(dict.fromkeys(value))
+        if not kinds:
+            raise ValueError("give a type, or a list of at least one")
+        return kinds[0] if len(kinds) == 1 else kinds
+
     @model_validator(mode="after")
     def _fits_type(self) -> ItemSpec:
         kind = self.type
+        if isinstance(kind, list):
+            if type(self) is ItemSpec:
+                raise ValueError("a list item has one type")
+            constraints = self.model_dump(exclude={"type", "required"}, exclude_none=True)
+            if constraints:
+                raise ValueError(
+                    f"{', '.join(sorted(map(_kebab, constraints)))}: a property of several "
+                    "types takes no constraint but required"
+                )
+            return self
         if kind in LIST_TYPES and type(self) is ItemSpec:  # PropertySpec allows lists
             raise ValueError(f"a list item cannot be of type {kind}")
         text_only = kind not in (None, "text", "link", "date", "datetime")
@@ -191,6 +220,8 @@ class PropertySpec(ItemSpec):
 
     @model_validator(mode="after")
     def _list_options(self) -> PropertySpec:
+        if isinstance(self.type, list):
+            return self  # ItemSpec._fits_type allowed nothing else
         listy = self.type is None or self.type in LIST_TYPES
         if not listy and (
             self.items is not None or self.min_items is not None or self.max_items is not None
@@ -207,6 +238,13 @@ class PropertySpec(ItemSpec):
         if isinstance(self.items, str):
             return ItemSpec(type=self.items)
         return self.items
+
+    @property
+    def kinds(self) -> tuple[PropertyType, ...]:
+        """The types a value may have: one, several (`type: [date, datetime]`) or any (())."""
+        if self.type is None:
+            return ()
+        return tuple(self.type) if isinstance(self.type, list) else (self.type,)
 
 
 class Where(BaseModel):
@@ -330,6 +368,7 @@ def _enum(values: list[Scalar]) -> Callable[[Any], Any]:
 def _item_type(spec: ItemSpec) -> Any:
     """The pydantic type of a scalar (a property or one list item)."""
     kind = spec.type
+    assert not isinstance(kind, list)  # _property_type takes those
     if kind is None:  # untyped: the constraints given say what it is
         if spec.pattern is not None or spec.min_length is not None or spec.max_length is not None:
             kind = "text"
@@ -357,8 +396,43 @@ def _item_type(spec: ItemSpec) -> Any:
     return Annotated[base, *annotations] if annotations else base
 
 
+def _check_any(kinds: tuple[PropertyType, ...]) -> Callable[[Any], Any]:
+    checks = [TYPE_CHECKS[kind] for kind in kinds]
+    expected = " or ".join(TYPE_NAMES[kind] for kind in kinds)
+
+    def check(value: Any) -> Any:
+        if not any(check(value) for check in checks):
+            raise PydanticCustomError(
+                "obsidian_type", "should be {expected}", {"expected": expected}
+            )
+        return value
+
+    return check
+
+
+def _count_items(minimum: int | None, maximum: int | None) -> Callable[[list[Any]], Any]:
+    """min-items and max-items, counting only the items that are there (not empty)."""
+
+    def check(value: list[Any]) -> list[Any]:
+        count = sum(1 for item in value if item is not None)
+        if minimum is not None and count < minimum:
+            raise PydanticCustomError(
+                "too_short", "has fewer than {min_length} items", {"min_length": minimum}
+            )
+        if maximum is not None and count > maximum:
+            raise PydanticCustomError(
+                "too_long", "has more than {max_length} items", {"max_length": maximum}
+            )
+        return value
+
+    return check
+
+
 def _property_type(spec: PropertySpec) -> Any:
-    kind = spec.type
+    kinds = spec.kinds
+    if len(kinds) > 1:
+        return Annotated[Any, AfterValidator(_check_any(kinds))]
+    kind = kinds[0] if kinds else None
     if kind in LIST_TYPES:
         item = spec.item_spec
         if item is None:
@@ -368,10 +442,12 @@ def _property_type(spec: PropertySpec) -> Any:
             if item is not None
             else Annotated[Any, AfterValidator(_check(_is_scalar, "list"))]
         )
+        annotations: list[Any] = [Strict()]
+        if spec.min_items is not None or spec.max_items is not None:
+            annotations.append(AfterValidator(_count_items(spec.min_items, spec.max_items)))
         return Annotated[
-            list[item_type],  # type: ignore[valid-type]
-            Strict(),
-            Field(min_length=spec.min_items, max_length=spec.max_items),
+            list[item_type | None],  # type: ignore[valid-type]
+            *annotations,
         ]
     if kind is None and spec.items is not None:
         # No type but item rules: a list, like `type: list`.
@@ -496,7 +572,7 @@ def parse_schema(source: str, origin: str) -> SchemaFile:
 def _is_pydantic_branch(part: Any) -> bool:
     # Union members show up in error locations (`literal[...]`, `ItemSpec`); not user keys.
     return isinstance(part, str) and (
-        part.startswith(("literal[", "function-"))
+        part.startswith(("literal[", "list[literal[", "function-"))
         or part
         in (
             "ItemSpec",
@@ -526,7 +602,7 @@ def _compiled(path: str, mtime_ns: int, size: int, origin: str) -> Schema:
     links = tuple(
         name
         for name, prop in spec.properties.items()
-        if prop.type == "link" or (prop.item_spec is not None and prop.item_spec.type == "link")
+        if "link" in prop.kinds or (prop.item_spec is not None and prop.item_spec.type == "link")
     )
     return Schema(spec.name, origin, spec, compile_model(spec), paths, links)
 

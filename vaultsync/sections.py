@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from vaultsync.linktext import encode_destination
 from vaultsync.markers import (
     MARKER,
     MarkerPair,
@@ -50,15 +51,13 @@ _ENTRIES_CACHE = "sections.entries"
 _NAME_ORDER_CACHE = "sections.name-order"
 _OWN_LINKS_CACHE = "sections.own-links"
 _SOURCES_CACHE = "sections.sources"
+_HELD_CACHE = "sections.backlinks-held"
 # Set (by `expect_few_targets`) when only a few notes are checked: their backlinks are
 # found by scanning for links that can name them, not by resolving every link.
 _FEW_TARGETS = "sections.few-targets"
 _NO_SOURCES: frozenset[str] = frozenset()
 _INDEX_OPTIONS = frozenset({"folder", "recursive", "tag", "sort", "group", "hash"})
-_DESTINATION_ESCAPES = str.maketrans(
-    {"%": "%25", " ": "%20", "#": "%23", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"}
-    | {"\n": "%0A", "\r": "%0D"}
-)
+_BEGIN_KIND = re.compile(r"<!--\s*vaultsync:begin\s+([a-z][a-z0-9-]*)")
 # A line break (a file name may hold one) would split the link over two lines.
 _NOT_IN_WIKILINKS = re.compile(r"[#^|\[\]\r\n]")
 _TRUE = {"", "true", "yes", "1"}
@@ -174,6 +173,59 @@ def holds_blocks(parsed: ParsedNote | None) -> bool:
     return False
 
 
+def holds_backlinks(parsed: ParsedNote | None) -> bool:
+    """Does the note hold a backlinks section (an opening marker of one, at least)?"""
+    if parsed is None or parsed.marked_text is None:
+        return False  # the parser keeps the text of every note holding a marker
+    for comment in parsed.comments:
+        if "vaultsync:" in comment.text:
+            marker = MARKER.match(comment.text)
+            if marker is not None and marker.group("kind") == BACKLINKS:
+                return True
+    return False
+
+
+def counts_as_holder(path: str, entry: NoteEntry, templates: Container[str]) -> bool:
+    """Does this note's backlinks section turn backlinks on for the vault (§6)? Not one
+    in a note vaultsync never writes (excluded, a template)."""
+    return not entry.excluded and path not in templates and holds_backlinks(entry.parsed)
+
+
+def backlinks_enabled(vault: Vault) -> bool:
+    """Are backlinks sections kept (S001)? `[backlinks] enabled` when set; else only while
+    the vault already holds one (§6): a first check of someone's vault must not propose to
+    rewrite every note."""
+    setting = vault.config.backlinks.enabled
+    if setting is not None:
+        return setting
+    return backlinks_held(vault) > 0
+
+
+def backlinks_held(vault: Vault) -> int:
+    """How many notes hold a backlinks section (`counts_as_holder`), once per vault."""
+    held: int | None = vault.cache.get(_HELD_CACHE)
+    if held is None:
+        from vaultsync import templates
+
+        skip = templates.of_vault(vault)
+        held = vault.cache[_HELD_CACHE] = sum(
+            1 for path, entry in vault.notes.items() if counts_as_holder(path, entry, skip)
+        )
+    return held
+
+
+def seed_backlinks_held(vault: Vault, held: int) -> None:
+    """Give the vault its `backlinks_held` count, kept elsewhere (the daemon's, a
+    snapshot's, the other half's): counting reads every note's parsed text."""
+    vault.cache[_HELD_CACHE] = held
+
+
+def index_enabled(vault: Vault) -> bool:
+    """Are index and unresolved blocks filled (S002)? Unless `[index] enabled = false`:
+    such a block is there only because someone opened it, which is the opt-in (§6)."""
+    return vault.config.index.enabled is not False
+
+
 def writable(parsed: ParsedNote | None) -> bool:
     """False for a note whose markers are broken (S003): no fix may touch it."""
     if parsed is None:
@@ -217,6 +269,28 @@ def append_edit(parsed: ParsedNote, section: str) -> Edit:
     else:
         text = nl + nl + section  # the note had no final newline; it still has none
     return Edit(parsed.end, text)
+
+
+def added_kinds(edits: Iterable[Edit]) -> set[str]:
+    """The kinds of the sections these edits add (an insertion holding a begin marker)."""
+    kinds: set[str] = set()
+    for edit in edits:
+        if edit.span.start == edit.span.end and "vaultsync:begin" in edit.new_text:
+            kinds.update(m.group(1) for m in _BEGIN_KIND.finditer(edit.new_text))
+    return kinds
+
+
+def reads_back(parsed: ParsedNote, kinds: Iterable[str]) -> bool:
+    """Does a note, as it would be written, hold readable sections of these kinds?
+
+    False when something in the note swallowed a section just added (an open code
+    fence, an open comment): writing it would leave text vaultsync cannot find again,
+    and the next pass would add the section once more (S005 should have said so).
+    """
+    if not writable(parsed):
+        return False
+    found = {f.kind for f in inspect(parsed)[0]}
+    return all(kind in found for kind in kinds)
 
 
 def remove_edit(parsed: ParsedNote, found: Found) -> Edit:
@@ -448,16 +522,6 @@ def _scan_sources(vault: Vault, target: str) -> frozenset[str]:
     return frozenset(sources)
 
 
-def markdown_destination(path: str) -> str:
-    """A vault path as a markdown link destination: percent-encoded where it must be.
-
-    Like Obsidian, spaces become `%20` and other text stays readable; `%`, `#`,
-    `<`, `>` and parentheses are encoded too, so the link always reads back as
-    the same path (Obsidian's own `#` does not, R42).
-    """
-    return path.translate(_DESTINATION_ESCAPES)
-
-
 class _Entries(dict[str, str]):
     """Per vault: path -> its entry line when that is the same in every note, else "".
 
@@ -481,7 +545,7 @@ class _Entries(dict[str, str]):
             # markdown link with the encoded vault path still reaches the note.
             label = name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
             label = label.replace("\r", " ").replace("\n", " ")
-            line = f"- [{label}]({markdown_destination(path)})"
+            line = f"- [{label}]({encode_destination(path)})"
         else:
             text = self.index.link_text_anywhere(path)
             line = "" if text is None else _wikilink_line(text, name)

@@ -51,7 +51,16 @@ from vaultsync.index import (
 )
 from vaultsync.model import Diagnostic
 from vaultsync.rules import Selection, _load_families
-from vaultsync.sections import backlink_map, holds_blocks, seed_backlink_map, targets_finder
+from vaultsync.sections import (
+    backlink_map,
+    backlinks_held,
+    counts_as_holder,
+    holds_blocks,
+    seed_backlink_map,
+    seed_backlinks_held,
+    targets_finder,
+)
+from vaultsync.templates import template_paths
 from vaultsync.vault import VaultFile
 
 if TYPE_CHECKING:
@@ -99,6 +108,7 @@ class Summary(NamedTuple):
     # here, as sections.backlink_map counts them).
     linked_from: dict[str, list[str]]
     holders: bool  # a note holds index or unresolved blocks
+    held: int  # how many notes hold a backlinks section (sections.backlinks_held)
 
 
 class TextPart(NamedTuple):
@@ -320,6 +330,8 @@ def _read_half(
     notes: list[tuple[str, str | None, bool, bool, str, str, list[str], Outline | None]] = []
     linked_from: dict[str, list[str]] = defaultdict(list)
     holders = False
+    held = 0
+    skip = template_paths(root, config, files)
     for entry in entries:
         parsed = entry.parsed
         outline: Outline | None = None
@@ -328,13 +340,14 @@ def _read_half(
             for target in targets_of(entry.path, parsed):
                 linked_from[target].append(entry.path)
             holders = holders or holds_blocks(parsed)
+            held += counts_as_holder(entry.path, entry, skip)
         row = (entry.path, entry.error, entry.excluded, entry.bom, entry.digest)
         notes.append((*row, entry.name, entry.aliases, outline))
     parsed_notes = (entry.parsed for entry in entries if entry.parsed is not None)
     counted = count_linkpaths(chain.from_iterable(parsed.links for parsed in parsed_notes))
     # Keyed here, where the other half is keying its own at the same time.
     keys = key_all(chain(counted, (entry.name for entry in entries)))
-    summary = Summary(notes, dict(counted), keys, dict(linked_from), holders)
+    summary = Summary(notes, dict(counted), keys, dict(linked_from), holders, held)
     return _Half(entries, index), summary
 
 
@@ -391,6 +404,7 @@ def _vault(job: _Job, own: _Half, summaries: tuple[Summary, Summary], first: boo
         if target not in first_half:
             backlinks[target] = frozenset(sources)
     seed_backlink_map(vault, backlinks)
+    seed_backlinks_held(vault, mine.held + other.held)
     return vault
 
 
@@ -562,10 +576,13 @@ def _parent(
         packed, lines = _packed(diagnostics)
         if job.plain:
             diagnostics = []  # the report is made of the lines: at 100,000 notes ~100 MB
-        # What the rules shared goes too, but the backlink map, which the snapshot keeps.
+        # What the rules shared goes too, but what the snapshot keeps: the backlink map
+        # and how many notes hold a backlinks section.
         backlinks = backlink_map(vault)
+        held = backlinks_held(vault)
         vault.cache.clear()
         seed_backlink_map(vault, backlinks)
+        seed_backlinks_held(vault, held)
         part = _cache_rows(job, mine, own.entries, job.parts[0])
     else:
         # So do what the rules shared while checking (each note's resolved links, ...).

@@ -62,6 +62,16 @@ class LineIndex:
         return self.text.count("\n") + 1
 
 
+# A link target can be any length (one of 200,000 characters was seen); a message shows
+# its start, and the diagnostic's `data` keeps it whole.
+MESSAGE_TEXT_LIMIT = 80
+
+
+def shortened(text: str, limit: int = MESSAGE_TEXT_LIMIT) -> str:
+    """`text` for a message: as it is up to `limit` characters, else its start and `…`."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def nfc(text: str) -> str:
     # Fast path: ASCII is always NFC; normalize() is costly on hot paths.
     return text if text.isascii() else unicodedata.normalize("NFC", text)

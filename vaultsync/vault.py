@@ -76,6 +76,23 @@ class UnreadableFile(Exception):
     """V001: not UTF-8, too large, or not readable."""
 
 
+# What a new file or folder name may not hold (R7): Obsidian refuses `* " \ / < > : | ?`
+# when it creates a file, and a name with `# ^ [ ] |` or `%%` cannot be the target of a
+# wikilink (`[[C# notes]]` is file `C`, heading ` notes`). Control characters (a line
+# break) cannot be written in a link at all.
+REFUSED_IN_NAMES = ("\\", "/", ":", "*", "?", '"', "<", ">", "|", "[", "]", "#", "^", "%%")
+
+
+def refused_in_name(name: str) -> str | None:
+    """What in a file or folder name Obsidian refuses or cannot link to, or None."""
+    for bad in REFUSED_IN_NAMES:
+        if bad in name:
+            return f"`{bad}`"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        return "a control character"
+    return None
+
+
 def is_note_path(path: str) -> bool:
     return path[-3:].lower() == ".md"
 

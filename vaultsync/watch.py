@@ -21,12 +21,14 @@ from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-from vaultsync import mv, writer
+from vaultsync import mv, sections, writer
 from vaultsync.fix import FixOptions, apply_edits, select_fixes, wanted
 from vaultsync.index import VaultIndex
 from vaultsync.live import LiveVault, Update
 from vaultsync.markers import generated_ranges, in_ranges
-from vaultsync.model import Diagnostic, Edit
+from vaultsync.model import Diagnostic, Link
+from vaultsync.parse import parse
+from vaultsync.report import shown_paths
 from vaultsync.rules import Selection
 from vaultsync.text import nfc
 
@@ -336,7 +338,9 @@ class Worker:
                     written.append(path)
                     affected |= update.affected
         else:
-            log.warning("sections still changing after %d passes: %s", MAX_PASSES, affected)
+            log.warning(
+                "sections still changing after %d passes: %s", MAX_PASSES, shown_paths(affected)
+            )
         return written
 
     def _write(self, path: str, diagnostics: list[Diagnostic]) -> Update | None:
@@ -351,6 +355,17 @@ class Worker:
         new_text = apply_edits(note.text, edits)
         if new_text == note.text:
             return None
+        parsed = parse(new_text)
+        kinds = sections.added_kinds(edits)
+        if kinds and not sections.reads_back(parsed, kinds):
+            # Written, the section would be swallowed by the note's own syntax, and the
+            # next pass (or run) would add it again, and again: never write it.
+            log.warning(
+                "%s: not written: a %s section at its end would not be readable there",
+                path,
+                " and ".join(sorted(kinds)),
+            )
+            return None
         try:
             digest = writer.write_note(
                 self.live.root,
@@ -363,7 +378,7 @@ class Worker:
             log.info("not written: %s", exc)
             return None
         log.debug("wrote %s", path)
-        return self.live.replace_entry(path, new_text, note.bom, digest)
+        return self.live.replace_entry(path, new_text, note.bom, digest, parsed)
 
     # --- renames made outside Obsidian -------------------------------------------------------
 
@@ -436,7 +451,7 @@ class Worker:
             entry = vault.notes.get(source)
             if entry is None or entry.parsed is None or entry.excluded:
                 continue
-            edits: list[Edit] = []
+            rewrites: list[tuple[Link, str]] = []
             generated = generated_ranges(entry.parsed)
             for link in entry.parsed.links:
                 if generated and in_ranges(link.span.start, generated):
@@ -448,13 +463,16 @@ class Worker:
                 # linked the old name to something new on purpose since).
                 if now is None or found == now or (found is not None and not this_batch):
                     continue
-                text = mv.encode(link, mv.link_text(index, link, now, source))
-                edits.append(Edit(link.target_span, text))  # as `vaultsync mv` writes it
-            if not edits:
+                rewrites.append((link, mv.link_text(index, link, now, source)))
+            if not rewrites:
                 continue
             note = self.live.current_text(source)
             if note is None or note.digest != entry.digest:
                 continue
+            keep = vault.config.links.keep_display
+            edits = [  # as `vaultsync mv` writes them
+                e for link, text in rewrites for e in mv.link_edits(note.text, link, text, keep)
+            ]
             new_text = apply_edits(note.text, edits)
             try:
                 digest = writer.write_note(

@@ -220,7 +220,11 @@ def create_app(service: Service, hub: EventHub) -> FastAPI:
 
     @app.post("/v1/fix", response_model=m.FixOut, responses=_NOT_FOUND)
     def fix(request: m.FixRequest) -> m.FixOut:
-        """Apply safe fixes (like `vaultsync fix`), or with dry_run only show them."""
+        """Apply safe fixes (like `vaultsync fix`), or with dry_run only show them.
+
+        Notes named in `paths` are read again first: a save made a moment ago is fixed
+        (or previewed) as saved, not skipped as changed since the daemon read it.
+        """
         result: m.FixOut = call(lambda: service.fix(request))
         return result
 

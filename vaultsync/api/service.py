@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import unicodedata
 from collections.abc import Iterable
 
 from vaultsync import __version__
 from vaultsync.api import models as m
-from vaultsync.fix import FixOptions, fix_vault
+from vaultsync.fix import FileChange, FixOptions, fix_vault
 from vaultsync.live import LiveVault
 from vaultsync.markers import generated_ranges, in_ranges
 from vaultsync.model import Diagnostic, Span
+from vaultsync.patch import unified_diff
 from vaultsync.rules import RULES, Selection, validate_selector
 from vaultsync.watch import Worker
 
@@ -180,13 +180,17 @@ class Service:
         except ValueError as exc:
             raise BadPath(str(exc)) from None
         with self.worker.write_lock:
+            if only:
+                # An editor saves, then asks for the fix at once, inside the quiet period:
+                # read those notes now, or the fix would be skipped as changed since read.
+                self.worker.take_in([self.live.location(p) for p in only])
             result = fix_vault(
                 self.live.vault, selection, only, FixOptions(dry_run=request.dry_run)
             )
             if not request.dry_run and (result.changes or result.skipped):
                 self.worker.take_in([self.live.location(p) for p in result.changes])
         changed = [
-            m.FileFix(path=c.path, fixed=dict(c.fixed), diff=_diff(c.path, c.before, c.after))
+            m.FileFix(path=c.path, fixed=dict(c.fixed), diff=_diff(c))
             for c in result.changes.values()
         ]
         remaining = sum(1 for d in result.diagnostics if d.fix is not None)
@@ -208,12 +212,5 @@ class Service:
         )
 
 
-def _diff(path: str, before: str | None, after: str) -> str:
-    return "".join(
-        difflib.unified_diff(
-            (before or "").splitlines(keepends=True),
-            after.splitlines(keepends=True),
-            fromfile="/dev/null" if before is None else f"a/{path}",
-            tofile=f"b/{path}",
-        )
-    )
+def _diff(change: FileChange) -> str:
+    return "".join(unified_diff(change.path, change.path, change.before, change.after, change.bom))

@@ -13,6 +13,7 @@ from vaultsync.commands.common import (
     Target,
     add_lint_options,
     add_output_options,
+    check_output_options,
     load_vault,
     read_baseline,
     render_report,
@@ -38,7 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    target = resolve_target(args.paths, args.config, use_cache=not args.no_cache)
+    check_output_options(args)
+    target = resolve_target(
+        args.paths, args.config, use_cache=not args.no_cache, vault=args.vault_root
+    )
     known = read_baseline(args)
     chosen = selection(args, target.config)
     use_cache = not args.no_cache and target.config.cache

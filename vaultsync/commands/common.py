@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TextIO
 
 from vaultsync.config import Config, find_root, load_config
-from vaultsync.errors import UsageError
+from vaultsync.errors import ReportWriteError, UsageError
 from vaultsync.rules import Selection, validate_selector
 
 if TYPE_CHECKING:
@@ -33,17 +33,33 @@ def _selectors(text: str) -> list[str]:
     return items
 
 
-def add_vault_options(parser: argparse.ArgumentParser) -> None:
+def add_vault_options(
+    parser: argparse.ArgumentParser, quiet: str = "print diagnostics only"
+) -> None:
+    """`--config`, `--no-cache`, `-q` (`quiet`: what it does for this command) and `-v`."""
     parser.add_argument("--config", type=Path, metavar="FILE", help="use this config file")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only")
+    parser.add_argument("-q", "--quiet", action="store_true", help=quiet)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more output")
+
+
+def add_root_option(parser: argparse.ArgumentParser) -> None:
+    """`--vault DIR`: the vault root, when it is not to be found from the paths (§1)."""
+    parser.add_argument(
+        "--vault",
+        dest="vault_root",
+        type=Path,
+        metavar="DIR",
+        help="the vault's root folder (default: the nearest folder upward holding "
+        ".vaultsync.toml or .obsidian/, else the top of the git work tree)",
+    )
 
 
 def add_lint_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="*", type=Path, metavar="PATH", help="vault, folder or notes"
     )
+    add_root_option(parser)
     parser.add_argument(
         "--select",
         type=_selectors,
@@ -61,7 +77,11 @@ def add_lint_options(parser: argparse.ArgumentParser) -> None:
         help="codes, prefixes or names to disable (comma-separated)",
     )
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with problems")
-    parser.add_argument("--statistics", action="store_true", help="count problems per rule")
+    parser.add_argument(
+        "--statistics",
+        action="store_true",
+        help="print only a table of the problems per rule (text format only)",
+    )
     add_vault_options(parser)
 
 
@@ -72,13 +92,38 @@ class Target:
     only: set[str] | None  # vault-relative note paths to report on; None: all
 
 
-def resolve_target(paths: list[Path], config_file: Path | None, use_cache: bool = True) -> Target:
-    """Find the vault root and config for the given paths (like ruff finds its config)."""
+def vault_root(start: Path | None, given: Path | None) -> Path:
+    """The vault root (§1): `given` (`--vault DIR`), else the vault holding `start` (the
+    first path on the command line; None: the working folder), else `start` itself when
+    it is a folder. A note with no vault around it is a usage error, never a guess."""
+    if given is not None:
+        if not given.is_dir():
+            raise UsageError(f"{given}: --vault names no folder")
+        return given.resolve()
+    path = Path.cwd() if start is None else start
+    found = find_root(path)
+    if found is not None:
+        return found
+    if path.is_dir():
+        return path.resolve()
+    raise UsageError(
+        f"{start}: no vault around this note (no .vaultsync.toml or .obsidian/ above it, "
+        "not in a git work tree); name it with --vault DIR, or run `vaultsync init DIR`"
+    )
+
+
+def resolve_target(
+    paths: list[Path],
+    config_file: Path | None,
+    use_cache: bool = True,
+    vault: Path | None = None,
+) -> Target:
+    """Find the vault root and config for the given paths (like ruff finds its config);
+    `vault`: the root named by `--vault`."""
     for path in paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder")
-    first = paths[0] if paths else Path.cwd()
-    root = find_root(first)
+    root = vault_root(paths[0] if paths else None, vault)
     config = load_config(root, config_file, use_cache)
     if not paths or any(p.resolve() == root for p in paths):
         return Target(root, config, None)
@@ -141,6 +186,14 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="record the problems found in FILE (a baseline) and exit 0",
     )
+
+
+def check_output_options(args: argparse.Namespace) -> None:
+    """Refuse options that do not go together, before any work."""
+    if args.statistics and args.format != "text":
+        raise UsageError(
+            f"--statistics prints a text table; it does not combine with --format {args.format}"
+        )
 
 
 def read_baseline(args: argparse.Namespace) -> frozenset[Entry] | None:
@@ -212,13 +265,13 @@ def render_report(
         from vaultsync.formats.github import write_github
 
         write_github(out, vault.root, diagnostics)
+    elif args.statistics:  # the table instead of the report, as ruff has it
+        report.write_statistics(out, diagnostics)
     else:
         report.write_text(out, diagnostics, quiet=args.quiet)
         if hidden and not args.quiet:
             noun = "problem" if hidden == 1 else "problems"
             out.write(f"{hidden} known {noun} hidden by the baseline {args.baseline}.\n")
-    if args.statistics:
-        report.write_statistics(out, diagnostics)
 
 
 # How much of a report is gathered before it is passed on to an unbuffered stdout.
@@ -263,14 +316,21 @@ def report_stream(args: argparse.Namespace) -> Iterator[TextIO]:
     output: Path | None = getattr(args, "output", None)
     if output is None:
         stdout = sys.stdout
-        if not getattr(stdout, "write_through", False):
-            yield stdout  # buffered already (or not a real stream: a test's capture)
-            return
-        batched = _Batched(stdout)
         try:
-            yield batched
-        finally:
-            batched.pass_on()  # what was written before an error is still shown
+            if not getattr(stdout, "write_through", False):
+                yield stdout  # buffered already (or not a real stream: a test's capture)
+            else:
+                batched = _Batched(stdout)
+                try:
+                    yield batched
+                finally:
+                    batched.pass_on()  # what was written before an error is still shown
+            stdout.flush()  # a full disk shows here, as one line, not after exit
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): not an error to report
+        except OSError as exc:
+            # Only the report is written in this block, so the error is stdout's.
+            raise ReportWriteError(exc.strerror or str(exc)) from None
         return
     buffer = io.StringIO()
     yield buffer

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from vaultsync import jsonout, report
 from vaultsync.commands.common import (
     add_lint_options,
     add_output_options,
+    check_output_options,
     load_vault,
     read_baseline,
     render_report,
@@ -23,6 +22,7 @@ from vaultsync.commands.common import (
     write_baseline,
 )
 from vaultsync.model import Severity
+from vaultsync.patch import unified_diff
 
 if TYPE_CHECKING:
     from vaultsync.fix import FixResult
@@ -53,30 +53,21 @@ def _counts(counter: Counter[str]) -> str:
     return ", ".join(f"{code}: {n}" for code, n in sorted(counter.items()))
 
 
-def _lines(text: str) -> list[str]:
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith(("\n", "\r")):
-        lines[-1] += "\n\\ No newline at end of file\n"
-    return lines
-
-
-def unified_diff(path: str, before: str | None, after: str) -> Iterator[str]:
-    old = "/dev/null" if before is None else f"a/{path}"
-    yield from difflib.unified_diff(_lines(before or ""), _lines(after), old, f"b/{path}")
-
-
 def run(args: argparse.Namespace) -> int:
     from vaultsync import writer
     from vaultsync.fix import FixOptions, fix_vault
     from vaultsync.neighbours import follow
 
-    target = resolve_target(args.paths, args.config, use_cache=not args.no_cache)
+    target = resolve_target(
+        args.paths, args.config, use_cache=not args.no_cache, vault=args.vault_root
+    )
     options = FixOptions(
         unsafe=args.unsafe,
         force=args.force,
         create_missing=args.create_missing,
         dry_run=args.diff,
     )
+    check_output_options(args)
     known = read_baseline(args)
     if not options.dry_run:
         writer.clean_temp_files(target.root)  # a crashed run's leftovers
@@ -106,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
             render_report(out, args, result.vault, result.diagnostics, hidden)
         elif options.dry_run:
             for change in result.changes.values():
-                out.writelines(unified_diff(change.path, change.before, change.after))
+                out.writelines(
+                    unified_diff(change.path, change.path, change.before, change.after, change.bom)
+                )
         else:
             _write_text(out, result, quiet=args.quiet, statistics=args.statistics)
     for path, reason in result.skipped.items():
@@ -122,6 +115,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_text(out: TextIO, result: FixResult, *, quiet: bool, statistics: bool) -> None:
+    if statistics:  # only the table of the problems left, as `check --statistics` has it
+        report.write_statistics(out, result.diagnostics)
+        return
     fixed = result.fixed
     if not quiet:
         for change in result.changes.values():
@@ -135,8 +131,6 @@ def _write_text(out: TextIO, result: FixResult, *, quiet: bool, statistics: bool
             f"file{'s' if files != 1 else ''}{detail}.\n"
         )
     report.write_text(out, result.diagnostics, quiet=quiet)
-    if statistics:
-        report.write_statistics(out, result.diagnostics)
 
 
 def result_doc(result: FixResult) -> dict[str, object]:

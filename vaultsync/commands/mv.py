@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-from vaultsync.commands.common import Target, add_vault_options, load_vault
+from vaultsync.commands.common import (
+    Target,
+    add_root_option,
+    add_vault_options,
+    load_vault,
+    vault_root,
+)
 from vaultsync.errors import UsageError
+from vaultsync.patch import unified_diff
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,18 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="print the changes as a unified diff, write nothing"
     )
-    add_vault_options(parser)
-
-
-def _lines(text: str) -> list[str]:
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith(("\n", "\r")):
-        lines[-1] += "\n\\ No newline at end of file\n"
-    return lines
-
-
-def _diff(old: str, new: str, before: str, after: str) -> Iterator[str]:
-    yield from difflib.unified_diff(_lines(before), _lines(after), f"a/{old}", f"b/{new}")
+    add_root_option(parser)
+    add_vault_options(
+        parser, quiet="no progress bar and no summary line (warnings still go to stderr)"
+    )
 
 
 def destination(old: Path, new: str) -> Path:
@@ -45,13 +42,13 @@ def destination(old: Path, new: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vaultsync.config import find_root, load_config
+    from vaultsync.config import load_config
     from vaultsync.mv import apply_move, plan_move, vault_path
 
     old_path: Path = args.old
     if not old_path.is_file():
         raise UsageError(f"{old_path}: no such file")
-    root = find_root(old_path)
+    root = vault_root(old_path, args.vault_root)
     config = load_config(root, args.config, use_cache=not args.no_cache)
     old = vault_path(root, old_path)
     new = vault_path(root, destination(old_path, args.new))
@@ -63,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         out.write(f"rename from {old}\nrename to {new}\n")
         for change in sorted(plan.changes, key=lambda c: c.path):
-            out.writelines(_diff(change.path, change.new_path, change.before, change.after))
+            out.writelines(
+                unified_diff(change.path, change.new_path, change.before, change.after, change.bom)
+            )
         return 0
     skipped = apply_move(vault, plan)
     for why in skipped.values():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from vaultsync.commands.common import report_stream
 from vaultsync.errors import UsageError
 from vaultsync.rules import RULES, _load_families, by_name_or_code
 
@@ -15,16 +16,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     _load_families()
     if args.code is None:
-        for rule in sorted(RULES.values(), key=lambda r: r.code):
-            print(
-                f"{rule.code}  {rule.name:<26} {rule.severity.label:<8} {rule.fix.value:<7} "
-                f"{rule.summary}"
-            )
+        with report_stream(args) as out:
+            for rule in sorted(RULES.values(), key=lambda r: r.code):
+                out.write(
+                    f"{rule.code}  {rule.name:<26} {rule.severity.label:<8} "
+                    f"{rule.fix.value:<7} {rule.summary}\n"
+                )
         return 0
     found = by_name_or_code(args.code)
     if found is None:
         raise UsageError(f"unknown rule {args.code!r} (run `vaultsync rule` for the list)")
-    print(f"# {found.code} {found.name}\n")
-    print(f"Default severity: {found.severity.label}. Fix: {found.fix.value}.\n")
-    print(found.doc.strip())
+    outside = "" if found.default else " Not in the default rule set: select it to use it."
+    with report_stream(args) as out:
+        out.write(f"# {found.code} {found.name}\n\n")
+        out.write(f"Default severity: {found.severity.label}. Fix: {found.fix.value}.{outside}\n\n")
+        out.write(found.doc.strip() + "\n")
     return 0

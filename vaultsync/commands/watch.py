@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vaultsync.commands.common import add_vault_options, resolve_target, selection
+from vaultsync.commands.common import (
+    add_root_option,
+    add_vault_options,
+    resolve_target,
+    selection,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,14 +20,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="index and bring sections up to date, then exit (no watching, no API)",
     )
-    add_vault_options(parser)
+    add_root_option(parser)
+    add_vault_options(
+        parser, quiet="no status lines on stdout (warnings and errors still go to stderr)"
+    )
     parser.set_defaults(select=[], ignore=[])
 
 
 def run(args: argparse.Namespace) -> int:
     from vaultsync import daemon
 
-    target = resolve_target([args.vault] if args.vault else [], args.config)
+    target = resolve_target([args.vault] if args.vault else [], args.config, vault=args.vault_root)
     options = daemon.Options(
         root=target.root,
         config=target.config,

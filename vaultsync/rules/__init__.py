@@ -25,6 +25,9 @@ class Rule:
     severity: Severity
     fix: FixKind
     doc: str
+    # In the default rule set (no `select` anywhere)? A rule outside it runs only when a
+    # selector names it (`--select L009`, `select = ["ALL"]` in the config).
+    default: bool = True
 
     @property
     def summary(self) -> str:
@@ -36,10 +39,12 @@ Checker = Callable[["Context", "NoteEntry"], Iterator[Diagnostic]]
 CHECKERS: list[Checker] = []
 
 
-def define(code: str, name: str, severity: Severity, fix: FixKind, doc: str) -> Rule:
+def define(
+    code: str, name: str, severity: Severity, fix: FixKind, doc: str, default: bool = True
+) -> Rule:
     if code in RULES or any(r.name == name for r in RULES.values()):
         raise ValueError(f"rule {code} {name} defined twice")
-    rule = RULES[code] = Rule(code, name, severity, fix, doc)
+    rule = RULES[code] = Rule(code, name, severity, fix, doc, default)
     return rule
 
 
@@ -96,11 +101,16 @@ class Selection:
         severity: dict[str, str] | None = None,
     ) -> Selection:
         _load_families()
-        select = list(select) or ["ALL"]
+        select = list(select)
+        # Nothing selected: the default rule set, which leaves out the rules that are a
+        # matter of taste (L009); any explicit selector, `ALL` too, can name them.
+        chosen = select or ["ALL"]
         ignore = list(ignore)
         enabled = set()
         for rule in RULES.values():
-            best_select = max((_specificity(s, rule) for s in select), default=-1)
+            if not select and not rule.default:
+                continue
+            best_select = max((_specificity(s, rule) for s in chosen), default=-1)
             best_ignore = max((_specificity(s, rule) for s in ignore), default=-1)
             if best_select >= 0 and best_select > best_ignore:
                 enabled.add(rule.code)

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from vaultsync import templates
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Frontmatter, Severity, Span
 from vaultsync.properties import string_list
 from vaultsync.rules import Rule, checker, define
-from vaultsync.text import LineIndex, nfc
+from vaultsync.text import LineIndex, nfc, shortened
 
 if TYPE_CHECKING:
     from vaultsync import yamlpos
@@ -57,7 +58,8 @@ Why: schemas (`.vaultsync/schemas/*.yaml`, or shipped ones named in
 allowed values, patterns, ranges, lengths, list sizes and links that must resolve.
 A schema applies to a note by path globs and `where` conditions (`has`, `tag`,
 property equals). With `additional-properties: error`, an undeclared property is
-an F002 too.
+an F002 too. A property may take several types (`type: [date, datetime]`). An
+empty value, or an empty list item, counts as not set.
 
 Example: `videoId: dQw4w9WgXcQx` when the schema wants 11 characters of
 `[A-Za-z0-9_-]`.
@@ -110,7 +112,7 @@ Why: Obsidian keeps one type per property name for the whole vault in
 `.obsidian/types.json` (text, list, number, checkbox, date, date & time, tags,
 aliases) and shows a mismatching value as an error in the properties view.
 Checked for notes no schema applies to (a schema is stricter, see F002). An
-empty value is always allowed.
+empty value, or an empty list item, is always allowed.
 
 Example: `rating: five` when `rating` is a number property.
 
@@ -208,6 +210,8 @@ def check_frontmatter(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     parsed = note.parsed
     if parsed is None or not (ctx.selection.enabled & F_CODES):
         return
+    if templates.is_template(ctx.vault, note.path):
+        return  # `created: {{date}}` is a placeholder, filled when the template is used
     block = parsed.frontmatter
     if block is not None and not block.closed:
         yield from ctx.emit(
@@ -255,13 +259,20 @@ def _tags(note: NoteEntry, props: dict[str, Any]) -> list[str]:
     return string_list(props.get("tags")) + inline
 
 
+def list_as_text(key: str, value: Any) -> bool:
+    """Is this `tags`, `aliases` or `cssclasses` value text Obsidian ignores (F006)?
+    A schema does not judge it then: F006 says what is wrong, with a fix."""
+    if key.casefold() not in _LIST_KEYS:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _list_keys_as_text(props: dict[str, Any]) -> dict[str, _Finding]:
     found: dict[str, _Finding] = {}
     for key, value in props.items():
-        if key.casefold() not in _LIST_KEYS:
-            continue
-        is_text = isinstance(value, str) and value.strip()
-        if is_text or (isinstance(value, int | float) and not isinstance(value, bool)):
+        if list_as_text(key, value):
             found[key] = _Finding(
                 LIST_AS_TEXT,
                 key,
@@ -326,24 +337,31 @@ def _schema_findings(
             )
 
 
+def property_link_target(item: Any) -> str | None:
+    """The note a wikilink property value (or list item) names; None when it is no
+    wikilink (the type check reports that) or names no note (`[[#Heading]]`)."""
+    from vaultsync.schema import WIKILINK
+
+    m = WIKILINK.match(item) if isinstance(item, str) else None
+    if m is None:
+        return None
+    return m.group(1).split("|", 1)[0].split("#", 1)[0].strip() or None
+
+
 def _unresolved(
     ctx: Context, note: NoteEntry, schema: Schema, key: str, value: Any
 ) -> Iterator[_Finding]:
-    from vaultsync.schema import WIKILINK
-
     values = value if isinstance(value, list) else [value]
     for i, item in enumerate(values):
-        m = WIKILINK.match(item) if isinstance(item, str) else None
-        if m is None:
-            continue  # not a wikilink at all: the type check reports it
-        target = m.group(1).split("|", 1)[0].split("#", 1)[0].strip()
-        if target and ctx.vault.index.resolve(nfc(target), note.path).path is None:
+        target = property_link_target(item)
+        if target is not None and ctx.vault.index.resolve(nfc(target), note.path).path is None:
             yield _Finding(
                 SCHEMA,
                 key,
                 i if isinstance(value, list) else None,
                 "value",
-                f"{key!r} links to {target!r}, which is not in the vault (schema {schema.name})",
+                f"{key!r} links to {shortened(target)!r}, which is not in the vault "
+                f"(schema {schema.name})",
                 {"schema": schema.name, "property": key, "target": target},
             )
 

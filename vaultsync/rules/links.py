@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vaultsync import sections
+from vaultsync import sections, templates
+from vaultsync.linktext import encode_destination
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Link, LinkKind, Severity, Span
 from vaultsync.rules import Rule, checker, define
-from vaultsync.text import fold, nfc, strip_md
+from vaultsync.text import fold, nfc, shortened, strip_md
 from vaultsync.vault import ATTACHMENT_EXTENSIONS, extension, is_note_path
 
 if TYPE_CHECKING:
@@ -162,12 +163,17 @@ INCONSISTENT_CASE = define(
 
 Why: Obsidian matches case-insensitively, but other tools (static-site
 publishers, GitHub, case-sensitive file systems) do not, and mixed spellings
-make search and refactoring harder.
+make search and refactoring harder. It is a spelling preference, so it is not
+in the default rule set: select it (`--select L009`, or `select` in the
+config) to use it.
 
 Example: `[[project plan]]` for `Project Plan.md`.
 
-Fix (safe): respell the target exactly like the file, `[[Project Plan]]`.
+Fix (safe): respell the target exactly like the file, `[[Project Plan]]`;
+with `[links] keep-display = true` the reader still sees what was written:
+`[[Project Plan|project plan]]`.
 """,
+    default=False,
 )
 
 
@@ -177,10 +183,7 @@ def encode_target(link: Link, new: str) -> str:
         return new
     if is_note_path(link.target) and not is_note_path(new):
         new += ".md"  # other Markdown tools need the extension Obsidian lets you leave out
-    if link.angle:
-        return new
-    # `#` would start a subpath when read back.
-    return new.replace("%", "%25").replace(" ", "%20").replace("#", "%23")
+    return encode_destination(new, link.angle)
 
 
 def _before_close(link: Link) -> Span:
@@ -189,10 +192,23 @@ def _before_close(link: Link) -> Span:
     return Span(s.end - 2, s.end - 2, s.end_line, s.end_column - 2, s.end_line, s.end_column - 2)
 
 
+# Links whose written target is what a reader sees when they have no display text. A
+# markdown link always shows its label; an embed shows what it embeds (and for an image
+# the text after `|` would become its alt text or size).
+_SHOWS_TARGET = frozenset({LinkKind.WIKILINK, LinkKind.PROPERTY})
+
+
 def retarget(link: Link, new: str, keep_reader_text: bool) -> Fix:
-    """Replace only the target text; optionally keep what the reader saw as display."""
+    """Replace only the target text; with `keep_reader_text` (L006 always, L002 and L009
+    under `[links] keep-display`), a link that showed its target keeps showing it:
+    `[[formulas]]` -> `[[Formulas|formulas]]`."""
     edits = [Edit(link.target_span, encode_target(link, new))]
-    if keep_reader_text and link.display is None and link.kind is not LinkKind.MARKDOWN:
+    if (
+        keep_reader_text
+        and link.display is None
+        and link.kind in _SHOWS_TARGET
+        and new != link.target
+    ):
         edits.append(Edit(_before_close(link), "|" + link.target))
     return Fix(FixKind.SAFE, tuple(edits))
 
@@ -215,11 +231,18 @@ def check_links(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     # Links in `%%` comments count for resolution, the graph and backlinks (Obsidian
     # indexes them, R14), but a commented-out line is the user's "not now": no reports.
     quiet_comments = not vault.config.links.check_comments
+    # A template's `[[{{date}}]]` or `[[<% tp.file.title %>#Tasks]]` is filled when the
+    # template is used; its other links are reported: each note made from it copies them.
+    template = templates.is_template(vault, source)
     for link, resolution in zip(links, resolved, strict=True):
         if link.comment and quiet_comments:
             continue
         linkpath = link.linkpath
         path = resolution.path
+        if template and (
+            templates.is_placeholder(link.target) or templates.is_placeholder(link.subpath)
+        ):
+            continue
         if path is None:
             yield from _unresolved(ctx, note, link, resolution)
         elif (
@@ -243,7 +266,7 @@ def _unresolved(
             LINK_OUTSIDE_VAULT,
             note,
             link.span,
-            f'Link "{link.target}" points outside the vault',
+            f'Link "{shortened(link.target)}" points outside the vault',
             _data(link, None),
         )
         return
@@ -257,7 +280,8 @@ def _unresolved(
             ALIAS_LINK,
             note,
             link.span,
-            f'Link "{link.target}" names an alias of "{owner}"; Obsidian does not resolve aliases',
+            f'Link "{shortened(link.target)}" names an alias of "{owner}"; '
+            "Obsidian does not resolve aliases",
             _data(link, None, note=owner),
             retarget(link, text, keep_reader_text=True),
         )
@@ -272,7 +296,7 @@ def _unresolved(
             LINK_VARIANT,
             note,
             link.span,
-            f'Link "{link.target}" is a variant of "{canonical}"',
+            f'Link "{shortened(link.target)}" is a variant of "{shortened(canonical)}"',
             _data(link, None, canonical=canonical),
             retarget(link, text, keep_reader_text=ctx.vault.config.links.keep_display),
         )
@@ -281,7 +305,7 @@ def _unresolved(
             MISSING_ATTACHMENT,
             note,
             link.span,
-            f'Missing attachment "{link.target}"',
+            f'Missing attachment "{shortened(link.target)}"',
             _data(link, None),
         )
     else:
@@ -289,7 +313,7 @@ def _unresolved(
             BROKEN_LINK,
             note,
             link.span,
-            f'Broken link: no note or file matches "{link.target}"',
+            f'Broken link: no note or file matches "{shortened(link.target)}"',
             _data(link, None),
         )
 
@@ -406,7 +430,7 @@ def _resolved(
             AMBIGUOUS_LINK,
             note,
             link.span,
-            f'Ambiguous link "{link.target}": {len(resolution.candidates)} files match '
+            f'Ambiguous link "{shortened(link.target)}": {len(resolution.candidates)} files match '
             f"equally ({', '.join(resolution.candidates)})",
             _data(link, path, candidates=list(resolution.candidates)),
             Fix(FixKind.UNSAFE, (Edit(link.target_span, encode_target(link, full)),)),
@@ -418,9 +442,9 @@ def _resolved(
                 INCONSISTENT_CASE,
                 note,
                 link.span,
-                f'Link "{link.target}" is spelled unlike "{path}"',
+                f'Link "{shortened(link.target)}" is spelled unlike "{path}"',
                 _data(link, path, expected=expected),
-                retarget(link, expected, keep_reader_text=False),
+                retarget(link, expected, keep_reader_text=ctx.vault.config.links.keep_display),
             )
     sub = link.subpath
     if sub and not _subpath_found(ctx.vault.index, path, sub):
@@ -429,7 +453,7 @@ def _resolved(
                 BROKEN_BLOCK_REF,
                 note,
                 link.span,
-                f'No block "{sub[1:]}" in "{path}"',
+                f'No block "{shortened(sub[1:])}" in "{path}"',
                 _data(link, path, subpath=sub),
             )
         else:
@@ -437,7 +461,7 @@ def _resolved(
                 BROKEN_HEADING,
                 note,
                 link.span,
-                f'No heading "{sub[1:]}" in "{path}"',
+                f'No heading "{shortened(sub[1:])}" in "{path}"',
                 _data(link, path, subpath=sub),
             )
 

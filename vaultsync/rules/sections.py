@@ -1,11 +1,11 @@
-"""Generated-section rules S001-S004 (§6): backlinks and index blocks kept up to date."""
+"""Generated-section rules S001-S005 (§6): backlinks and index blocks kept up to date."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from vaultsync import sections
+from vaultsync import sections, templates
 from vaultsync.markers import body_hash, has_markers
 from vaultsync.model import Diagnostic, Edit, Fix, FixKind, LazyFix, Severity
 from vaultsync.rules import Rule, checker, define
@@ -21,9 +21,11 @@ STALE_BACKLINKS = define(
     FixKind.SAFE,
     """A note's backlinks section is missing, out of date, or has no backlinks left.
 
-Why: vaultsync keeps, at the end of every note that other notes link to, a
-section listing those notes, so the connections are visible outside Obsidian
-too (on GitHub, in a static site, in any editor). It sits between HTML comment
+Why: once backlinks sections are on, vaultsync keeps, at the end of every note
+that other notes link to, a section listing those notes, so the connections are
+visible outside Obsidian too (on GitHub, in a static site, in any editor). They
+are opt-in: `[backlinks] enabled = true` in `.vaultsync.toml` (`vaultsync init`
+asks), or a vault that already holds one. A section sits between HTML comment
 markers, hidden in reading view:
 
     <!-- vaultsync:begin backlinks hash=3f2a91c0 -->
@@ -36,7 +38,7 @@ Entries are unique, sorted by name, and use the shortest link that resolves.
 Wikilinks, embeds, markdown links and property links count; self-links and
 links inside generated sections do not. Configure with `[backlinks]`
 (`enabled`, `heading`, `exclude` globs: matched notes get no section and are
-not listed).
+not listed). Templates never get one.
 
 Fix (safe): rewrite the section, append it after a blank line, or remove it
 when no note links here any more. Nothing outside the markers changes.
@@ -59,6 +61,9 @@ Options: `folder` (with `recursive`), `tag` (nested tags match), any other
 `property=value` (or a bare `property`: it is set), `sort` (`name`, `title`,
 `mtime`, or a property) and `group` (`folder` or `tag`). The kind
 `unresolved` lists unresolved link targets with their reference counts.
+
+Blocks are filled wherever a note holds one (opening it is the opt-in), unless
+`[index] enabled = false`; never in a template.
 
 Fix (safe): rewrite the block's body and hash. Nothing outside the markers
 changes. `sort="mtime"` depends on file times, which differ between machines.
@@ -97,6 +102,34 @@ Fix (unsafe): `vaultsync fix --force` rewrites it (your edit inside the
 markers is lost). To keep your text, move it outside the markers.
 """,
 )
+
+UNPLACEABLE_SECTION = define(
+    "S005",
+    "unplaceable-section",
+    Severity.WARNING,
+    FixKind.NONE,
+    """A note should get a backlinks section, but its end is inside something still open.
+
+Why: the section goes at the end of the note, and this note ends inside a code
+fence, an HTML comment (`<!--`), a `%%` comment or `$$` math that is never
+closed. Whatever is appended there becomes part of it: code or a comment in
+Obsidian, and not a section vaultsync could find again. So vaultsync writes no
+section into this note; the rest of the vault is fixed as usual.
+
+Example: a fence opened inside a list item and "closed" at the margin, which
+by CommonMark ends the list item and opens a second fence that runs to the end:
+
+    - step one
+      ```bash
+      make
+    ```
+
+Fix: none; close what the message names (or remove the stray fence), and the
+next `fix` adds the section.
+""",
+)
+
+_OPEN_KINDS = {"<!--": "an HTML comment (<!--)", "%%": "a %% comment", "$$": "$$ math"}
 
 
 def _judge(
@@ -152,6 +185,18 @@ def _missing(
     assert parsed is not None
     vault = ctx.vault
     count = len(sources)
+    if parsed.unclosed is not None:
+        mark, span = parsed.unclosed
+        what = _OPEN_KINDS.get(mark, f"a code fence ({mark})")
+        yield from ctx.emit(
+            UNPLACEABLE_SECTION,
+            note,
+            span,
+            f"No backlinks section ({count} {'note links' if count == 1 else 'notes link'} "
+            f"here): the note ends inside {what} opened on line {span.line} and never closed",
+            {"kind": sections.BACKLINKS},
+        )
+        return
 
     def edits() -> tuple[Edit, ...]:
         text = body
@@ -176,9 +221,15 @@ def check_sections(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     parsed = note.parsed
     assert parsed is not None
     vault = ctx.vault
+    if templates.is_template(vault, note.path):
+        # Never a generated section in a template: a marker there is for the notes made
+        # from it (an index block each new note should get), not vaultsync's to fill.
+        return
     enabled = ctx.selection.enabled
-    wants_backlinks = vault.config.backlinks.enabled and (
-        STALE_BACKLINKS.code in enabled or EDITED_SECTION.code in enabled
+    wants_backlinks = sections.backlinks_enabled(vault) and (
+        STALE_BACKLINKS.code in enabled
+        or EDITED_SECTION.code in enabled
+        or UNPLACEABLE_SECTION.code in enabled
     )
     sources = sections.backlink_sources(vault, note.path) if wants_backlinks else None
     if not has_markers(parsed):
@@ -206,7 +257,7 @@ def check_sections(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
             yield from _judge(ctx, note, STALE_BACKLINKS, backlinks, expected, "backlinks section")
         elif sources is not None:
             yield from _missing(ctx, note, sources, expected)
-    if not vault.config.index.enabled or not (
+    if not sections.index_enabled(vault) or not (
         STALE_INDEX.code in enabled or EDITED_SECTION.code in enabled
     ):
         return
