@@ -642,8 +642,12 @@ HIDDEN_AND_SHOWN = (
 def test_check_reports_exactly_the_links_obsidian_indexes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Done-when of issue 2: nothing in code, HTML comments or math; `%%` links count."""
-    root = write_vault(tmp_path / "v", {"Note.md": HIDDEN_AND_SHOWN})
+    """Done-when of issue 2: nothing in code, HTML comments or math; `%%` links count.
+
+    Links in `%%` comments are checked only with `check-comments` (issue 17): on here.
+    """
+    config = "[links]\ncheck-comments = true\n"
+    root = write_vault(tmp_path / "v", {"Note.md": HIDDEN_AND_SHOWN, ".vaultsync.toml": config})
     found = diagnostics(capsys, root, families="L")
     assert sorted(d["data"]["target"] for d in found if d["code"] == "L001") == [
         "between dollars",
@@ -658,3 +662,89 @@ def test_comment_closes_are_searched_per_segment() -> None:
     """An unclosed inline `<!--` before a fence must not hide a comment after it (R13)."""
     text = "a <!-- open\n```\ncode\n```\n<!-- [[Hidden]] --> [[Shown]]\n"
     assert [k.linkpath for k in parse(text).links] == ["Shown"]
+
+
+# --- `%%` comments (R14) and math (R15) next to fences: issue 17, items 3, 11, 12 -------
+
+COMMENT_CASES = [
+    pytest.param(
+        "%% [[a]] %%\n[[b]] %% [[c]] %%\n%%\n[[d]]\n\n[[e]]\n%% [[f]]\n",
+        [("a", True), ("b", False), ("c", True), ("d", True), ("e", True), ("f", False)],
+        id="R14-inline-and-block-comments-over-a-blank-line",
+    ),
+    pytest.param(
+        "a %% [[x]]\n[[y]] %%\n",
+        [("x", False), ("y", False)],
+        id="R14-inline-comment-closes-on-its-line",
+    ),
+    pytest.param(
+        "%%\n```\n%%\n[[After]]\n```\n[[InFence]]\n",
+        [("After", False)],
+        id="R14-a-fence-line-in-a-comment-opens-no-fence",
+    ),
+    pytest.param(
+        "```\n%%\n```\n[[x]]\n%% [[y]] %%\n",
+        [("x", False), ("y", True)],
+        id="R14-percent-in-a-fence-opens-no-comment",
+    ),
+    pytest.param(
+        "Use `%%` to comment [[x]]\n%% [[y]] %%\n",
+        [("x", False), ("y", True)],
+        id="R14-percent-in-inline-code-opens-no-comment",
+    ),
+    pytest.param(
+        "%% unclosed\n[[x]]\n\n```\n\n[[y]]\n```\n",
+        [("x", True), ("y", True)],
+        id="R14-unclosed-comment-block-runs-to-the-end",
+    ),
+    pytest.param(
+        "%% vaultsync-ignore L001 %% [[x]]\n",
+        [("x", False)],
+        id="R14-text-after-a-one-line-comment-is-not-in-it",
+    ),
+    pytest.param(
+        "%%\n$$ [[Note]]\n%%\n```\n$$ [[Note]]\n```\n````md\n```\n[[Note]]\n```\n[[Note]]\n````\n",
+        [("Note", True)],
+        id="R14-R15-issue-17-math-in-a-comment-stays-in-it",
+    ),
+    pytest.param(
+        "$$ a\n```\n[[x]]\n```\n$$\n\n$$\n\n[[y]]\n```\n$$\n```\n",
+        [("y", False)],
+        id="R15-display-math-takes-in-fence-lines-but-no-blank-line",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), COMMENT_CASES)
+def test_links_in_comments_are_marked(text: str, expected: list[tuple[str, bool]]) -> None:
+    assert [(k.linkpath, k.comment) for k in parse(text).links] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("- price $10 today\n- see [[Target]]\n- costs US$ more\n", id="list"),
+        pytest.param("> price $10 [[Target]]\n> costs US$ more\n", id="quote-line"),
+        pytest.param("| $10 | [[Target]] | US$ |\n| - | - | - |\n", id="table-header"),
+        pytest.param("price $10\n## see [[Target]] US$\n", id="heading"),
+        pytest.param("price $$10\n- see [[Target]]\n- US$$ more\n", id="display-math"),
+        pytest.param("price `10\n- see [[Target]]\n- US` more\n", id="code-span"),
+    ],
+)
+def test_math_and_code_spans_stay_in_their_block(text: str) -> None:
+    """R15 (issue 17, item 12): `$` in one block never pairs with a `$` in another."""
+    assert [k.linkpath for k in parse(text).links] == ["Target"]
+
+
+def test_check_reports_no_link_inside_a_fence_after_math_in_a_comment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 17, item 11: `check` reported `[[Note]]` on line 9, inside a fence."""
+    text = COMMENT_CASES[-2].values[0]
+    assert isinstance(text, str)
+    root = write_vault(tmp_path / "v", {"Doc.md": text})
+    assert diagnostics(capsys, root, families="L") == []  # its one link is commented out
+    config = "[links]\ncheck-comments = true\n"
+    (root / ".vaultsync.toml").write_text(config, encoding="utf-8")
+    found = diagnostics(capsys, root, families="L")
+    assert [(d["code"], d["line"]) for d in found] == [("L001", 2)]

@@ -35,8 +35,11 @@ BASE = {
 }
 # Lint exclusion and backlinks exclusion change which notes count where. Backlinks are
 # not switched on: they are kept once some note holds a section (an edit may add the
-# first or remove the last), while the unconfigured vault has them on.
-CONFIG = 'exclude = ["sub/"]\n\n[backlinks]\nexclude = ["Beta.md"]\n'
+# first or remove the last), while the unconfigured vault has them on. Links in `%%`
+# comments are checked too.
+CONFIG = (
+    'exclude = ["sub/"]\n\n[links]\ncheck-comments = true\n\n[backlinks]\nexclude = ["Beta.md"]\n'
+)
 
 # Bodies an edit may give a note: links gained and lost, headings renamed, tags, an
 # alias, a spelling that changes a canonical choice, a section, nothing at all.
@@ -57,6 +60,7 @@ BODIES = [
     "# Hub\n\n## Part one\n\nText ^block2\n\nSee [[Alpha]] and [[open_source_ai]].\n",
     "<!-- vaultsync:begin backlinks -->\n- [[Gamma]]\n<!-- vaultsync:end backlinks -->\n",
     "[[Nowhere]] [[Elsewhere|shown]] %% [[In a comment]] %%\n",
+    "%%\n[[Hub#Old part]] [[Never written]]\n\n[[Beta]]\n%%\n[[Hub#Part one]]\n",
 ]
 NOTES = [p for p, content in BASE.items() if isinstance(content, str)]
 
@@ -170,6 +174,22 @@ def test_a_gained_link_makes_the_target_s_backlinks_stale(
     after = _same_as_fresh(capsys, root)
     assert spy and all(spy)
     assert before != after
+
+
+def test_commenting_out_a_broken_link_quiets_it_from_the_snapshot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
+) -> None:
+    root = _vault(tmp_path, capsys, spy)
+    _edit(root, "Alpha.md", "# Alpha\n\n[[Hub#Old part]] [[Hub#^block1]]\n", 1)
+    assert '"code": "L003"' in _same_as_fresh(capsys, root)
+    _edit(root, "Alpha.md", "# Alpha\n\n%% [[Hub#Old part]] %% [[Hub#^block1]]\n", 2)
+    report = _same_as_fresh(capsys, root)
+    assert spy and all(spy)
+    assert '"code": "L003"' not in report
+    (root / ".vaultsync.toml").write_text("[links]\ncheck-comments = true\n", encoding="utf-8")
+    spy.clear()
+    assert '"code": "L003"' in _same_as_fresh(capsys, root)
+    assert spy and not any(spy)  # a setting changed: the vault is checked whole
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,8 @@ LINKS = [
     ("[[alpha beta]]", "[[Alpha Beta]]"),  # L009: resolves, spelled unlike the file
     ("[[Missing Note]]", "[[Missing Note]]"),  # L001: no safe fix
     ("`[[open_source_ai_models]]`", "`[[open_source_ai_models]]`"),  # code is not a link
-    ("%% [[alpha_beta]] %%", "%% [[Alpha Beta]] %%"),  # Obsidian comments hold links
+    # Obsidian comments hold links, but commented-out ones are not checked (check-comments)
+    ("%% [[alpha_beta]] %%", "%% [[alpha_beta]] %%"),
     ("[[Open Source AI Models]]", "[[Open Source AI Models]]"),
 ]
 

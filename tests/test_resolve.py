@@ -395,6 +395,8 @@ def test_links_resolve_from_every_place_obsidian_indexes(tmp_path: Path, capsys:
         tmp_path / "v",
         {
             "Target.md": "",
+            # Links in `%%` comments are checked only when asked to (issue 17).
+            ".vaultsync.toml": "[links]\ncheck-comments = true\n",
             "src.md": (
                 '---\nrelated: "[[Target]]"\nlist:\n  - "[[gone1]]"\n---\n'
                 "%% [[gone2]] %%\n<!-- [[not a link]] -->\n`[[not code]]`\n"

@@ -31,7 +31,8 @@ def test_a_clean_vault_has_no_problems(tmp_path: Path, capsys: Cap) -> None:
 
 
 UNRESOLVED_VAULT: dict[str, str | bytes] = {
-    ".vaultsync.toml": "",
+    # Links in `%%` comments are checked too (by default they are quiet: issue 17).
+    ".vaultsync.toml": "[links]\ncheck-comments = true\n",
     "Open Source AI Models.md": "",
     "Artificial Intelligence.md": "---\naliases: [AI]\n---\n",
     "a/src.md": (
@@ -458,3 +459,72 @@ def test_inline_and_file_suppressions(
 ) -> None:
     root = write_vault(tmp_path / "v", {"Up.md": "", "x.md": text})
     assert [d["code"] for d in diagnostics(capsys, root)] == codes
+
+
+# Issue 17, item 3: a template-like note whose authors commented lines out with `%%`.
+COMMENTED_OUT: dict[str, str | bytes] = {
+    "Project.md": "# Project\n\n## Status\n",
+    "Archive.md": "# Archive\n",  # linked only from inside a comment
+    "Weekly review.md": (
+        "# Weekly review\n\n"
+        "%% Not used this year:\n"
+        "- [[Project#Next steps]]\n"
+        "- [[Someday note]]\n"
+        "- [[Archive]]\n"
+        "%%\n"
+        "Status: [[Project#Status]] %% [[Project#Old heading]] %%\n"
+        "[[Missing one]] %% vaultsync-ignore L001 %%\n"
+        "[[Missing two]]\n"
+    ),
+}
+_COMMENTED_OUT_REPORTS = [
+    ("L003", 4, "Project#Next steps"),
+    ("L001", 5, "Someday note"),
+    ("L003", 8, "Project#Old heading"),
+]
+
+
+@pytest.mark.parametrize("check_comments", [None, False, True])
+def test_commented_out_links_are_quiet_unless_check_comments(
+    tmp_path: Path, capsys: Cap, check_comments: bool | None
+) -> None:
+    files = dict(COMMENTED_OUT)
+    config = "[backlinks]\nenabled = true\n"
+    if check_comments is not None:
+        config += f"\n[links]\ncheck-comments = {str(check_comments).lower()}\n"
+    files[".vaultsync.toml"] = config
+    root = write_vault(tmp_path / "v", files)
+    found = diagnostics(capsys, root, families="L")
+    reported = [
+        (d["code"], d["line"], d["data"]["target"] + (d["data"].get("subpath") or ""))
+        for d in found
+    ]
+    # The inline ignore directive is itself a `%%` comment: it still works either way.
+    expected = [*(_COMMENTED_OUT_REPORTS if check_comments else []), ("L001", 10, "Missing two")]
+    assert sorted(reported, key=lambda r: r[1]) == expected
+
+    # The commented-out links still count: in the graph, resolved, and as backlinks.
+    links = {
+        (link["line"], link["target"]): link["resolved"]
+        for link in graph_links(capsys, root)
+        if link["source"] == "Weekly review.md"
+    }
+    assert links[4, "Project"] == "Project.md"
+    assert links[5, "Someday note"] is None
+    assert links[6, "Archive"] == "Archive.md"
+    code, _, err = run_cli(capsys, "fix", str(root))
+    assert code in (0, 1), err
+    assert "[[Weekly review]]" in (root / "Archive.md").read_text(encoding="utf-8")
+
+
+def test_check_comments_must_be_a_boolean(tmp_path: Path, capsys: Cap) -> None:
+    root = write_vault(
+        tmp_path / "v", {"A.md": "x\n", ".vaultsync.toml": '[links]\ncheck-comments = "yes"\n'}
+    )
+    code, out, err = run_cli(capsys, "check", str(root))
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and "links.check-comments" in err and ".vaultsync.toml" in err
+    (root / ".vaultsync.toml").write_text("[links]\ncheck_comments = true\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "check", str(root))
+    assert code == 2 and "unknown key" in err

@@ -37,6 +37,8 @@ NOTES: dict[str, str | bytes] = {
         "## Intro\n\nSee [[Zeta#Details]], [[Zeta#Nowhere]], [[Zeta#^z1]], [[Zeta#^zz]],\n"
         "[[Omega#Part One#Sub]], [[Omega#Part Two#Sub]], [[ZZ]], [[open_source_models]],\n"
         "[[Dup]], [[Broken]], [[Unreadable#Head]], [[Skipped]] and ![[pic.png]]. ^a1\n"
+        # Commented out: no reports unless `check-comments`, but Zeta still gains a backlink.
+        "%%\n[[Zeta#Old part]] [[Never written]]\n\n[[Omega]]\n%%\n"
     ),
     "Beta.md": (
         "Links [[alpha]] [[Alpha#intro]] [[Alpha#^A1]] [[First One]] [[Open Source Models]]"
@@ -50,7 +52,7 @@ NOTES: dict[str, str | bytes] = {
         "# Part One\n## Sub\n# Part Two\n\nBack to [[Alpha#Intro]], [[Alpha#Gone]],"
         " [[Beta]] and [[AL]]; [[open-source-models]] [[Dup]]\n"
     ),
-    "Open Source Models.md": "[[Alpha]] [[Mid]]\n",
+    "Open Source Models.md": "[[Alpha]] [[Mid]]\n%% [[Alpha#Gone]] [[alpha]] [[Nope]] %%\n",
     "Zeta.md": (
         "---\naliases: ZZ\n---\n## Details\n\nText ^z1\n\n[[Alpha#^a1]] [[Alpha#^nope]]"
         " [[First One]] [[Gamma]] [[Mid#Nothing]]\n"
@@ -102,14 +104,23 @@ def two_halves(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return fallbacks
 
 
-def test_halves_report_what_one_process_reports(tmp_path: Path, two_halves: list[str]) -> None:
-    root = write_vault(tmp_path / "v", NOTES)
+@pytest.mark.parametrize("check_comments", [False, True])
+def test_halves_report_what_one_process_reports(
+    tmp_path: Path, two_halves: list[str], check_comments: bool
+) -> None:
+    files = dict(NOTES)
+    if check_comments:  # links in `%%` comments are reported too
+        files[".vaultsync.toml"] = f"{CONFIG}\n[links]\ncheck-comments = true\n"
+    root = write_vault(tmp_path / "v", files)
     (root / "pic.png").write_bytes(b"\x89PNG\r\n")
     expected = _classic(root)
     codes = {row[2] for row in expected}
     # The vault exercises what crosses halves: subpaths, aliases, variants, ties,
-    # unreadable notes, backlinks sections, excluded notes.
+    # unreadable notes, backlinks sections, excluded notes, commented-out links.
     assert {"L001", "L002", "L003", "L004", "L005", "L006", "S001", "V001"} <= codes
+    commented = {"Never written", "Nope"}
+    broken = {row[5]["target"] for row in expected if row[2] == "L001"}
+    assert broken & commented == (commented if check_comments else set())
     assert _in_halves(root) == expected
     assert two_halves == [], "the check went the classic way"
 
@@ -220,7 +231,7 @@ def _vaults(draw: st.DrawFn) -> dict[str, str | bytes]:
         if draw(st.booleans()):
             lines.append(f"---\naliases: [{draw(st.sampled_from(_NAMES))} x]\n---")
         for _ in range(draw(st.integers(0, 4))):
-            kind = draw(st.integers(0, 5))
+            kind = draw(st.integers(0, 6))
             other = draw(st.sampled_from([*_NAMES, "Gone"]))
             spelled = draw(st.sampled_from([other, other.lower(), other.replace(" ", "_")]))
             head = draw(st.sampled_from(_HEADS))
@@ -232,6 +243,7 @@ def _vaults(draw: st.DrawFn) -> dict[str, str | bytes]:
                     f"text ^b{len(lines)}",
                     f"[[{spelled}#^b{draw(st.integers(0, 3))}]]",
                     f"[[{other} x]]",
+                    f"%% [[{spelled}#{head}]] %%",  # commented out
                 ][kind]
             )
         files[f"{folder}{name}.md"] = "\n\n".join(lines) + "\n"
@@ -246,6 +258,8 @@ def test_halves_agree_with_one_process_on_any_vault(
     tmp_path_factory: pytest.TempPathFactory, two_halves: list[str], files: dict[str, str | bytes]
 ) -> None:
     root = write_vault(tmp_path_factory.mktemp("v"), files)
+    assert _in_halves(root) == _classic(root)
+    (root / ".vaultsync.toml").write_text("[links]\ncheck-comments = true\n", encoding="utf-8")
     assert _in_halves(root) == _classic(root)
 
 

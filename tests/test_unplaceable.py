@@ -112,6 +112,8 @@ def test_s005_can_be_selected_alone(tmp_path: Path, capsys: Capsys) -> None:
         "$$\nx\n$$\n",
         "> $$\n> x\n> $$\n",
         "%% a %% and %%b%%\n",
+        "a 50%% rise\n",  # an inline `%%` closes on its line or is text (issue 17, item 3)
+        "%% a\nb %% c %%\n",  # the block closes at the next `%%`, the rest is inline
         "$$ a %% b $$\n",  # `%%` inside math
         "- a\n  ```\n  x\n",  # a list item's fence ends with the item
         "```\ncode\n```",  # closed on the last line, no final newline

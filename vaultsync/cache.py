@@ -30,8 +30,9 @@ from vaultsync.config import Config
 # note pickled on its own, so saving after an edit re-pickles that note, not the vault;
 # 5: an index of the rows first, their bytes after it, so one row can be read alone;
 # 6: a link keeps where its target starts, not the target's whole span; 7: a note keeps
-# what is still open at its end (ParsedNote.unclosed)
-FORMAT = 7
+# what is still open at its end (ParsedNote.unclosed); 8: a link says whether it sits in
+# a `%%` comment, and math and comments are read anew (issue 17)
+FORMAT = 8
 CACHE_DIR = ".vaultsync/cache"
 NOTES_FILE = "notes.pickle"
 # mtimes this close to the cache's own write time are verified by content hash.

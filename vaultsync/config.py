@@ -29,6 +29,7 @@ _VALIDATED_FORMAT = 2  # 2: section switches unset by default, `templates`
 class LinksConfig:
     canonical: dict[str, str] = field(default_factory=dict)
     keep_display: bool = False
+    check_comments: bool = False  # report links inside `%%` comments too
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,9 @@ class _Section(BaseModel):
 class LinksConfig(_Section):
     canonical: dict[str, str] = Field(default_factory=dict)
     keep_display: Flag = False
+    # Links inside `%% … %%` comments count (Obsidian indexes them) but are checked only
+    # when this is true: a commented-out line is the user's way of saying "not now".
+    check_comments: Flag = False
 
     @field_validator("canonical")
     @classmethod

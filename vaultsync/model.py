@@ -57,6 +57,9 @@ class Link(NamedTuple):
     embed: bool = False
     angle: bool = False  # markdown destination written as <...>
     key: str | None = None  # property name for property links
+    # Inside an Obsidian `%% … %%` comment: still a link (Obsidian indexes it, R14), but
+    # the link rules stay quiet about it unless `[links] check-comments = true`.
+    comment: bool = False
 
     @property
     def target_span(self) -> Span:

@@ -1,9 +1,11 @@
 """One pass over a note: frontmatter, headings, block ids, tags, links, with exact ranges.
 
-The rules follow `obsidian-semantics.md` (R-numbers below). A block pass finds code
-and math blocks (fences, indented code, `$$`); one compiled-regex scan over the text
-between them finds everything else. A full CommonMark parse costs about ten times as
-much and serves only as a test oracle (tests/test_parser_oracle.py).
+The rules follow `obsidian-semantics.md` (R-numbers below) and docs/obsidian-behaviour.md.
+A block pass finds code and math blocks (fences, indented code, `$$`) and the `%%`
+comment blocks that open at a line's start; one compiled-regex scan over the text
+between the code blocks finds everything else, and marks the links inside comments. A
+full CommonMark parse costs about ten times as much and serves only as a test oracle
+(tests/test_parser_oracle.py).
 
 Speed matters here: every note of a vault goes through `parse` on each check. Each
 regex that scans whole text starts with a literal (or an alternation of literals), so
@@ -33,21 +35,24 @@ from vaultsync.text import LineIndex, nfc
 
 # --- block level -----------------------------------------------------------------------
 
-# A line that may open a block: a fence, `$$` or `<!--` line, or an indented line after a
-# blank line or a heading (the only places indented code can start, R11). `re` pays per
-# line break tried, so the pattern turns lines away early: the first lookahead says what
-# every alternative starts with, `(?=[ \t])` what an indented line does, and possessive
-# repeats never give back characters the rest cannot use.
+# A line that may open a block: a fence, `$$`, `%%` or `<!--` line, or an indented line
+# after a blank line or a heading (the only places indented code can start, R11). `re`
+# pays per line break tried, so the pattern turns lines away early: the first lookahead
+# says what every alternative starts with, `(?=[ \t])` what an indented line does, and
+# possessive repeats never give back characters the rest cannot use.
 _BLOCK_EVENT = re.compile(
-    r"\n(?=[ \t]*[`~$<\r\n#])"
-    r"(?:[ \t]*+(?:```|~~~|\$\$|<!--|\r?\n(?=[ \t])(?= {4}| {0,3}\t))"
+    r"\n(?=[ \t]*[`~$%<>\r\n#])"
+    r"(?:[ \t]*+(?:```|~~~|\$\$|%%|<!--|>[ \t>]*+(?:```|~~~|\$\$)"
+    r"|\r?\n(?=[ \t])(?= {4}| {0,3}\t))"
     r"| {0,3}#{1,6}(?:[ \t][^\n]*+)?\n(?=[ \t])(?= {4}| {0,3}\t))"
 )
 _FENCE = re.compile(r"`{3,}|~{3,}")
+# The markers that put a line in a quote (or callout), and the blanks after them.
+_QUOTE_PREFIX = re.compile(r"(?:[ \t]*>)+[ \t]?")
 _LIST_ITEM = re.compile(r"([ \t]*)([-*+]|\d{1,9}[.)])([ \t]*)(\S?)")
 _THEMATIC_BREAK = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*\r?$")
 # Blocks that end every list when they start at the margin: no lazy continuation.
-_MARGIN_BLOCK = re.compile(r"#{1,6}(?:[ \t]|\r?$)|```|~~~|<!--")
+_MARGIN_BLOCK = re.compile(r"#{1,6}(?:[ \t]|\r?$)|```|~~~|<!--|>")
 # How far back to look for the list item an indented line belongs to. Past it the line
 # is taken as list content: a link is never hidden on a guess.
 _LIST_LOOKBACK_LINES = 64
@@ -89,6 +94,8 @@ def _list_content_indent(
             body = opener.lstrip(" \t")
             if body.startswith(("```", "~~~")):
                 closing = min(closing, _width(opener[: len(opener) - len(body)]))
+            elif opener.startswith(">"):
+                return None  # a quote at the margin (its fence or math) ends every list
             end = block_start - 1
             block -= 1
             if pending is not None:  # a line after a code block is no lazy continuation
@@ -186,12 +193,17 @@ def _list_fence_end(text: str, pos: int, char: str, length: int, base: int) -> i
 
 
 def _block_at(
-    text: str, line_start: int, floor: int, after_break: bool, ranges: list[tuple[int, int]]
+    text: str,
+    line_start: int,
+    floor: int,
+    after_break: bool,
+    ranges: list[tuple[int, int]],
+    comments: list[tuple[int, int]],
 ) -> tuple[int, bool]:
-    """Record the code or math block opening at `line_start`, if any.
+    """Record the code, math or `%%` comment block opening at `line_start`, if any.
 
     Returns where the search goes on, and whether an indented line there would be code:
-    after a blank line, a heading, a fence or an HTML comment (not after a paragraph).
+    after a blank line, a heading, a fence or a comment (not after a paragraph).
     """
     line_end = _line_end(text, line_start)
     line = text[line_start:line_end]
@@ -210,6 +222,8 @@ def _block_at(
         end = _indented_end(text, line_start, base + 4)
         ranges.append((line_start, end))
         return end, False
+    if body[0] == ">":
+        return _quoted_block_at(text, line_start, line_end, ranges)
     if body.startswith(("```", "~~~")):
         run = _FENCE.match(body)
         assert run is not None
@@ -222,13 +236,28 @@ def _block_at(
             end = len(text) if close is None else close.end()
         ranges.append((line_start, end))
         return end, True
-    if body.startswith("$$"):  # R15: a display math block
-        close_at = text.find("$$", line_end - len(body) + 2)
+    if body.startswith("%%"):
+        # R14: a comment whose `%%` starts a line runs to the next `%%`, over blank lines
+        # and everything else (Obsidian 0.10.12); unclosed, to the end of the note. Its
+        # lines open no block; the scan reads its text, inline markdown and all.
+        open_at = line_end - len(body)
+        close_at = text.find("%%", open_at + 2)
+        if close_at == -1:
+            comments.append((open_at, len(text)))
+            return len(text), False
+        comments.append((open_at, close_at))
+        end = _line_end(text, close_at)
+        return end, not text[close_at + 2 : end].strip()
+    if body.startswith("$$"):
+        # R15: display math runs to the next `$$` before the paragraph ends (a blank
+        # line); without one the line is text, and the scan looks for inline math in it.
+        open_at = line_end - len(body)
+        blank = _PARAGRAPH_END.search(text, line_end)
+        close_at = text.find("$$", open_at + 2, len(text) if blank is None else blank.start())
         if close_at == -1:
             return line_end, False
-        end = _line_end(text, close_at)
-        ranges.append((line_start, end))
-        return end, False
+        ranges.append((line_start, close_at + 2))
+        return _line_end(text, close_at), False
     if body.startswith("<!--"):
         # An HTML comment block (R13): its lines open nothing. The scan records it.
         close_at = text.find("-->", line_end - len(body) + 4)
@@ -237,26 +266,84 @@ def _block_at(
     return line_end, width <= 3 and _HEADING_START.match(body) is not None
 
 
-def _code_blocks(text: str, start: int) -> list[tuple[int, int]]:
-    """Ranges of fenced code (R10), indented code (R11) and `$$` math blocks (R15)."""
+def _quoted_block_at(
+    text: str, line_start: int, line_end: int, ranges: list[tuple[int, int]]
+) -> tuple[int, bool]:
+    """Record the fence or `$$` math opening inside a quote or callout, if any.
+
+    Either ends where its quote does: at the first line without as many `>` markers
+    (CommonMark containers; callouts hold code and math too, Obsidian 0.13.15, 0.14.3).
+    Math also ends at a blank quote line, as it does at a blank line outside quotes.
+    """
+    prefix = _QUOTE_PREFIX.match(text, line_start, line_end)
+    assert prefix is not None
+    depth = prefix.group().count(">")
+    content = text[prefix.end() : line_end]
+    inner = content.lstrip(" ")
+    if len(content) - len(inner) > 3:
+        return line_end, False
+    fence = _FENCE.match(inner)
+    if fence is None:
+        if not inner.startswith("$$") or "$$" in inner[2:]:
+            return line_end, False  # no math block (math within the line is inline)
+    elif inner[0] == "`" and "`" in inner[fence.end() :]:
+        return line_end, False  # inline code, as outside quotes
+    n = len(text)
+    end = pos = line_end
+    while pos < n:
+        start = pos + 1
+        stop = _line_end(text, start)
+        marks = _QUOTE_PREFIX.match(text, start, stop)
+        if marks is None or marks.group().count(">") < depth:
+            break  # the quote ended, and the block with it
+        rest = text[marks.end() : stop]
+        if fence is None:
+            if not rest.strip():
+                return line_end, False  # a blank quote line: no closing `$$`
+            close_at = text.find("$$", marks.end(), stop)
+            if close_at != -1:
+                ranges.append((line_start, close_at + 2))
+                return stop, False
+        else:
+            closing = rest.strip()
+            run = fence.end()
+            if (
+                closing.startswith(inner[0] * run)
+                and not closing.strip(inner[0])
+                and len(rest) - len(rest.lstrip(" ")) <= 3
+            ):
+                ranges.append((line_start, stop))
+                return stop, True
+        end = pos = stop
+    if fence is None:
+        return line_end, False
+    ranges.append((line_start, end))
+    return end, True
+
+
+def _code_blocks(text: str, start: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Ranges of fenced code (R10), indented code (R11) and `$$` math blocks (R15); and
+    of the `%%` comment blocks (R14), each from its opening `%%` to its closing one."""
     ranges: list[tuple[int, int]] = []
+    comments: list[tuple[int, int]] = []
     n = len(text)
     pos, after_block = start, False
     if start < n:
-        pos, after_block = _block_at(text, start, start, True, ranges)
+        pos, after_block = _block_at(text, start, start, True, ranges, comments)
     search = _BLOCK_EVENT.search
     while pos < n:
         if after_block:
-            pos, after_block = _block_at(text, pos + 1, start, True, ranges)
+            pos, after_block = _block_at(text, pos + 1, start, True, ranges, comments)
             continue
         m = search(text, pos)
         if m is None:
             break
         if m.end() - m.start() > 1 and text[m.end() - 1] == "\n":
-            pos, after_block = _block_at(text, m.end(), start, True, ranges)  # after a blank
+            # after a blank line
+            pos, after_block = _block_at(text, m.end(), start, True, ranges, comments)
         else:
-            pos, after_block = _block_at(text, m.start() + 1, start, False, ranges)
-    return ranges
+            pos, after_block = _block_at(text, m.start() + 1, start, False, ranges, comments)
+    return ranges, comments
 
 
 # --- inline level -----------------------------------------------------------------------
@@ -308,6 +395,7 @@ _INLINE = re.compile(
     rf"|!{_md_link('alt', 'image_angle', 'image_bare')}"
     r"|``*"  # a code span (R12)
     r"|<!--"  # an HTML comment (R13)
+    r"|%%"  # an Obsidian comment (R14)
     r"|\$\$?"  # math (R15)
     # An ATX heading; its text is scanned on for links and tags. It is matched at its
     # first `#`, found by the lookbehinds to start a line (up to 3 spaces in): starting
@@ -337,7 +425,28 @@ _HEADING_START = re.compile(r" {0,3}#{1,6}[ \t]")
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:|//")
 _PARAGRAPH_END = re.compile(r"\n[ \t]*\r?\n")
-_MATH_CLOSE = re.compile(r"\$(?<![\s\\]\$)(?!\d)")
+# A table's delimiter row: only `|`, `-`, `:` and blanks, with a `-` and a `|`.
+_TABLE_DELIMITER = r"[ \t]*+(?=[^\n]*?\|)[|: \t]*-[-|: \t]*\r?$"
+_DELIMITER_ROW = re.compile(_TABLE_DELIMITER, re.MULTILINE)
+# Lines that hold their inline content alone: a heading, or a quote line. (Obsidian's
+# quotes and callouts are read a line at a time here: a guess never hides a link.)
+_OWN_LINE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|\r?$)|>)", re.MULTILINE)
+# Where an inline unit (a paragraph, a list item's text) ends: at the line break before a
+# blank line or a line that starts another block. Code spans and math never cross it.
+_UNIT_END = re.compile(
+    r"\n(?:[ \t]*\r?$"  # a blank line
+    r"|[ \t]*+(?:[-*+]|\d{1,9}[.)])(?:[ \t]|\r?$)"  # a list item
+    r"| {0,3}(?:#{1,6}(?:[ \t]|\r?$)|>|<!--"  # a heading, a quote line, an HTML comment
+    r"|(?:([-*_])[ \t]*+(?:\1[ \t]*+){2,}|=+[ \t]*+)\r?$)"  # a thematic break, a setext line
+    rf"|[^\n|]*+\|[^\n]*+\n(?={_TABLE_DELIMITER}))",  # a table's header row
+    re.MULTILINE,
+)
+# How far back to look for the delimiter row of the table a line with a `|` may be in.
+# Past it the line is taken as a table row (its cells then bound code and math).
+_TABLE_LOOKBACK_LINES = 64
+# Kinds of line, for the inline limit: its content runs on into the next lines; it is
+# alone (a heading or quote line); it is a table row, cut into cells.
+_FLOWS, _ALONE, _TABLE_ROW = 0, 1, 2
 _SUPPRESSION = re.compile(
     r"(?:%%|<!--)[ \t]*vaultsync-ignore(?P<file>-file)?(?P<codes>[^%\n]*?)[ \t]*(?:%%|-->)"
 )
@@ -372,14 +481,18 @@ class _Scanner:
         self.tags: list[Tag] = []
         self.comments: list[Comment] = []
         self.headings: list[Heading] = []
-        # Inline code and math: `%%` and `$$` inside them open nothing (see _unclosed).
+        self.in_comment = False  # scanning the inside of a `%%` comment (R14)
+        # The inline limit's memory: the line last asked about (its start, end and kind),
+        # the end of the inline unit that holds it, and the table rows last confirmed.
+        # Each is worked out once, however many `$` and backticks a line or unit holds.
+        self.line_from, self.line_to, self.line_kind = 0, -1, _FLOWS
+        self.unit_end = -1
+        self.table_from, self.table_to = 0, -1
+        # Inline code, math and `%%` comments: `%%` and `$$` inside them open nothing
+        # (see _unclosed).
         self.code_spans: list[tuple[int, int]] = []
         self.math_spans: list[tuple[int, int]] = []
-        self.paragraph_end = -1  # where the paragraph holding the scan position ends
-        # (from, limit): a range already searched in vain for a closing `$`. Every later `$`
-        # inside it shares that answer, so a paragraph of a million unclosed `$a` costs one
-        # search instead of a million (each to the paragraph's end: quadratic).
-        self.no_math_close = (0, -1)
+        self.comment_spans: list[tuple[int, int]] = []
         self.no_comment_close = len(text)  # no `-->` from here to the segment end
         # A line cursor: the scan asks for positions in increasing order, so counting
         # newlines since the previous one is cheaper than any lookup.
@@ -411,6 +524,7 @@ class _Scanner:
         text = self.text
         search = _INLINE.search
         add_link = self.links.append
+        comment = self.in_comment
         self.no_comment_close = end  # a new segment: searches so far say nothing of it
         pos = start
         if (start == 0 or text[start - 1] == "\n") and _HEADING_START.match(text, start, end):
@@ -431,6 +545,8 @@ class _Scanner:
                     pos = self._comment(i, end)
                 elif char == "$":
                     pos = self._math(i, pos, end)
+                elif char == "%":
+                    pos = self._inline_comment(i, end)
                 # "\\": the escaped character is skipped with the match
                 continue
             # Every item but a comment lies on one line (no group crosses a line end):
@@ -470,6 +586,7 @@ class _Scanner:
                             embed,
                             False,
                             None,
+                            comment,
                         ),
                     )
                 )
@@ -502,15 +619,65 @@ class _Scanner:
         )
         return heading.end(1)  # its text may hold links and tags
 
-    def _paragraph_limit(self, pos: int, end: int) -> int:
-        """End of the paragraph holding `pos`: inline code and math never cross it."""
-        if pos >= self.paragraph_end or self.paragraph_end > end:
-            m = _PARAGRAPH_END.search(self.text, pos, end)
-            self.paragraph_end = m.start() if m else end
-        return self.paragraph_end
+    def _inline_limit(self, pos: int, end: int) -> int:
+        """Where a code span (R12) or math (R15) that starts at `pos` must close.
+
+        Neither crosses the end of its paragraph, list item, heading, quote line or table
+        cell (docs/obsidian-behaviour.md, "Math"), nor the end of the scanned segment.
+        """
+        text = self.text
+        if not self.line_from <= pos <= self.line_to:
+            line_from = text.rfind("\n", 0, pos) + 1
+            line_to = _line_end(text, pos)
+            if _OWN_LINE.match(text, line_from, line_to):
+                kind = _ALONE
+            elif text.find("|", line_from, line_to) != -1 and self._in_table(line_from, line_to):
+                kind = _TABLE_ROW
+            else:
+                kind = _FLOWS
+            self.line_from, self.line_to, self.line_kind = line_from, line_to, kind
+        kind = self.line_kind
+        if kind == _FLOWS:
+            # Every line of a unit shares its end: found once, kept until passed.
+            if pos >= self.unit_end or self.unit_end > end:
+                m = _UNIT_END.search(text, self.line_to, end)
+                self.unit_end = m.start() if m else end
+            return self.unit_end
+        if kind == _TABLE_ROW:  # the cell ends at the next `|` that is not escaped
+            bar = text.find("|", pos, self.line_to)
+            while bar != -1 and text[bar - 1] == "\\":
+                bar = text.find("|", bar + 1, self.line_to)
+            if bar != -1:
+                return min(bar, end)
+        return min(self.line_to, end)
+
+    def _in_table(self, line_from: int, line_to: int) -> bool:
+        """Is the line, which holds a `|`, a row of a table (a header or body row)?"""
+        text = self.text
+        if self.table_from <= line_from <= self.table_to + 1:
+            self.table_to = max(self.table_to, line_to)  # the row after the last one known
+            return True
+        if line_to < len(text) and _DELIMITER_ROW.match(
+            text, line_to + 1, _line_end(text, line_to + 1)
+        ):
+            self.table_from, self.table_to = line_from, line_to  # the header row
+            return True
+        # A body row: the lines above it hold a `|` up to the delimiter row.
+        above_to = line_from - 1
+        for _ in range(_TABLE_LOOKBACK_LINES):
+            if above_to < 0:
+                return False
+            above_from = text.rfind("\n", 0, above_to) + 1
+            if _DELIMITER_ROW.match(text, above_from, above_to):
+                self.table_from, self.table_to = above_from, line_to
+                return True
+            if text.find("|", above_from, above_to) == -1:
+                return False
+            above_to = above_from - 1
+        return True  # too far to tell: its cells bound code and math, never hiding a link
 
     def _code_span(self, pos: int, ticks: int, end: int) -> int:
-        close = _closing_tick(ticks).search(self.text, pos, self._paragraph_limit(pos, end))
+        close = _closing_tick(ticks).search(self.text, pos, self._inline_limit(pos, end))
         if close is None:
             return pos  # unmatched backticks are text
         self.code_spans.append((pos - ticks, close.end()))
@@ -536,25 +703,54 @@ class _Scanner:
         return stop
 
     def _math(self, i: int, pos: int, end: int) -> int:
+        """Skip the math that opens at `i`, if any (R15; docs/obsidian-behaviour.md)."""
         text = self.text
         if pos - i == 2:
-            close_at = text.find("$$", pos, end)
+            # `$$`: display math, without the rules on spaces and digits that `$` has
+            # (Obsidian 0.8.11). Unclosed, its second `$` may still open inline math.
+            close_at = text.find("$$", pos, self._inline_limit(pos, end))
             if close_at == -1:
-                return pos
+                return i + 1
             self.math_spans.append((i, close_at + 2))
             return close_at + 2
-        if pos >= end or text[pos].isspace():
-            return pos  # `$ 5` opens nothing
-        limit = self._paragraph_limit(pos, end)
-        searched_from, searched_to = self.no_math_close
-        if searched_from <= pos and searched_to == limit:
+        if pos >= end or text[pos].isspace() or (i and text[i - 1].isdigit()):
+            return pos  # `$ 5` and `5$x` open nothing
+        # The first `$` after it that is not escaped decides: math only when it has no
+        # blank before it and no digit after it (`$5 and $10`, `$1,5$2`: none).
+        limit = self._inline_limit(pos, end)
+        close = text.find("$", pos, limit)
+        while close != -1:
+            before = close
+            while text[before - 1] == "\\":
+                before -= 1
+            if (close - before) % 2 == 0:
+                break
+            close = text.find("$", close + 1, limit)
+        if close == -1 or text[close - 1].isspace() or text[close + 1 : close + 2].isdigit():
             return pos
-        close = _MATH_CLOSE.search(text, pos, limit)
-        if close is None:
-            self.no_math_close = (pos, limit)
-            return pos  # `$5.5 … $500`: no math
-        self.math_spans.append((i, close.end()))
-        return close.end()
+        self.math_spans.append((i, close + 1))
+        return close + 1
+
+    def _inline_comment(self, i: int, end: int) -> int:
+        """An Obsidian comment within a line (R14): `%%` … `%%`, both on that line."""
+        text = self.text
+        line_end = text.find("\n", i + 2, end)
+        close_at = text.find("%%", i + 2, end if line_end == -1 else line_end)
+        if close_at == -1:
+            return i + 2  # only a comment whose `%%` starts a line may span lines
+        self.comment_spans.append((i, close_at + 2))
+        self.scan_comment(i + 2, close_at)
+        return close_at + 2
+
+    def scan_comment(self, start: int, end: int) -> None:
+        """Scan the inside of a `%%` comment: its links are marked as commented out."""
+        no_comment_close = self.no_comment_close
+        self.in_comment = True
+        try:
+            self.scan(start, end)
+        finally:
+            self.in_comment = False
+            self.no_comment_close = no_comment_close
 
     def _wikilink(self, m: re.Match[str], group: int, line: int, column: int) -> None:
         """Any other wikilink or embed (`group`); `line`, `column`: where it starts."""
@@ -592,6 +788,7 @@ class _Scanner:
                     embed,
                     False,
                     None,
+                    self.in_comment,
                 ),
             )
         )
@@ -621,6 +818,7 @@ class _Scanner:
                     embed,
                     group in (_ANGLE, _IMAGE_ANGLE),
                     None,
+                    self.in_comment,
                 ),
             )
         )
@@ -696,11 +894,17 @@ def parse(text: str) -> ParsedNote:
         properties, yaml_error = fm.load(text, block, lines)
 
     scanner = _Scanner(text, lines)
-    code_blocks = _code_blocks(text, body_start)
+    code_blocks, comment_blocks = _code_blocks(text, body_start)
     segment_start = body_start
-    for code_start, code_end in code_blocks:
-        scanner.scan(segment_start, code_start)
-        segment_start = code_end
+    blocks = [(start, end, False) for start, end in code_blocks]
+    if comment_blocks:
+        blocks = sorted(blocks + [(start, end, True) for start, end in comment_blocks])
+    for block_start, block_end, comment in blocks:
+        scanner.scan(segment_start, block_start)
+        if comment:  # from after its opening `%%` to its closing one
+            scanner.scan_comment(block_start + 2, block_end)
+            block_end = min(block_end + 2, len(text))
+        segment_start = block_end
     scanner.scan(segment_start, len(text))
 
     links = scanner.links
@@ -727,7 +931,9 @@ def parse(text: str) -> ParsedNote:
         newline="\r\n" if _first_line_end(text) == "\r\n" else "\n",
         final_newline=text.endswith("\n"),
         marked_text=text if any("vaultsync:" in c.text for c in scanner.comments) else None,
-        unclosed=_open_span(_unclosed(text, body_start, code_blocks, scanner), lines),
+        unclosed=_open_span(
+            _unclosed(text, body_start, code_blocks, comment_blocks, scanner), lines
+        ),
     )
 
 
@@ -742,7 +948,11 @@ _AFTER_ANY = 1 << 62  # bisects to after every range that starts at a given offs
 
 
 def _unclosed(
-    text: str, start: int, code_blocks: list[tuple[int, int]], scanner: _Scanner
+    text: str,
+    start: int,
+    code_blocks: list[tuple[int, int]],
+    comment_blocks: list[tuple[int, int]],
+    scanner: _Scanner,
 ) -> tuple[str, int] | None:
     """What is still open where the text ends (a code fence, `<!--`, `%%` or `$$`), and
     the offset it opened at; None when text appended at the end would stand on its own."""
@@ -756,7 +966,8 @@ def _unclosed(
             # the margin ends: add what `sections.append_edit` adds before a section (a
             # blank line, then a line at the margin) and see whether the fence takes it.
             probe = text + ("\n" if text.endswith("\n") else "\n\n") + "x"
-            if _code_blocks(probe, start)[-1][1] == len(probe):
+            probe_blocks = _code_blocks(probe, start)[0]
+            if probe_blocks and probe_blocks[-1][1] == len(probe):
                 return fence.group(), text.index(fence.group(), block_start)
     # A `<!--` with no `-->` after it: a comment block running to the end, or inline text
     # that the first `-->` appended (a section's marker) would make a comment.
@@ -766,30 +977,32 @@ def _unclosed(
         backslashes = len(text[:-4]) - len(text[:-4].rstrip("\\"))
         if backslashes % 2 == 0:  # `\<!--` is text, and stays text
             return "<!--", n - 4
-    marks = _marks(text, "%%", start)
+    # A `%%` comment block still open runs to the end (an inline one closes on its line).
+    if comment_blocks and comment_blocks[-1][1] == n:
+        return "%%", comment_blocks[-1][0]
     dollars = _marks(text, "$$", start)
-    if dollars:
-        marks = sorted(marks + dollars) if marks else dollars
-    if not marks:
+    if not dollars:
         return None
-    # `%%` comments and `$$` math pair up in order, each hiding the other's marks; marks
-    # inside code, inline code, HTML comments and math the scanner paired (a `$$` there
-    # is a pair, or the end of `$x$` and a stray `$`) are text.
-    open_mark: tuple[str, int] | None = None
-    for at in marks:
+    # `$$` math never spans a blank line (docs/obsidian-behaviour.md), so none takes in a
+    # section appended after one; but whether Obsidian's does is not recorded, so a `$$`
+    # left unpaired still keeps the section out. Marks inside code, inline code, HTML
+    # and `%%` comments and math the scanner paired (a `$$` there is a pair, or the end
+    # of `$x$` and a stray `$`) are text.
+    comments = [(opened, min(closed + 2, n)) for opened, closed in comment_blocks]
+    if scanner.comment_spans:
+        comments = sorted(comments + scanner.comment_spans)
+    open_at: int | None = None
+    for at in dollars:
         if (
             _inside(code_blocks, at)
             or _inside(scanner.code_spans, at)
             or _inside(scanner.math_spans, at)
+            or _inside(comments, at)
             or _inside_comment(scanner.comments, at)
         ):
             continue
-        mark = text[at : at + 2]
-        if open_mark is None:
-            open_mark = (mark, at)
-        elif open_mark[0] == mark:
-            open_mark = None
-    return open_mark
+        open_at = at if open_at is None else None
+    return None if open_at is None else ("$$", open_at)
 
 
 def _marks(text: str, mark: str, start: int) -> list[int]:

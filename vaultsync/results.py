@@ -33,8 +33,9 @@ REPORT_FILE = "report.pickle"
 # Renderings kept per results key (e.g. the text report and the JSON one of an editor).
 _RENDERS_KEPT = 3
 # 2: diagnostics stored as plain tuples; 3: the key stored ahead of them; 4: pickled per
-# note, so a check from a snapshot stores the notes it did not check again as they were
-FORMAT = 4
+# note, so a check from a snapshot stores the notes it did not check again as they were;
+# 5: math and `%%` comments read anew, links in comments quiet by default (issue 17)
+FORMAT = 5
 _RACY_SECONDS = 2.0
 # Diagnostics are stored as plain tuples: unpickling 80,000 dataclass objects goes
 # through Python-level __setstate__ and cost half a second on 10,000 notes.

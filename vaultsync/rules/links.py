@@ -228,10 +228,15 @@ def check_links(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
         resolved = vault.index.resolve_all([link.linkpath for link in links], source)
     spellings = _spellings(ctx)
     index = vault.index
+    # Links in `%%` comments count for resolution, the graph and backlinks (Obsidian
+    # indexes them, R14), but a commented-out line is the user's "not now": no reports.
+    quiet_comments = not vault.config.links.check_comments
     # A template's `[[{{date}}]]` or `[[<% tp.file.title %>#Tasks]]` is filled when the
     # template is used; its other links are reported: each note made from it copies them.
     template = templates.is_template(vault, source)
     for link, resolution in zip(links, resolved, strict=True):
+        if link.comment and quiet_comments:
+            continue
         linkpath = link.linkpath
         path = resolution.path
         if template and (
