@@ -671,10 +671,10 @@ def test_rename_on_a_link_is_vaultsync_mv_to_the_byte(
 @pytest.mark.parametrize(
     ("name", "why"),
     [
-        ("Bad: name", "Obsidian does not allow :"),
-        ("C# notes", "Obsidian does not allow #"),
-        ("a\\b", "Obsidian does not allow \\"),
-        ("What?", "Obsidian does not allow ?"),
+        ("Bad: name", "Obsidian does not allow `:`"),
+        ("C# notes", "Obsidian does not allow `#`"),
+        ("a\\b", "Obsidian does not allow `\\`"),
+        ("What?", "Obsidian does not allow `?`"),
         ("Other", "already exists"),
     ],
 )
