@@ -251,6 +251,21 @@ def test_L002_keep_display_keeps_what_the_reader_saw(tmp_path: Path, capsys: Cap
     ]
 
 
+def test_keep_display_in_a_table_row_keeps_the_table(tmp_path: Path, capsys: Cap) -> None:
+    # A bare `|` would end the cell: the display text goes after `\|` there (R4), as
+    # `vaultsync mv` writes it (both go through linktext.retarget).
+    files: dict[str, str | bytes] = {
+        ".vaultsync.toml": "[links]\nkeep-display = true\n",
+        "Open Source AI Models.md": "",
+        "x.md": "| model | note |\n|---|---|\n| a | [[open_source_ai_models]] |\n",
+    }
+    root = write_vault(tmp_path / "v", files)
+    [found] = diagnostics(capsys, root)
+    assert fixed_text(root, found) == (
+        "| model | note |\n|---|---|\n| a | [[Open Source AI Models\\|open_source_ai_models]] |\n"
+    )
+
+
 # --- L006 and L009 fixes -------------------------------------------------------------------
 
 

@@ -32,7 +32,7 @@ from vaultsync.config import Config
 # 6: a link keeps where its target starts, not the target's whole span; 7: a note keeps
 # what is still open at its end (ParsedNote.unclosed); 8: a link says whether it sits in
 # a `%%` comment, and math and comments are read anew (issue 17)
-FORMAT = 8
+FORMAT = 9
 CACHE_DIR = ".vaultsync/cache"
 NOTES_FILE = "notes.pickle"
 # mtimes this close to the cache's own write time are verified by content hash.

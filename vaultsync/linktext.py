@@ -17,6 +17,9 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote
 
+from vaultsync.model import Edit, Link, LinkKind, Span
+from vaultsync.vault import is_note_path
+
 # Percent-encoded in both forms: `%` (it starts an escape), `#` (it starts a subpath),
 # `<` and `>` (they delimit the `<…>` form), `\` (CommonMark reads it as an escape) and
 # `:` (a name such as `http:x` would read as a URL, R41).
@@ -54,3 +57,36 @@ def encode_destination(path: str, angle: bool = False) -> str:
 # What a written destination (or its `#subpath`) names: percent-decoded, UTF-8. The
 # stdlib function itself, not a wrapper: the parser calls it for every markdown link.
 decode_destination = unquote
+
+
+def encode_target(link: Link, new: str) -> str:
+    """How the target `new` is written in `link`'s own syntax."""
+    if link.kind is not LinkKind.MARKDOWN:
+        return new
+    if is_note_path(link.target) and not is_note_path(new):
+        new += ".md"  # other Markdown tools need the extension Obsidian lets you leave out
+    return encode_destination(new, link.angle)
+
+
+# Links whose written target is what a reader sees when they have no display text. A
+# markdown link always shows its label; an embed shows what it embeds (and for an image
+# the text after `|` would become its alt text or size).
+_SHOWS_TARGET = frozenset({LinkKind.WIKILINK, LinkKind.PROPERTY})
+
+
+def retarget(link: Link, new: str, keep_display: bool) -> tuple[Edit, ...]:
+    """The edits making `link` name `new`, its display text and anchor untouched.
+
+    The one way every link-rewriting fix (L002, L005, L006, L009), `mv` and the daemon's
+    rename follower rewrite a link. With `keep_display` a link that showed its own target
+    keeps showing it: `[[formulas]]` -> `[[Formulas|formulas]]` (`\\|` in a table row, R4).
+    """
+    target = Edit(link.target_span, encode_target(link, new))
+    if not keep_display or link.display is not None or link.kind not in _SHOWS_TARGET:
+        return (target,)
+    if new == link.target:
+        return (target,)
+    span = link.span
+    at, column = span.end - 2, span.end_column - 2  # just before `]]`
+    before_close = Span(at, at, span.end_line, column, span.end_line, column)
+    return (target, Edit(before_close, ("\\|" if link.table else "|") + link.target))

@@ -60,6 +60,9 @@ class Link(NamedTuple):
     # Inside an Obsidian `%% … %%` comment: still a link (Obsidian indexes it, R14), but
     # the link rules stay quiet about it unless `[links] check-comments = true`.
     comment: bool = False
+    # In a table row, where a bare `|` would end the cell: a display text added to the
+    # link is written after `\|` there (R4).
+    table: bool = False
 
     @property
     def target_span(self) -> Span:

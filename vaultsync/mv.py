@@ -16,13 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vaultsync import sections, writer
+from vaultsync import linktext, sections, writer
 from vaultsync.engine import Vault
 from vaultsync.errors import UsageError
 from vaultsync.index import NoteEntry, VaultIndex
-from vaultsync.linktext import encode_destination
 from vaultsync.markers import begin_marker, body_hash
-from vaultsync.model import Edit, Link, LinkKind, Span
+from vaultsync.model import Edit, Link
 from vaultsync.parse import parse
 from vaultsync.text import fold, nfc, strip_md
 from vaultsync.vault import (
@@ -141,31 +140,6 @@ def link_text(index: VaultIndex, link: Link, target: str, source: str) -> str:
     return _with_md(bare, keep_md)  # a full vault path always resolves exactly
 
 
-def link_edits(text: str, link: Link, new_text: str, keep_display: bool) -> list[Edit]:
-    """The edits making `link` (in the note `text`) name `new_text`, in its own syntax.
-
-    `keep_display` (`[links] keep-display`): a link that showed its own target keeps
-    showing it, `[[Old]]` -> `[[New|Old]]`. Embeds show the file, not the text, and
-    markdown links have their label: neither gets one.
-    """
-    edits = [Edit(link.target_span, encode(link, new_text))]
-    if (
-        keep_display
-        and link.display is None
-        and not link.embed
-        and link.kind is not LinkKind.MARKDOWN
-        and new_text != link.target
-    ):
-        span = link.span
-        line_start = text.rfind("\n", 0, span.start) + 1
-        # In a table row a bare `|` would end the cell: Obsidian writes `\|` there (R4).
-        in_table = text[line_start : span.start].lstrip().startswith("|")
-        at, column = span.end - 2, span.end_column - 2  # just before `]]`
-        place = Span(at, at, span.end_line, column, span.end_line, column)
-        edits.append(Edit(place, ("\\|" if in_table else "|") + link.target))
-    return edits
-
-
 def _spelled_like(written: str, target: str) -> bool:
     """Does a link still spell the moved file's name exactly (`[[a]]` after `a` -> `A`)?"""
     if written.startswith(("./", "../")):
@@ -173,13 +147,6 @@ def _spelled_like(written: str, target: str) -> bool:
     written = written.lstrip("/")
     spelled = target if written.lower().endswith(".md") or not is_note_path(target) else target[:-3]
     return spelled == written or spelled.endswith("/" + written)
-
-
-def encode(link: Link, text: str) -> str:
-    """`text` as written in `link`'s syntax (markdown links are percent-encoded)."""
-    if link.kind is not LinkKind.MARKDOWN:
-        return text
-    return encode_destination(text, link.angle)
 
 
 def _section_hash_edits(
@@ -279,7 +246,7 @@ def _change(
         raise MoveError(f"{entry.path}: changed while vaultsync was reading the vault; try again")
     assert entry.parsed is not None
     keep = vault.config.links.keep_display
-    edits = [e for link, text in rewrites for e in link_edits(note.text, link, text, keep)]
+    edits = [e for link, text in rewrites for e in linktext.retarget(link, text, keep)]
     found, _ = sections.inspect(entry.parsed)
     all_edits = edits + _section_hash_edits(note.text, found, edits)
     return NoteChange(

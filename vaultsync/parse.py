@@ -470,6 +470,13 @@ def _closing_tick(n: int) -> re.Pattern[str]:
     return pattern
 
 
+def _in_table_row(text: str, line_start: int, at: int) -> bool:
+    """Does the line, up to `at`, start a table row (`| cell |`)? A link there writes its
+    display separator as `\\|` (R4). Rows written without a leading `|` are not seen."""
+    first = text[line_start]
+    return first == "|" or (first in " \t" and text[line_start:at].lstrip()[:1] == "|")
+
+
 class _Scanner:
     """Collects inline items from the text between code blocks."""
 
@@ -587,6 +594,7 @@ class _Scanner:
                             False,
                             None,
                             comment,
+                            _in_table_row(text, i - column + 1, i),
                         ),
                     )
                 )
@@ -789,6 +797,7 @@ class _Scanner:
                     False,
                     None,
                     self.in_comment,
+                    _in_table_row(self.text, start - column + 1, start),
                 ),
             )
         )
@@ -819,6 +828,7 @@ class _Scanner:
                     group in (_ANGLE, _IMAGE_ANGLE),
                     None,
                     self.in_comment,
+                    False,  # a label, not `|`, holds what a markdown link shows
                 ),
             )
         )

@@ -21,7 +21,7 @@ from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-from vaultsync import mv, sections, writer
+from vaultsync import linktext, mv, sections, writer
 from vaultsync.fix import FixOptions, apply_edits, select_fixes, wanted
 from vaultsync.index import VaultIndex
 from vaultsync.live import LiveVault, Update
@@ -471,7 +471,7 @@ class Worker:
                 continue
             keep = vault.config.links.keep_display
             edits = [  # as `vaultsync mv` writes them
-                e for link, text in rewrites for e in mv.link_edits(note.text, link, text, keep)
+                e for link, text in rewrites for e in linktext.retarget(link, text, keep)
             ]
             new_text = apply_edits(note.text, edits)
             try:

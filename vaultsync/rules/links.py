@@ -6,9 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vaultsync import sections, templates
-from vaultsync.linktext import encode_destination
-from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Link, LinkKind, Severity, Span
+from vaultsync import linktext, sections, templates
+from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Link, Severity
 from vaultsync.rules import Rule, checker, define
 from vaultsync.text import fold, nfc, shortened, strip_md
 from vaultsync.vault import ATTACHMENT_EXTENSIONS, extension, is_note_path
@@ -177,40 +176,10 @@ with `[links] keep-display = true` the reader still sees what was written:
 )
 
 
-def encode_target(link: Link, new: str) -> str:
-    """How `new` must be written in `link`'s syntax."""
-    if link.kind is not LinkKind.MARKDOWN:
-        return new
-    if is_note_path(link.target) and not is_note_path(new):
-        new += ".md"  # other Markdown tools need the extension Obsidian lets you leave out
-    return encode_destination(new, link.angle)
-
-
-def _before_close(link: Link) -> Span:
-    """The empty span just before `]]`, where a display text is inserted."""
-    s = link.span
-    return Span(s.end - 2, s.end - 2, s.end_line, s.end_column - 2, s.end_line, s.end_column - 2)
-
-
-# Links whose written target is what a reader sees when they have no display text. A
-# markdown link always shows its label; an embed shows what it embeds (and for an image
-# the text after `|` would become its alt text or size).
-_SHOWS_TARGET = frozenset({LinkKind.WIKILINK, LinkKind.PROPERTY})
-
-
 def retarget(link: Link, new: str, keep_reader_text: bool) -> Fix:
     """Replace only the target text; with `keep_reader_text` (L006 always, L002 and L009
-    under `[links] keep-display`), a link that showed its target keeps showing it:
-    `[[formulas]]` -> `[[Formulas|formulas]]`."""
-    edits = [Edit(link.target_span, encode_target(link, new))]
-    if (
-        keep_reader_text
-        and link.display is None
-        and link.kind in _SHOWS_TARGET
-        and new != link.target
-    ):
-        edits.append(Edit(_before_close(link), "|" + link.target))
-    return Fix(FixKind.SAFE, tuple(edits))
+    under `[links] keep-display`), a link that showed its target keeps showing it."""
+    return Fix(FixKind.SAFE, linktext.retarget(link, new, keep_reader_text))
 
 
 @checker
@@ -433,7 +402,7 @@ def _resolved(
             f'Ambiguous link "{shortened(link.target)}": {len(resolution.candidates)} files match '
             f"equally ({', '.join(resolution.candidates)})",
             _data(link, path, candidates=list(resolution.candidates)),
-            Fix(FixKind.UNSAFE, (Edit(link.target_span, encode_target(link, full)),)),
+            Fix(FixKind.UNSAFE, (Edit(link.target_span, linktext.encode_target(link, full)),)),
         )
     elif link.linkpath:
         expected = _spellings(ctx)[link.linkpath, path]
