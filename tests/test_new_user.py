@@ -177,6 +177,8 @@ FULL = Path("/dev/full")  # every write to it fails with ENOSPC (Linux)
         ["graph", "seeds"],
         ["graph", "seeds", "--format", "dot"],
         ["rule", "L001"],  # small enough to sit in the buffer until the end
+        ["mv", "seeds/Opensource AI innovations.md", "seeds/Open AI innovations.md", "--dry-run"],
+        ["mv", "seeds/Opensource AI innovations.md", "seeds/Open AI innovations.md"],
     ],
     ids=" ".join,
 )

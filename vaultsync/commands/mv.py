@@ -11,6 +11,7 @@ from vaultsync.commands.common import (
     add_root_option,
     add_vault_options,
     load_vault,
+    report_stream,
     vault_root,
 )
 from vaultsync.errors import UsageError
@@ -56,18 +57,21 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_move(vault, old, new)
     for warning in plan.warnings:
         print(f"vaultsync: warning: {warning}", file=sys.stderr)
-    out = sys.stdout
     if args.dry_run:
-        out.write(f"rename from {old}\nrename to {new}\n")
-        for change in sorted(plan.changes, key=lambda c: c.path):
-            out.writelines(
-                unified_diff(change.path, change.new_path, change.before, change.after, change.bom)
-            )
+        with report_stream(args) as out:
+            out.write(f"rename from {old}\nrename to {new}\n")
+            for change in sorted(plan.changes, key=lambda c: c.path):
+                out.writelines(
+                    unified_diff(
+                        change.path, change.new_path, change.before, change.after, change.bom
+                    )
+                )
         return 0
     skipped = apply_move(vault, plan)
     for why in skipped.values():
         print(f"vaultsync: not written: {why}", file=sys.stderr)
     if not args.quiet:
         notes = len(plan.changes) - len(skipped)
-        out.write(f"Moved {old} -> {new}; rewrote {plan.links} link(s) in {notes} note(s).\n")
+        with report_stream(args) as out:
+            out.write(f"Moved {old} -> {new}; rewrote {plan.links} link(s) in {notes} note(s).\n")
     return 1 if skipped else 0
