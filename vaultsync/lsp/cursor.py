@@ -68,6 +68,20 @@ def destination(session: Session, note: Note, link: Link) -> Target | None:
     return at_subpath(target, link.subpath)
 
 
+def linked_from(
+    session: Session, uri: str, position: types.Position
+) -> tuple[Note, Link, Target] | None:
+    """The note at `uri`, the link under `position` in it and where it leads, if anywhere."""
+    note = session.note(uri)
+    if note is None:
+        return None
+    link = link_at(note.parsed, note.text.offset(position))
+    if link is None:
+        return None
+    target = destination(session, note, link)
+    return None if target is None else (note, link, target)
+
+
 def at_subpath(target: Note, subpath: str | None) -> Target:
     """The place in `target` a `#Heading`, `#H1#H2` or `#^block` subpath names."""
     parsed = target.parsed

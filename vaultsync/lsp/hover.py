@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from lsprotocol import types
 
-from vaultsync.lsp.cursor import Target, destination, link_at
+from vaultsync.lsp.cursor import Target, linked_from
 from vaultsync.lsp.session import Session
 from vaultsync.vault import extension
 
@@ -17,15 +17,10 @@ _IMAGES = frozenset({"avif", "bmp", "gif", "jpeg", "jpg", "png", "svg", "webp"})
 
 
 def hover(session: Session, uri: str, position: types.Position) -> types.Hover | None:
-    note = session.note(uri)
-    if note is None:
+    found = linked_from(session, uri, position)
+    if found is None:
         return None
-    link = link_at(note.parsed, note.text.offset(position))
-    if link is None:
-        return None
-    target = destination(session, note, link)
-    if target is None:
-        return None
+    note, link, target = found
     if target.note is None:
         body = f"`{target.path}`"
         if extension(target.path) in _IMAGES:
