@@ -224,6 +224,8 @@ FUZZ = settings(
 # fence less indented than a nested item's content closes that item, not its parent.
 @example("- item\n<!--\nc\n-->\n    code\n")
 @example("- a\n  - b\n  ```\n  ```\n    para of a\n")
+# Found after issue 17: inside a fence opened in a quote, a deeper `> > ```` is code.
+@example("> ```\n> > ```\n> > alpha\n")
 def test_generated_code_lines_agree_with_commonmark(document: str) -> None:
     compare(document)
 

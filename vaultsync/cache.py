@@ -31,8 +31,9 @@ from vaultsync.config import Config
 # 5: an index of the rows first, their bytes after it, so one row can be read alone;
 # 6: a link keeps where its target starts, not the target's whole span; 7: a note keeps
 # what is still open at its end (ParsedNote.unclosed); 8: a link says whether it sits in
-# a `%%` comment, and math and comments are read anew (issue 17)
-FORMAT = 9
+# a `%%` comment, and math and comments are read anew (issue 17); 9: a link says whether
+# it sits in a table row; 10: a fence in a quote ends only at its own quote depth
+FORMAT = 10
 CACHE_DIR = ".vaultsync/cache"
 NOTES_FILE = "notes.pickle"
 # mtimes this close to the cache's own write time are verified by content hash.

@@ -14,6 +14,7 @@ regex that scans whole text starts with a literal (or an alternation of literals
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_right
 from typing import Any
@@ -266,6 +267,12 @@ def _block_at(
     return line_end, width <= 3 and _HEADING_START.match(body) is not None
 
 
+@functools.cache
+def _quote_markers(depth: int) -> re.Pattern[str]:
+    """`depth` quote markers (`>`, each after optional blanks) and one optional blank."""
+    return re.compile(rf"(?:[ \t]*>){{{depth}}}[ \t]?")
+
+
 def _quoted_block_at(
     text: str, line_start: int, line_end: int, ranges: list[tuple[int, int]]
 ) -> tuple[int, bool]:
@@ -293,8 +300,10 @@ def _quoted_block_at(
     while pos < n:
         start = pos + 1
         stop = _line_end(text, start)
-        marks = _QUOTE_PREFIX.match(text, start, stop)
-        if marks is None or marks.group().count(">") < depth:
+        # Exactly the block's own markers: a deeper `>` is content of the block
+        # (`> > ```` inside a fence opened by `> ```` is a code line, not its close).
+        marks = _quote_markers(depth).match(text, start, stop)
+        if marks is None:
             break  # the quote ended, and the block with it
         rest = text[marks.end() : stop]
         if fence is None:
