@@ -91,6 +91,19 @@ def test_the_proposal_still_catches_what_differs_from_it(tmp_path: Path, capsys:
     ]
 
 
+def test_templates_teach_the_proposal_nothing(tmp_path: Path, capsys: Cap) -> None:
+    # A template's `created: {{date}}` is no text value: the notes made from it hold dates.
+    files: dict[str, str | bytes] = {
+        ".obsidian/templates.json": '{"folder": "Journal/Templates"}',
+        "Journal/2024-01-01.md": "---\ncreated: 2024-01-01\n---\n",
+        "Journal/2024-01-02.md": "---\ncreated: 2024-01-02\n---\n",
+        "Journal/Templates/Day.md": "---\ncreated: {{date}}\nmood: <% tp.system.prompt() %>\n---\n",
+    }
+    root = write_vault(tmp_path / "v", files)
+    assert infer_then_check(capsys, root) == []
+    assert proposed(root, "Journal") == {"created": {"type": "date", "required": True}}
+
+
 # --- any mix of values: infer, then check, finds nothing ------------------------------------
 
 TEXTS = st.sampled_from(

@@ -342,7 +342,7 @@ def schema_text(folder: str, count: int, specs: dict[str, dict[str, Any]]) -> st
 
 
 def write_schemas(root: Path, config: Config, force: bool) -> None:
-    from vaultsync import engine
+    from vaultsync import engine, templates
     from vaultsync.schema import parse_schema
     from vaultsync.text import nfc
 
@@ -351,6 +351,8 @@ def write_schemas(root: Path, config: Config, force: bool) -> None:
     for path, entry in sorted(vault.notes.items()):
         if "/" not in path or entry.excluded or entry.parsed is None:
             continue
+        if templates.is_template(vault, path):
+            continue  # `created: {{date}}` says nothing of what the notes made from it hold
         by_folder[path.split("/", 1)[0]].append((path, entry.parsed.properties or {}))
 
     def resolves(target: str, source: str) -> bool:
