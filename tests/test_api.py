@@ -178,7 +178,9 @@ def test_events_deliver_diagnostics_after_an_edit(daemon: Daemon) -> None:
 def test_served_openapi_document_is_the_shipped_one(daemon: Daemon) -> None:
     served = daemon.get("/v1/openapi.json")
     shipped = json.loads((REPO / "schemas" / "openapi.json").read_text(encoding="utf-8"))
-    assert served == shipped, "regenerate: python -m vaultsync.api.server > schemas/openapi.json"
+    assert served == shipped, (
+        "regenerate: python -m vaultsync.daemon.api.server > schemas/openapi.json"
+    )
     assert set(served["paths"]) >= {
         "/v1/status",
         "/v1/diagnostics",

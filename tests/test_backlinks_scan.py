@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from tests.clirun import check_json
 from tests.conftest import write_vault
-from vaultsync import engine, sections
-from vaultsync.config import load_config
+from vaultsync.config.settings import load_config
+from vaultsync.lint import engine
+from vaultsync.vault import sections
 
 NOTES = ["Alpha.md", "sub/Alpha.md", "sub/deep/Beta.md", "Ünï.md", "x.y.md", "other/Gamma.md"]
 # Spellings that reach (or nearly reach) the notes above in every way Obsidian resolves.

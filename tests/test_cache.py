@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import write_vault
-from vaultsync import statefile
 from vaultsync.cli import main
+from vaultsync.io import statefile
 
 CACHE_FILE = Path(".vaultsync/cache/notes.pickle")
 
@@ -77,7 +77,7 @@ def test_warm_run_reuses_cached_notes_and_gives_the_same_report(
     assert (vault / CACHE_FILE).is_file()
     _age_cache(vault)
     parsed: list[str] = []
-    from vaultsync import engine
+    from vaultsync.lint import engine
 
     real = engine.read_entry
     monkeypatch.setattr(
@@ -236,7 +236,7 @@ def test_unchanged_vault_is_answered_from_the_results_cache(
     _age_files(vault)
     first = _check_json(vault, capsys)
     assert (vault / ".vaultsync/cache/results.pickle").is_file()
-    from vaultsync import engine
+    from vaultsync.lint import engine
 
     def no_load(*args: object, **kwargs: object) -> None:
         raise AssertionError("the vault was indexed again")
@@ -301,7 +301,8 @@ def test_unchanged_vault_is_answered_with_the_report_already_made(
     fresh = _run(capsys, "check", "--format", fmt, str(vault), "--no-cache")
     assert _run(capsys, "check", "--format", fmt, str(vault)) == fresh
     assert (vault / REPORT_FILE).is_file()
-    from vaultsync import report, results
+    from vaultsync.lint import results
+    from vaultsync.output import report
 
     def no_rebuild(*args: object, **kwargs: object) -> None:
         raise AssertionError("diagnostics were rebuilt or rendered again")
@@ -420,7 +421,7 @@ def test_a_new_format_is_rendered_from_the_cached_results(
     _age_files(vault)
     _run(capsys, "check", "--format", "text", str(vault))  # stores the results
     fresh = _run(capsys, "check", "--format", "json", str(vault), "--no-cache")
-    from vaultsync import engine
+    from vaultsync.lint import engine
 
     def no_load(*args: object, **kwargs: object) -> None:
         raise AssertionError("the vault was indexed again")
@@ -444,7 +445,7 @@ _IMPORT_PROBE = (
     "import sys\n"
     "from vaultsync.cli import main\n"
     "code = main(sys.argv[1:])\n"
-    "loaded = {'yaml', 'vaultsync.parse', 'vaultsync.engine'} & set(sys.modules)\n"
+    "loaded = {'yaml', 'vaultsync.parse.scanner', 'vaultsync.lint.engine'} & set(sys.modules)\n"
     "print(code, sorted(loaded), file=sys.stderr)\n"
 )
 
@@ -474,7 +475,7 @@ def test_an_unchanged_vault_is_answered_without_loading_yaml_or_the_parser(
     vault = _vault(tmp_path)
     _age_files(vault)
     # Indexed. Every block is in the plain subset, which is read without pyyaml.
-    assert _check_imports(vault) == "1 ['vaultsync.engine', 'vaultsync.parse']"
+    assert _check_imports(vault) == "1 ['vaultsync.lint.engine', 'vaultsync.parse.scanner']"
     assert _check_imports(vault) == "1 []"  # answered from the cache
 
 
@@ -482,7 +483,7 @@ def test_pyyaml_is_loaded_for_a_block_outside_the_plain_subset(tmp_path: Path) -
     vault = _vault(tmp_path)
     (vault / "Beta.md").write_text("---\nauthor:\n  name: Ann\n---\n# Beta\n", encoding="utf-8")
     _age_files(vault)
-    assert _check_imports(vault) == "1 ['vaultsync.engine', 'vaultsync.parse', 'yaml']"
+    assert _check_imports(vault) == "1 ['vaultsync.lint.engine', 'vaultsync.parse.scanner', 'yaml']"
     # An edit whose block is plain again is checked from the snapshot without it.
     (vault / "Alpha.md").write_text("---\ntags: [b]\n---\nSee [[Beta]].\n", encoding="utf-8")
-    assert _check_imports(vault) == "1 ['vaultsync.engine', 'vaultsync.parse']"
+    assert _check_imports(vault) == "1 ['vaultsync.lint.engine', 'vaultsync.parse.scanner']"

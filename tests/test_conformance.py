@@ -17,10 +17,10 @@ import pytest
 
 from tests.clirun import diagnostics
 from tests.conftest import SEEDS, write_vault
-from vaultsync.model import Link, LinkKind, ParsedNote, Span
-from vaultsync.parse import parse
-from vaultsync.properties import string_list
-from vaultsync.vault import read_note
+from vaultsync.core.model import Link, LinkKind, ParsedNote, Span
+from vaultsync.core.properties import string_list
+from vaultsync.io.files import read_note
+from vaultsync.parse.scanner import parse
 
 LinkRow = tuple[str, str, str | None, str | None]
 

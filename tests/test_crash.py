@@ -24,9 +24,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import dead_pid
-from vaultsync import engine, writer
-from vaultsync.config import load_config
-from vaultsync.fix import FixOptions, fix_vault
+from vaultsync.config.settings import load_config
+from vaultsync.fixing.fix import FixOptions, fix_vault
+from vaultsync.io import writer
+from vaultsync.lint import engine
 from vaultsync.rules import Selection
 
 NOTES = 2000

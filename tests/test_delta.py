@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from tests.clirun import run_cli
 from tests.conftest import SECTIONS_ON, write_vault
-from vaultsync import delta
+from vaultsync.lint import delta
 
 BASE = {
     "Hub.md": "# Hub\n\n## Part one\n\nText ^block1\n\nSee [[Alpha]] and [[open_source_ai]].\n",
@@ -298,7 +298,7 @@ def test_a_damaged_parse_cache_row_is_never_trusted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
 ) -> None:
     from tests.test_cache import replace_row
-    from vaultsync.cache import NOTES_FILE
+    from vaultsync.lint.cache import NOTES_FILE
 
     root = _vault(tmp_path, capsys, spy)
     replace_row(root / ".vaultsync" / "cache" / NOTES_FILE, "Hub.md", b"not a pickle")
@@ -326,7 +326,7 @@ def test_a_note_cached_anew_by_another_command_is_taken_as_the_snapshot_saw_it(
 def test_a_snapshot_version_no_longer_cached_makes_a_whole_check(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
 ) -> None:
-    from vaultsync.cache import _VERSIONS_KEPT
+    from vaultsync.lint.cache import _VERSIONS_KEPT
 
     root = _vault(tmp_path, capsys, spy)
     for step in range(1, _VERSIONS_KEPT + 3):  # each graph run caches a newer version
@@ -340,9 +340,9 @@ def test_a_snapshot_version_no_longer_cached_makes_a_whole_check(
 def test_the_tracker_restored_from_a_snapshot_keeps_counting_like_a_fresh_one(
     tmp_path: Path,
 ) -> None:
-    from vaultsync.config import Config
-    from vaultsync.engine import load
-    from vaultsync.spellings import VariantTracker
+    from vaultsync.config.settings import Config
+    from vaultsync.lint.engine import load
+    from vaultsync.vault.spellings import VariantTracker
 
     root = write_vault(tmp_path / "vault", dict(BASE))
     vault = load(root, Config(), use_cache=False)
@@ -519,7 +519,7 @@ def test_snapshot_diagnostics_gone_still_give_the_fresh_report(
 def test_a_tracker_state_of_another_shape_is_refused() -> None:
     # Plain counts where buckets belong (an older snapshot's state): restoring them as
     # empty counts would judge canonical spellings wrongly, so they are refused.
-    from vaultsync.spellings import VariantTracker
+    from vaultsync.vault.spellings import VariantTracker
 
     plain = ({"open source ai": {"open-source-ai": 2}}, {}, {}, {})
     with pytest.raises(TypeError):

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import write_vault
-from vaultsync import engine
 from vaultsync.cli import main
-from vaultsync.config import load_config
-from vaultsync.fix import fix_vault
+from vaultsync.config.settings import load_config
+from vaultsync.fixing.fix import fix_vault
+from vaultsync.lint import engine
 from vaultsync.rules import Selection
 
 STATIC = {

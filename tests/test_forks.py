@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from vaultsync import forks as forks_module
+from vaultsync.lint import forks as forks_module
 
 
 def _squares(part: Sequence[int]) -> list[int]:

@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import write_vault
 from vaultsync.cli import main
-from vaultsync.formats.github import escape_data, escape_property
+from vaultsync.output.github import escape_data, escape_property
 from vaultsync.rules import RULES
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-2.1.0.json"

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import SEEDS, write_vault
 from vaultsync.cli import main
-from vaultsync.parse import parse
+from vaultsync.parse.scanner import parse
 
 BOMB = 'lol: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
     f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vaultsync import frontmatter as fm
-from vaultsync.model import Frontmatter, Span
-from vaultsync.text import LineIndex
+from vaultsync.core.model import Frontmatter, Span
+from vaultsync.core.text import LineIndex
+from vaultsync.parse import frontmatter as fm
 
 EXAMPLES = int(os.environ.get("VAULTSYNC_FUZZ_EXAMPLES", "300"))
 

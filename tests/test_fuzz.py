@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from tests.conftest import write_vault
 from tests.test_parser_properties import documents
 from vaultsync.cli import main
-from vaultsync.parse import parse
+from vaultsync.parse.scanner import parse
 
 EXAMPLES = int(os.environ.get("VAULTSYNC_FUZZ_EXAMPLES", "50"))
 FUZZ = settings(

@@ -477,7 +477,7 @@ def test_fix_is_idempotent_with_a_symlinked_note(tmp_path: Path) -> None:
 
 _RACE = """
 import os, shutil, sys
-from vaultsync import engine
+from vaultsync.lint import engine
 from vaultsync.cli import main
 
 root = sys.argv[1]

@@ -21,8 +21,8 @@ from vaultsync.commands.init import (
     UNRESOLVED_TEXT,
     starter_config,
 )
-from vaultsync.config import BacklinksConfig, Config, IndexConfig, load_config
-from vaultsync.parse import parse
+from vaultsync.config.settings import BacklinksConfig, Config, IndexConfig, load_config
+from vaultsync.parse.scanner import parse
 
 SECTIONS_OFF = Config(backlinks=BacklinksConfig(enabled=False), index=IndexConfig(enabled=False))
 

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vaultsync import jsonout
+from vaultsync.output import jsonout
 
 
 def _written(document: Any) -> str:

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from tests.clirun import graph_links, run_cli
 from tests.conftest import write_vault
-from vaultsync.linktext import decode_destination, encode_destination
-from vaultsync.model import LinkKind
-from vaultsync.parse import parse
+from vaultsync.core.model import LinkKind
+from vaultsync.parse.linktext import decode_destination, encode_destination
+from vaultsync.parse.scanner import parse
 
 Capsys = pytest.CaptureFixture[str]
 

@@ -273,9 +273,9 @@ def test_a_case_only_rename_respells_the_links(tmp_path: Path, capsys: Capsys) -
 
 
 def test_a_note_changed_after_planning_is_skipped_not_overwritten(tmp_path: Path) -> None:
-    from vaultsync import engine
-    from vaultsync.config import load_config
-    from vaultsync.mv import apply_move, plan_move
+    from vaultsync.config.settings import load_config
+    from vaultsync.fixing.mv import apply_move, plan_move
+    from vaultsync.lint import engine
 
     root = write_vault(tmp_path / "v", {"Old.md": "o\n", "A.md": "[[Old]]\n", "B.md": "[[Old]]\n"})
     vault = engine.load(root, load_config(root))

@@ -14,7 +14,7 @@ import pytest
 
 from tests.clirun import run_cli
 from tests.conftest import REPO, SEEDS, write_vault
-from vaultsync.report import shown_paths
+from vaultsync.output.report import shown_paths
 
 Cap = pytest.CaptureFixture[str]
 
@@ -273,7 +273,7 @@ def test_the_daemon_logs_the_notes_still_changing_as_paths(
 ) -> None:
     import logging
 
-    from vaultsync import watch
+    from vaultsync.daemon import watch
 
     # The logger keeps the handler `watch` gives it; put the test's own back afterwards.
     logger = logging.getLogger("vaultsync")

@@ -35,7 +35,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from vaultsync.parse import parse
+from vaultsync.parse.scanner import parse
 
 _MD = MarkdownIt("commonmark")
 _PROBE = re.compile(r"\[\[P(\d+)\]\]")

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from vaultsync.model import LinkKind, ParsedNote, Span
-from vaultsync.parse import parse
+from vaultsync.core.model import LinkKind, ParsedNote, Span
+from vaultsync.parse.scanner import parse
 
 EXAMPLES = int(os.environ.get("VAULTSYNC_FUZZ_EXAMPLES", "200"))
 SETTINGS = settings(

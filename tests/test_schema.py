@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import REPO, write_vault
 from tests.test_frontmatter import f_diagnostics, run_cli, where
-from vaultsync.schema import shipped_dir
+from vaultsync.rules.schemas import shipped_dir
 
 
 def vault(tmp_path: Path, schema: str, notes: dict[str, str]) -> Path:

@@ -475,8 +475,8 @@ def test_an_index_block_is_filled_unless_switched_off(tmp_path: Path, capsys: Ca
 
 
 def test_the_daemon_turns_sections_on_when_the_first_one_appears(tmp_path: Path) -> None:
-    from vaultsync.config import load_config
-    from vaultsync.live import LiveVault
+    from vaultsync.config.settings import load_config
+    from vaultsync.daemon.live import LiveVault
     from vaultsync.rules import Selection
 
     root = write_vault(tmp_path / "v", UNCONFIGURED)

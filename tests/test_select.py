@@ -9,7 +9,7 @@ import pytest
 
 from tests.clirun import diagnostics, run_cli
 from tests.conftest import write_vault
-from vaultsync.model import Severity
+from vaultsync.core.model import Severity
 from vaultsync.rules import RULES, Selection, _load_families
 
 Cap = pytest.CaptureFixture[str]

@@ -12,14 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import dead_pid, write_vault
-from vaultsync import engine, shards
 from vaultsync.cli import main
 from vaultsync.commands.common import resolve_target
-from vaultsync.index import NoteEntry
-from vaultsync.model import Diagnostic, LazyFix, Severity
-from vaultsync.results import flatten
+from vaultsync.core.model import Diagnostic, LazyFix, Severity
+from vaultsync.io.files import discover
+from vaultsync.lint import engine, shards
+from vaultsync.lint.results import flatten
 from vaultsync.rules import CHECKERS, Selection
-from vaultsync.vault import discover
+from vaultsync.vault.index import NoteEntry
 
 CONFIG = """\
 exclude = ["templates/"]
@@ -288,9 +288,9 @@ def _cache_documents(root: Path) -> dict[str, Any]:
     of the snapshot), as plain data (times and tokens left out)."""
     import pickle
 
-    from vaultsync.cache import CACHE_DIR, NOTES_FILE
-    from vaultsync.delta import DIAGNOSTICS_FILE, SNAPSHOT_FILE
-    from vaultsync.results import RESULTS_FILE
+    from vaultsync.lint.cache import CACHE_DIR, NOTES_FILE
+    from vaultsync.lint.delta import DIAGNOSTICS_FILE, SNAPSHOT_FILE
+    from vaultsync.lint.results import RESULTS_FILE
 
     folder = root / CACHE_DIR
     packed = []
@@ -375,7 +375,7 @@ def test_a_first_check_with_the_cache_in_halves_leaves_what_one_process_leaves(
 
 
 def _part_files(root: Path) -> list[str]:
-    from vaultsync.cache import CACHE_DIR
+    from vaultsync.lint.cache import CACHE_DIR
 
     return sorted(p.name for p in (root / CACHE_DIR).glob(".notes-part-*"))
 
@@ -392,7 +392,7 @@ def test_part_files_of_killed_runs_are_removed_and_a_live_runs_kept(
     import subprocess
     import sys
 
-    from vaultsync.cache import CACHE_DIR
+    from vaultsync.lint.cache import CACHE_DIR
 
     root = write_vault(tmp_path / "v", NOTES)
     folder = root / CACHE_DIR
@@ -429,7 +429,7 @@ def test_a_first_check_that_cannot_write_the_parse_cache_still_reports(
 ) -> None:
     """A part file that cannot be written (here: a folder stands where it would go)
     leaves the vault without a parse cache, and the report as it is."""
-    from vaultsync.cache import CACHE_DIR, NOTES_FILE
+    from vaultsync.lint.cache import CACHE_DIR, NOTES_FILE
 
     root = write_vault(tmp_path / "v", NOTES)
     monkeypatch.setenv("VAULTSYNC_JOBS", "2")

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write_vault
-from vaultsync import engine
 from vaultsync.cli import main
-from vaultsync.index import NoteEntry
-from vaultsync.model import Diagnostic
+from vaultsync.core.model import Diagnostic
+from vaultsync.lint import engine
 from vaultsync.rules import CHECKERS
+from vaultsync.vault.index import NoteEntry
 
 
 def _vault(tmp_path: Path) -> Path:

@@ -25,12 +25,13 @@ from tests.conftest import REPO, snapshot, write_vault
 from tests.daemon_harness import Daemon, vault_config, wait_until
 from tests.test_fix import growing_rule  # noqa: F401 - a fixture used below
 from tests.test_parser_properties import documents
-from vaultsync import engine, sections
-from vaultsync.config import load_config
-from vaultsync.fix import FixOptions, fix_vault
-from vaultsync.model import Diagnostic, Fix, FixKind, Severity
-from vaultsync.parse import parse
+from vaultsync.config.settings import load_config
+from vaultsync.core.model import Diagnostic, Fix, FixKind, Severity
+from vaultsync.fixing.fix import FixOptions, fix_vault
+from vaultsync.lint import engine
+from vaultsync.parse.scanner import parse
 from vaultsync.rules import CHECKERS, RULES, Selection, define
+from vaultsync.vault import sections
 
 Capsys = pytest.CaptureFixture[str]
 

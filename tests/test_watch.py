@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, write_vault
-from vaultsync.config import Config
-from vaultsync.index import NoteEntry, count_linkpaths, find_variants
-from vaultsync.live import LiveVault
-from vaultsync.parse import parse
+from vaultsync.config.settings import Config
+from vaultsync.daemon.live import LiveVault
+from vaultsync.daemon.watch import Debouncer, FsEvent, to_events
+from vaultsync.parse.scanner import parse
 from vaultsync.rules import Selection
-from vaultsync.spellings import VariantTracker
-from vaultsync.watch import Debouncer, FsEvent, to_events
+from vaultsync.vault.index import NoteEntry, count_linkpaths, find_variants
+from vaultsync.vault.spellings import VariantTracker
 
 ROOT = "/v"
 
@@ -191,7 +191,7 @@ def test_a_rename_first_seen_as_a_removal_still_gets_its_links_mended(tmp_path: 
     # edited again before that batch read the disk, so the batch found B gone and C new,
     # with nothing to pair them (their contents differ). The rename's own event, naming
     # both paths, comes in the next batch: the links to B must be mended then.
-    from vaultsync.watch import Worker
+    from vaultsync.daemon.watch import Worker
 
     root = write_vault(tmp_path / "v", {"A.md": "See [[B]].\n", "B.md": "# B\n"})
     selection = Selection.build([], [])

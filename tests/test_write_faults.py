@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import REPO, SECTIONS_ON, write_vault
 from tests.test_hostile import Run, assert_clean_exit
-from vaultsync.writer import TEMP_PREFIX
+from vaultsync.io.writer import TEMP_PREFIX
 
 BIG = "big.md"
 BIG_TEXT = "[[target]]\n" + "filler line of a long note\n" * 8000  # ~210 KB

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import dead_pid
-from vaultsync import writer
-from vaultsync.vault import read_note
+from vaultsync.io import writer
+from vaultsync.io.files import read_note
 
 
 def _temps(root: Path) -> list[Path]:

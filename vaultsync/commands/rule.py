@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from vaultsync.commands.common import report_stream
-from vaultsync.errors import UsageError
+from vaultsync.core.errors import UsageError
 from vaultsync.rules import RULES, _load_families, by_name_or_code
 
 

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vaultsync.model import Diagnostic, FixKind, Severity
+from vaultsync.core.model import Diagnostic, FixKind, Severity
 
 if TYPE_CHECKING:
-    from vaultsync.engine import Context
-    from vaultsync.index import NoteEntry
+    from vaultsync.lint.engine import Context
+    from vaultsync.vault.index import NoteEntry
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vaultsync.model import FixKind, Severity
+from vaultsync.core.model import FixKind, Severity
 from vaultsync.rules import define
 
 UNREADABLE_FILE = define(

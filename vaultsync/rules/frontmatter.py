@@ -14,17 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from vaultsync import templates
-from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Frontmatter, Severity, Span
-from vaultsync.properties import string_list
+from vaultsync.config import templates
+from vaultsync.core.model import Diagnostic, Edit, Fix, FixKind, Frontmatter, Severity, Span
+from vaultsync.core.properties import string_list
+from vaultsync.core.text import LineIndex, nfc, shortened
 from vaultsync.rules import Rule, checker, define
-from vaultsync.text import LineIndex, nfc, shortened
 
 if TYPE_CHECKING:
-    from vaultsync import yamlpos
-    from vaultsync.engine import Context, Vault
-    from vaultsync.index import NoteEntry
-    from vaultsync.schema import Schema
+    from vaultsync.lint.engine import Context, Vault
+    from vaultsync.parse import yamlpos
+    from vaultsync.rules.schemas import Schema
+    from vaultsync.vault.index import NoteEntry
 
 SYNTAX = define(
     "F001",
@@ -165,7 +165,7 @@ def _state(vault: Vault) -> _State:
         return _cached[1]
     schemas: list[Schema] = []
     if _has_schemas(vault):
-        from vaultsync.schema import load_schemas
+        from vaultsync.rules.schemas import load_schemas
 
         schemas = load_schemas(vault.root, vault.config)
     state = _State(schemas, _obsidian_types(vault.root))
@@ -175,7 +175,7 @@ def _state(vault: Vault) -> _State:
 
 def _has_schemas(vault: Vault) -> bool:
     """Does any schema apply? Without one, the schema module (and pydantic) stay unloaded."""
-    from vaultsync.vault import yaml_files
+    from vaultsync.io.files import yaml_files
 
     return bool(vault.config.schemas.use or yaml_files(vault.root / vault.config.schemas.dir))
 
@@ -245,7 +245,7 @@ def check_frontmatter(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
         return
     # Imported when a note has a problem: a check that never gets this far (a warm run
     # answered from the cache) does not load yaml at all.
-    from vaultsync import yamlpos
+    from vaultsync.parse import yamlpos
 
     positions = yamlpos.locate(block) if block is not None else None
     for finding in findings:
@@ -321,7 +321,7 @@ def _schema_findings(
     policy = strictest.spec.additional_properties
     if policy == "allow":
         return
-    from vaultsync.schema import OBSIDIAN_KEYS
+    from vaultsync.rules.schemas import OBSIDIAN_KEYS
 
     declared = set(OBSIDIAN_KEYS).union(*(s.declared for s in schemas))
     rule = UNKNOWN_PROPERTY if policy == "warn" else SCHEMA
@@ -340,7 +340,7 @@ def _schema_findings(
 def property_link_target(item: Any) -> str | None:
     """The note a wikilink property value (or list item) names; None when it is no
     wikilink (the type check reports that) or names no note (`[[#Heading]]`)."""
-    from vaultsync.schema import WIKILINK
+    from vaultsync.rules.schemas import WIKILINK
 
     m = WIKILINK.match(item) if isinstance(item, str) else None
     if m is None:
@@ -369,7 +369,7 @@ def _unresolved(
 def _type_findings(
     types: dict[str, str], props: dict[str, Any], skip: set[str]
 ) -> Iterator[_Finding]:
-    from vaultsync.schema import TYPE_CHECKS, TYPE_NAMES, describe
+    from vaultsync.rules.schemas import TYPE_CHECKS, TYPE_NAMES, describe
 
     for key, value in props.items():
         kind = types.get(key.casefold())
@@ -478,6 +478,6 @@ def _list_fix(
 
 def _quoted(item: str, force: bool = False) -> str:
     # In a flow list (`[...]`) every item is quoted, the way JSON-style blocks are written.
-    from vaultsync.yamlcore import yaml_scalar
+    from vaultsync.parse.yamlcore import yaml_scalar
 
     return json.dumps(item, ensure_ascii=False) if force else yaml_scalar(item)

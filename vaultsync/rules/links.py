@@ -6,15 +6,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vaultsync import linktext, sections, templates
-from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Link, Severity
+from vaultsync.config import templates
+from vaultsync.core.model import Diagnostic, Edit, Fix, FixKind, Link, Severity
+from vaultsync.core.text import fold, nfc, shortened, strip_md
+from vaultsync.io.files import ATTACHMENT_EXTENSIONS, extension, is_note_path
+from vaultsync.parse import linktext
 from vaultsync.rules import Rule, checker, define
-from vaultsync.text import fold, nfc, shortened, strip_md
-from vaultsync.vault import ATTACHMENT_EXTENSIONS, extension, is_note_path
+from vaultsync.vault import sections
 
 if TYPE_CHECKING:
-    from vaultsync.engine import Context, Vault
-    from vaultsync.index import NoteEntry, Resolution, VaultIndex
+    from vaultsync.lint.engine import Context, Vault
+    from vaultsync.vault.index import NoteEntry, Resolution, VaultIndex
 
 BROKEN_LINK = define(
     "L001",

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from vaultsync import sections, templates
-from vaultsync.markers import body_hash, has_markers
-from vaultsync.model import Diagnostic, Edit, Fix, FixKind, LazyFix, Severity
+from vaultsync.config import templates
+from vaultsync.core.model import Diagnostic, Edit, Fix, FixKind, LazyFix, Severity
+from vaultsync.parse.markers import body_hash, has_markers
 from vaultsync.rules import Rule, checker, define
+from vaultsync.vault import sections
 
 if TYPE_CHECKING:
-    from vaultsync.engine import Context
-    from vaultsync.index import NoteEntry
+    from vaultsync.lint.engine import Context
+    from vaultsync.vault.index import NoteEntry
 
 STALE_BACKLINKS = define(
     "S001",
