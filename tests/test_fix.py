@@ -19,7 +19,8 @@ from vaultsync.core.text import link_key
 from vaultsync.fixing.fix import FixOptions, fix_vault, select_fixes
 from vaultsync.fixing.fix import apply_edits as apply_fix_edits
 from vaultsync.lint import engine
-from vaultsync.rules import CHECKERS, RULES, Selection, define
+from vaultsync.rules import RULES, Selection, define
+from vaultsync.rules.checkers import CHECKERS
 
 Capsys = pytest.CaptureFixture[str]
 

@@ -10,7 +10,7 @@ import pytest
 from tests.clirun import diagnostics, run_cli
 from tests.conftest import write_vault
 from vaultsync.core.model import Severity
-from vaultsync.rules import RULES, Selection, _load_families
+from vaultsync.rules import RULES, Selection
 
 Cap = pytest.CaptureFixture[str]
 
@@ -113,7 +113,6 @@ def test_severity_overrides_most_specific_wins(vault: Path, capsys: Cap) -> None
 
 
 def test_selection_rules_every_rule_resolvable_by_code_and_name() -> None:
-    _load_families()
     for code, rule in RULES.items():
         by_code = Selection.build([code], [])
         by_name = Selection.build([rule.name], [])

@@ -18,7 +18,8 @@ from vaultsync.core.model import Diagnostic, LazyFix, Severity
 from vaultsync.io.files import discover
 from vaultsync.lint import engine, shards
 from vaultsync.lint.results import flatten
-from vaultsync.rules import CHECKERS, Selection
+from vaultsync.rules import Selection
+from vaultsync.rules.checkers import CHECKERS
 from vaultsync.vault.index import NoteEntry
 
 CONFIG = """\

@@ -13,7 +13,7 @@ from tests.conftest import write_vault
 from vaultsync.cli import main
 from vaultsync.core.model import Diagnostic
 from vaultsync.lint import engine
-from vaultsync.rules import CHECKERS
+from vaultsync.rules.checkers import CHECKERS
 from vaultsync.vault.index import NoteEntry
 
 

@@ -30,7 +30,8 @@ from vaultsync.core.model import Diagnostic, Fix, FixKind, Severity
 from vaultsync.fixing.fix import FixOptions, fix_vault
 from vaultsync.lint import engine
 from vaultsync.parse.scanner import parse
-from vaultsync.rules import CHECKERS, RULES, Selection, define
+from vaultsync.rules import RULES, Selection, define
+from vaultsync.rules.checkers import CHECKERS
 from vaultsync.vault import sections
 
 Capsys = pytest.CaptureFixture[str]

@@ -27,10 +27,11 @@ from vaultsync.core.model import Diagnostic, Severity
 
 if TYPE_CHECKING:
     from vaultsync.lint.delta import NoteLines
-    from vaultsync.lint.engine import Listing, Vault
+    from vaultsync.lint.engine import Listing
     from vaultsync.lint.results import ResultCache
     from vaultsync.lint.shards import Halves, TextPart
     from vaultsync.rules import Selection
+    from vaultsync.vault.loaded import Vault
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -19,8 +19,9 @@ from vaultsync.rules import Selection, validate_selector
 
 if TYPE_CHECKING:
     from vaultsync.core.model import Diagnostic
-    from vaultsync.lint.engine import Listing, Vault
+    from vaultsync.lint.engine import Listing
     from vaultsync.output.baseline import Entry
+    from vaultsync.vault.loaded import Vault
 
 
 def _selectors(text: str) -> list[str]:

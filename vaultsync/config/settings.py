@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vaultsync import __version__
-from vaultsync.core.errors import UsageError
+from vaultsync.core.errors import ConfigError
 from vaultsync.io import statefile
 
 CONFIG_NAME = ".vaultsync.toml"
@@ -116,10 +116,6 @@ def config_from_dict(data: dict[str, Any]) -> Config:
     return Config(**values)
 
 
-class ConfigError(UsageError):
-    """A config problem, rendered as one line naming the file and key."""
-
-
 def find_root(start: Path) -> Path | None:
     """The vault holding `start` (§1), or None when nothing marks one.
 
@@ -172,7 +168,7 @@ def load_config(root: Path, explicit: Path | None = None, use_cache: bool = True
         raise ConfigError(f"{path}: not valid UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
-    from vaultsync.config.schema import validate
+    from vaultsync.config.schema import validate  # pydantic: only for a new config file
 
     settings = validate(raw, path)
     config = config_from_dict(settings)

@@ -7,5 +7,9 @@ class UsageError(Exception):
     """Bad arguments, config or schema: one line naming the file and key."""
 
 
+class ConfigError(UsageError):
+    """A config problem, rendered as one line naming the file and key."""
+
+
 class ReportWriteError(Exception):
     """stdout took no more of the report (a full disk, a quota): one line, exit 2."""

@@ -32,7 +32,7 @@ from vaultsync.core.errors import UsageError
 from vaultsync.io import writer
 from vaultsync.rules import Selection
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for start-up speed, as in _serve: no watchdog or web stack until served
     from vaultsync.daemon.live import LiveVault
     from vaultsync.daemon.watch import Worker
 

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vaultsync.config import templates
 from vaultsync.config.settings import Config
 from vaultsync.core.model import Diagnostic, Link, ParsedNote
 from vaultsync.core.text import nfc
@@ -28,8 +27,8 @@ from vaultsync.io.files import (
 from vaultsync.lint import engine
 from vaultsync.parse.markers import generated_ranges, in_ranges
 from vaultsync.parse.scanner import parse
-from vaultsync.rules import Selection
-from vaultsync.vault import sections
+from vaultsync.rules import Selection, context
+from vaultsync.vault import loaded, sections, templates
 from vaultsync.vault.index import NoteEntry, VaultIndex
 from vaultsync.vault.spellings import VariantTracker
 
@@ -317,10 +316,10 @@ class LiveVault:
             self.vault.index.forget(e.path for e in old_entries)
         if structural or aliases_changed:
             index = VaultIndex(files, notes)
-            self.vault = engine.Vault(self.root, self.config, files, notes, index, self._variants)
+            self.vault = loaded.Vault(self.root, self.config, files, notes, index, self._variants)
         elif update.variants_changed:
             vault = self.vault
-            self.vault = engine.Vault(
+            self.vault = loaded.Vault(
                 self.root, self.config, files, notes, vault.index, self._variants
             )
         else:
@@ -366,7 +365,7 @@ class LiveVault:
 
     def check(self, selection: Selection, paths: Iterable[str]) -> list[Diagnostic]:
         """`engine.check` of a few notes, without walking the whole vault to find them."""
-        ctx = engine.Context(self.vault, selection)
+        ctx = context.Context(self.vault, selection)
         notes = self.vault.notes
         found: list[Diagnostic] = []
         for path in sorted(paths):

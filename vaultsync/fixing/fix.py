@@ -32,11 +32,11 @@ from vaultsync.io.files import (
     refused_in_name,
 )
 from vaultsync.lint import engine
-from vaultsync.lint.engine import Vault
 from vaultsync.parse.scanner import parse
 from vaultsync.rules import Selection
-from vaultsync.vault import sections
+from vaultsync.vault import loaded, sections
 from vaultsync.vault.index import NoteEntry
+from vaultsync.vault.loaded import Vault
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -424,7 +424,7 @@ def _fix(
             return _result(session, diagnostics, passes, converged=True), {}
         if new_files:
             files = sorted([*files, *new_files], key=lambda f: f.path)
-        session.vault = engine.build(vault.root, vault.config, files, notes)
+        session.vault = loaded.build(vault.root, vault.config, files, notes)
         diagnostics = engine.check(session.vault, selection, wanted_paths)
     # Still changing after the last pass: a rule's fix does not converge on these notes,
     # and text that keeps changing may be growing without bound. Nothing is written.

@@ -29,12 +29,12 @@ from vaultsync.io.files import (
     read_note,
     refused_in_name,
 )
-from vaultsync.lint.engine import Vault
 from vaultsync.parse import linktext
 from vaultsync.parse.markers import begin_marker, body_hash
 from vaultsync.parse.scanner import parse
 from vaultsync.vault import sections
 from vaultsync.vault.index import NoteEntry, VaultIndex
+from vaultsync.vault.loaded import Vault
 
 # Reads a note's text for a move: (vault, entry) -> its text (UnreadableFile if it cannot).
 Reader = Callable[[Vault, NoteEntry], NoteText]

@@ -10,16 +10,13 @@ are fixed too, for the backlinks rule only: nothing else in them changes.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
+from vaultsync.fixing.fix import FixOptions, FixResult, fix_vault
 from vaultsync.parse.markers import generated_ranges, in_ranges
 from vaultsync.rules import Selection
-from vaultsync.rules.sections import STALE_BACKLINKS
+from vaultsync.rules.codes import STALE_BACKLINKS
+from vaultsync.vault.loaded import Vault
 from vaultsync.vault.sections import backlink_map, backlinks_enabled
-
-if TYPE_CHECKING:
-    from vaultsync.fixing.fix import FixOptions, FixResult
-    from vaultsync.lint.engine import Vault
 
 
 def neighbours(vault: Vault, paths: Iterable[str]) -> set[str]:
@@ -56,8 +53,6 @@ def follow(
     result: FixResult, selection: Selection, only: Iterable[str], options: FixOptions
 ) -> FixResult:
     """Bring the backlinks sections around the fixed notes up to date; one merged result."""
-    from vaultsync.fixing.fix import fix_vault
-
     code = STALE_BACKLINKS.code
     if code not in selection.enabled or not backlinks_enabled(result.vault):
         return result  # the user turned the backlinks rule or the sections (§6) off

@@ -8,14 +8,25 @@ import json
 import os
 import stat
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pathspec is imported only when a vault has exclude patterns
     from pathspec import PathSpec
 
-    from vaultsync.config.settings import Config
+
+class FileSettings(Protocol):
+    """The settings that choose a vault's files (config.settings.Config has them); a
+    protocol, so that this layer needs nothing from the config layer above it."""
+
+    @property
+    def exclude(self) -> Sequence[str]: ...
+
+    @property
+    def all_files(self) -> bool: ...
+
 
 # R30: the extensions Obsidian lists by default, besides notes.
 ATTACHMENT_EXTENSIONS = frozenset(
@@ -109,7 +120,7 @@ def yaml_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def _ignore_spec(root: Path, config: Config) -> PathSpec[Any] | None:
+def _ignore_spec(root: Path, config: FileSettings) -> PathSpec[Any] | None:
     patterns = list(config.exclude)
     app = root / ".obsidian" / "app.json"
     try:
@@ -127,7 +138,7 @@ def _ignore_spec(root: Path, config: Config) -> PathSpec[Any] | None:
     return PathSpec.from_lines("gitignore", patterns)
 
 
-def discover(root: Path, config: Config) -> list[VaultFile]:
+def discover(root: Path, config: FileSettings) -> list[VaultFile]:
     """Every vault file, sorted by path; dot-folders and dot-files are never part of it."""
     spec = _ignore_spec(root, config)
     files: list[VaultFile] = []

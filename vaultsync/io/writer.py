@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vaultsync.lint.forks import alive
-
 TEMP_PREFIX = ".vaultsync-tmp-"
 _BOM = b"\xef\xbb\xbf"
 
@@ -27,6 +25,17 @@ _BOM = b"\xef\xbb\xbf"
 class WriteSkipped(Exception):
     """The file was not written; str(exc) says why (changed since read, symlink leaving the
     vault, not a regular file, ...)."""
+
+
+def alive(pid: int) -> bool:
+    """Whether a process `pid` exists (a leftover file's writer may still be working)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def digest(data: bytes) -> str:

@@ -39,19 +39,20 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from vaultsync.config import templates
 from vaultsync.config.settings import Config
 from vaultsync.core.model import Diagnostic
 from vaultsync.io import statefile
 from vaultsync.io.files import VaultFile
 from vaultsync.lint.cache import ALLOWED_GLOBALS, CACHE_DIR, CacheRow, NoteCache
 from vaultsync.lint.codec import unpack_entry
-from vaultsync.lint.engine import Context, Vault, check_note, read_entry
+from vaultsync.lint.engine import check_note
 from vaultsync.lint.results import pack_by_note, unpack_by_note
 from vaultsync.output.report import fixable, text_line, write_text_summary
-from vaultsync.rules import Selection, _load_families
-from vaultsync.vault import sections
+from vaultsync.rules import Selection
+from vaultsync.rules.context import Context
+from vaultsync.vault import sections, templates
 from vaultsync.vault.index import NoteEntry, VaultIndex
+from vaultsync.vault.loaded import Vault, read_entry
 from vaultsync.vault.spellings import VariantTracker
 
 SNAPSHOT_FILE = "snapshot.pickle"
@@ -490,7 +491,6 @@ def _recheck_notes(
         stale.update(linkers.get(path, ()))  # their links into the note's headings
     sections.seed_backlink_map(vault, {t: s for t, s in backlinks.items() if s})
 
-    _load_families()
     context = Context(vault, selection)
     fresh: dict[str, list[Diagnostic]] = {}
     for path in stale if only is None else stale & only:

@@ -4,59 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from vaultsync.config.settings import Config
-from vaultsync.core.model import Diagnostic, Fix, ParsedNote, Span
-from vaultsync.io.files import UnreadableFile, VaultFile, discover, read_note
+from vaultsync.core.model import Diagnostic, ParsedNote, Span
+from vaultsync.io.files import VaultFile, discover
 from vaultsync.lint import forks
 from vaultsync.parse.scanner import parse
-from vaultsync.rules import CHECKERS, Rule, Selection, _load_families
-from vaultsync.rules.files import UNREADABLE_FILE
-from vaultsync.vault.index import NoteEntry, Variants, VaultIndex, count_linkpaths, find_variants
+from vaultsync.rules import Selection
+from vaultsync.rules.checkers import CHECKERS
+from vaultsync.rules.codes import UNREADABLE_FILE
+from vaultsync.rules.context import Context
+from vaultsync.vault.index import NoteEntry
+from vaultsync.vault.loaded import Progress, Vault, build, read_entry
 from vaultsync.vault.sections import expect_few_targets, writable
-
-Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Vault:
-    root: Path
-    config: Config
-    files: list[VaultFile]
-    notes: dict[str, NoteEntry]
-    index: VaultIndex
-    variants: Variants
-    # Vault-wide derived data computed once per load (e.g. the backlink map), keyed by
-    # the module that owns it; checkers of single notes read it instead of redoing it.
-    cache: dict[str, Any] = field(default_factory=dict)
-
-
-def read_entry(root: Path, file: VaultFile, max_size: int) -> NoteEntry:
-    """Read and parse one note; an unreadable one becomes an entry with an error."""
-    try:
-        note = read_note(root / file.location, max_size, root)
-    except UnreadableFile as exc:
-        return NoteEntry(file.path, None, error=str(exc), excluded=file.excluded)
-    return NoteEntry(
-        file.path,
-        parse(note.text),
-        excluded=file.excluded or note.symlink,
-        bom=note.bom,
-        digest=note.digest,
-    )
-
-
-def build(root: Path, config: Config, files: list[VaultFile], notes: dict[str, NoteEntry]) -> Vault:
-    index = VaultIndex(files, notes)
-    all_links = chain.from_iterable(e.parsed.links for e in notes.values() if e.parsed)
-    variants = find_variants(notes, count_linkpaths(all_links), config.links.canonical)
-    return Vault(root, config, files, notes, index, variants)
-
 
 Listing = tuple[list[VaultFile], dict[str, os.stat_result]]
 
@@ -180,36 +145,6 @@ def parse_texts(texts: list[str]) -> list[ParsedNote]:
     )
 
 
-@dataclass(slots=True)
-class Context:
-    vault: Vault
-    selection: Selection
-    # Fixes may leave their edits to be worked out when read (model.LazyFix): only for
-    # a check whose report shows no edits, of a vault that does not change meanwhile.
-    lazy_fixes: bool = False
-
-    def emit(
-        self,
-        rule: Rule,
-        note: NoteEntry,
-        span: Span,
-        message: str,
-        data: dict[str, Any] | None = None,
-        fix: Fix | None = None,
-    ) -> Iterator[Diagnostic]:
-        """A diagnostic for `rule` if it is selected, at its configured severity."""
-        if rule.code in self.selection.enabled:
-            yield Diagnostic(
-                note.path,
-                span,
-                rule.code,
-                message,
-                self.selection.severities[rule.code],
-                data or {},
-                fix,
-            )
-
-
 _FILE_START = Span(0, 0, 1, 1, 1, 1)
 
 
@@ -246,7 +181,6 @@ def check(
     vault: Vault, selection: Selection, only: Iterable[str] | None = None
 ) -> list[Diagnostic]:
     """Diagnostics for every linted note (or only those in `only`), sorted."""
-    _load_families()
     ctx = Context(vault, selection)
     wanted = None if only is None else set(only)
     entries = [

@@ -38,17 +38,6 @@ def workers() -> int:
         return os.cpu_count() or 1
 
 
-def alive(pid: int) -> bool:
-    """Whether a process `pid` exists (a leftover file's writer may still be working)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
-
-
 def usable(count: int, threshold: int) -> int:
     """How many processes to share `count` items between; 1 means do them all here."""
     available = workers()

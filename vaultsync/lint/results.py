@@ -22,12 +22,12 @@ from typing import Any
 
 from vaultsync import __version__
 from vaultsync.config.settings import Config
-from vaultsync.config.templates import settings_files
 from vaultsync.core.model import Diagnostic, Edit, Fix, FixKind, Severity, Span
 from vaultsync.io import statefile
 from vaultsync.io.files import discover
 from vaultsync.lint.cache import CACHE_DIR
 from vaultsync.rules import Selection
+from vaultsync.vault.templates import settings_files
 
 RESULTS_FILE = "results.pickle"
 REPORT_FILE = "report.pickle"

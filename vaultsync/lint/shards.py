@@ -38,13 +38,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vaultsync.config.settings import Config
-from vaultsync.config.templates import template_paths
 from vaultsync.core.model import Diagnostic
 from vaultsync.io.files import VaultFile
+from vaultsync.io.writer import alive
 from vaultsync.lint import forks
 from vaultsync.lint.cache import notes_path
-from vaultsync.lint.engine import Context, Progress, Vault, check_note, read_entry
-from vaultsync.rules import Selection, _load_families
+from vaultsync.lint.engine import check_note
+from vaultsync.rules import Selection
+from vaultsync.rules.context import Context
+from vaultsync.vault import loaded
 from vaultsync.vault.index import (
     NoteEntry,
     Outline,
@@ -53,6 +55,7 @@ from vaultsync.vault.index import (
     find_variants,
     key_all,
 )
+from vaultsync.vault.loaded import Progress, Vault, read_entry
 from vaultsync.vault.sections import (
     backlink_map,
     backlinks_held,
@@ -62,6 +65,7 @@ from vaultsync.vault.sections import (
     seed_backlinks_held,
     targets_finder,
 )
+from vaultsync.vault.templates import template_paths
 
 if TYPE_CHECKING:
     from vaultsync.lint.delta import NoteLines
@@ -230,7 +234,7 @@ def _remove_dead_parts(folder: Path) -> None:
     with contextlib.suppress(OSError):
         for leftover in folder.glob(f"{_PART_PREFIX}*"):
             pid = leftover.name[len(_PART_PREFIX) :].partition("-")[0]
-            if pid.isdigit() and not forks.alive(int(pid)):
+            if pid.isdigit() and not alive(int(pid)):
                 with contextlib.suppress(OSError):
                     leftover.unlink()
 
@@ -353,7 +357,7 @@ def _read_half(
 
 def _vault(job: _Job, own: _Half, summaries: tuple[Summary, Summary], first: bool) -> Vault:
     """The vault as this process holds it: its own half's notes parsed, the others
-    remote. Index, variants and backlink map come out as engine.build and
+    remote. Index, variants and backlink map come out as loaded.build and
     sections.backlink_map make them from the whole vault.
 
     `summaries`: this half's and the other's; `first`: whether this process holds the
@@ -413,7 +417,6 @@ def _check_half(
 ) -> list[Diagnostic]:
     """The diagnostics of this half's notes. `text`: for a text report, which reads no
     fix's edits (they are left to be worked out if read: model.LazyFix)."""
-    _load_families()
     ctx = Context(vault, selection, lazy_fixes=text)
     diagnostics: list[Diagnostic] = []
     for entry in own:
@@ -631,5 +634,5 @@ def _classic(job: _Job, read: list[NoteEntry], progress: Progress | None, total:
     if job.stats is not None:
         note_files = [file for file in job.files if file.is_note]
         _store(job, [_cache_rows(job, note_files, list(notes.values()), job.parts[0])])
-    vault = engine.build(job.root, job.config, job.files, notes)
+    vault = loaded.build(job.root, job.config, job.files, notes)
     return Halves(vault, engine.check(vault, job.selection), None)

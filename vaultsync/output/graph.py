@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from vaultsync.core.properties import string_list
-from vaultsync.lint.engine import Vault
 from vaultsync.output import jsonout
 from vaultsync.parse.markers import generated_ranges
+from vaultsync.vault.loaded import Vault
 
 GRAPH_VERSION = 1
 

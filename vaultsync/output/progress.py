@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from tqdm import tqdm
+from vaultsync.vault.loaded import Progress
 
-    from vaultsync.lint.engine import Progress
+if TYPE_CHECKING:  # for start-up speed: tqdm loads only when a bar is drawn
+    from tqdm import tqdm
 
 DELAY = 1.0
 # Tests set this to draw at once on a small vault; not a user setting.

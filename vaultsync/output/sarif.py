@@ -18,7 +18,7 @@ from vaultsync import __version__
 from vaultsync.core.model import Diagnostic, Edit, Fix, FixKind, Severity, Span
 from vaultsync.output import baseline, jsonout
 from vaultsync.output.paths import base_folder, report_path
-from vaultsync.rules import RULES, Rule, _load_families
+from vaultsync.rules import RULES, Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 BASE_ID = "%SRCROOT%"
@@ -126,7 +126,6 @@ def _result(uris: _Uris, d: Diagnostic, index: int, entry: baseline.Entry) -> di
 
 
 def document(vault_root: Path, diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
-    _load_families()
     rules = sorted(RULES.values(), key=lambda r: r.code)
     index = {rule.code: i for i, rule in enumerate(rules)}
     driver: dict[str, Any] = {"name": "vaultsync", "version": __version__}

@@ -8,73 +8,28 @@ recomputes them from `Frontmatter.yaml` for the few notes that have a problem.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 from vaultsync.core.model import Frontmatter
 from vaultsync.core.text import LineIndex
+from vaultsync.parse.yamltypes import (
+    BOOL_TAG,
+    BOOLS,
+    CORE_RESOLVERS,
+    FLOAT_TAG,
+    INT_TAG,
+    NULL_TAG,
+    YamlError,
+    core_float,
+    core_int,
+)
 
 _OPEN = re.compile(r"---[ \t]*\r?\n")
 # The closing line. Searched for with the line break before it: a pattern that starts
 # with a literal is located at C speed, one that starts with `^` is tried everywhere.
 _CLOSE = re.compile(r"---[ \t]*(?:\r?\n|\Z)")
 _CLOSE_AFTER_BREAK = re.compile(r"\n---[ \t]*(?:\r?\n|\Z)")
-
-BOOL_TAG = "tag:yaml.org,2002:bool"
-NULL_TAG = "tag:yaml.org,2002:null"
-INT_TAG = "tag:yaml.org,2002:int"
-FLOAT_TAG = "tag:yaml.org,2002:float"
-MERGE_TAG = "tag:yaml.org,2002:merge"
-
-BOOLS = {"true": True, "false": False}
-
-
-def _core_resolvers() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
-    """YAML 1.2 core schema's implicit scalar types, by a plain scalar's first character:
-    pyyaml's table of implicit resolvers, as `yamlcore.YamlLoader` uses it, and what
-    the plain subset types its scalars by. Every other plain scalar is a string."""
-    table: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
-    for tag, pattern, first in (
-        (BOOL_TAG, r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-        (NULL_TAG, r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-        (INT_TAG, r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-        (
-            FLOAT_TAG,
-            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-            "-+.0123456789",
-        ),
-        (MERGE_TAG, r"^<<$", "<"),
-    ):
-        regexp = re.compile(pattern)
-        for char in first:
-            table.setdefault(char, []).append((tag, regexp))
-    return table
-
-
-CORE_RESOLVERS = _core_resolvers()
-
-
-def core_int(value: str) -> int:
-    text = value.replace("_", "")
-    sign = -1 if text.startswith("-") else 1
-    digits = text.lstrip("+-")
-    if digits.startswith("0o"):
-        return sign * int(digits[2:], 8)
-    if digits.startswith("0x"):
-        return sign * int(digits[2:], 16)
-    return sign * int(digits, 10)
-
-
-def core_float(value: str) -> float:
-    text = value.lower()
-    if text.endswith(".inf"):
-        return -math.inf if text.startswith("-") else math.inf
-    if text == ".nan":
-        return math.nan
-    return float(text)
-
 
 # --- the plain subset -------------------------------------------------------------------
 # Most frontmatter is a few `key: value` lines and lists of `- item` lines. For a block
@@ -225,9 +180,6 @@ def find_block(text: str, lines: LineIndex) -> Frontmatter | None:
     )
 
 
-YamlError = tuple[str, int, int]  # message, 1-based line, column
-
-
 def load(
     text: str, block: Frontmatter, lines: LineIndex
 ) -> tuple[dict[str, Any] | None, YamlError | None]:
@@ -243,6 +195,7 @@ def load(
     def at(index: int) -> tuple[int, int]:
         return lines.position(min(block.body_start + index, len(text)))
 
-    from vaultsync.parse import yamlcore  # pyyaml, only for a block outside the plain subset
+    # Imported here for start-up speed: pyyaml, only for a block outside the plain subset.
+    from vaultsync.parse import yamlcore
 
     return yamlcore.load(source, at)

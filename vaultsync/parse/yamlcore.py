@@ -17,7 +17,7 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from vaultsync.parse.frontmatter import (
+from vaultsync.parse.yamltypes import (
     BOOL_TAG,
     BOOLS,
     CORE_RESOLVERS,
@@ -48,7 +48,7 @@ class YamlLoader(_Base):  # type: ignore[misc]
     pyyaml resolves YAML 1.1, where `yes`, `on`, `1:20` and `2024-01-01` are a bool, a
     bool, the integer 80 and a date; in Obsidian they are text. Only true/false, null,
     decimal/0o/0x integers and floats are typed; everything else is a string. The
-    types come from `frontmatter.CORE_RESOLVERS`, which the plain subset reads too.
+    types come from `yamltypes.CORE_RESOLVERS`, which the plain subset reads too.
     """
 
     # pyyaml's table of implicit resolvers by first character. It has neither path

@@ -34,14 +34,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from vaultsync.config.settings import Config
 from vaultsync.core.errors import UsageError
 from vaultsync.io.files import yaml_files
 from vaultsync.parse.yamlcore import YamlLoader, compose
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pathspec: imported where a schema's `paths` are matched
     from pathspec import PathSpec
-
-    from vaultsync.config.settings import Config
 
 PropertyType = Literal[
     "text", "list", "number", "checkbox", "date", "datetime", "tags", "aliases", "link"

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from vaultsync.core.model import Edit, Link, ParsedNote, Span
 from vaultsync.core.properties import string_list
@@ -34,10 +34,9 @@ from vaultsync.parse.markers import (
     parse_options,
     recorded_hash,
 )
-
-if TYPE_CHECKING:
-    from vaultsync.lint.engine import Vault
-    from vaultsync.vault.index import NoteEntry, Resolution, VaultIndex
+from vaultsync.vault import templates
+from vaultsync.vault.index import NoteEntry, Resolution, VaultIndex
+from vaultsync.vault.loaded import Vault
 
 BACKLINKS = "backlinks"
 INDEX = "index"
@@ -205,8 +204,6 @@ def backlinks_held(vault: Vault) -> int:
     """How many notes hold a backlinks section (`counts_as_holder`), once per vault."""
     held: int | None = vault.cache.get(_HELD_CACHE)
     if held is None:
-        from vaultsync.config import templates
-
         skip = templates.of_vault(vault)
         held = vault.cache[_HELD_CACHE] = sum(
             1 for path, entry in vault.notes.items() if counts_as_holder(path, entry, skip)

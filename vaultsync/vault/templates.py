@@ -19,11 +19,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vaultsync.config.settings import Config
 from vaultsync.io.files import VaultFile
 
 if TYPE_CHECKING:
-    from vaultsync.config.settings import Config
-    from vaultsync.lint.engine import Vault
+    # For start-up speed: a warm `check` reads `settings_files` from here, and the loaded
+    # vault would bring the note parser with it.
+    from vaultsync.vault.loaded import Vault
 
 # The settings that name a template folder: file under `.obsidian/`, key.
 SETTINGS = (
