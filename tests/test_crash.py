@@ -30,6 +30,9 @@ from vaultsync.io import writer
 from vaultsync.lint import engine
 from vaultsync.rules import Selection
 
+# Slow (crash): plain `pytest` deselects it; the full run (README, .ci/run) has it.
+pytestmark = pytest.mark.slow
+
 NOTES = 2000
 MIN_ROUNDS = 20
 MAX_ROUNDS = 40

@@ -163,10 +163,6 @@ def selection(args: argparse.Namespace, config: Config) -> Selection:
     return Selection.build(config.select, [*config.ignore, *args.ignore], dict(config.severity))
 
 
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("CI")
-
-
 # --- Report output, shared by `check` and `fix` -------------------------------------------
 
 FORMATS = ("text", "json", "github", "sarif")

@@ -21,7 +21,6 @@ from vaultsync.io.files import (
     UnreadableFile,
     VaultFile,
     discover,
-    is_note_path,
     read_note,
 )
 from vaultsync.lint import engine
@@ -402,7 +401,3 @@ class LiveVault:
 
 def _hidden(path: str) -> bool:
     return any(part.startswith(".") for part in path.split("/"))
-
-
-def note_path(path: str) -> bool:
-    return is_note_path(path) and not _hidden(path)

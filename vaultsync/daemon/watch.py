@@ -195,7 +195,6 @@ class Worker:
         self.write_lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="vaultsync-worker", daemon=True)
-        self.batches = 0
 
     # --- thread lifecycle -----------------------------------------------------------------
 
@@ -288,7 +287,6 @@ class Worker:
         late = self._late_renames(moves, update) if self.follow_renames and moves else []
         if update.empty and not late:
             return update, []
-        self.batches += 1
         renames: list[tuple[str, str]] = []
         late_sources: set[str] = set()
         if self.follow_renames:

@@ -38,7 +38,7 @@ _CLOSE_AFTER_BREAK = re.compile(r"\n---[ \t]*(?:\r?\n|\Z)")
 # narrow: one key or item per line, keys that are words, values that are single-line
 # plain or quoted scalars or a flat `[a, b]` list. Anything else, and every error, goes
 # to pyyaml. Plain scalars are typed by the same resolvers as pyyaml's (`_resolve_plain`).
-# tests/test_frontmatter.py compares the two on generated blocks.
+# tests/parse/test_frontmatter_subset.py compares the two on generated blocks.
 
 # Characters libyaml reads as ordinary ones (no tab, no CR, no line or paragraph
 # separator, no BOM, no control character, surrogate or non-character); a final newline.

@@ -9,7 +9,7 @@ readable: `Note (a).md` becomes `Note%20(a).md`, `Note (a.md` becomes `Note%20%2
 
 Every writer of a markdown link (the link fixes, `mv`, the daemon's rename follower,
 generated sections) goes through `encode_destination`; the parser reads destinations
-with `decode_destination`. tests/test_linktext.py checks that the two agree for any name.
+with `decode_destination`. tests/parse/test_linktext.py checks that the two agree for any name.
 """
 
 from __future__ import annotations

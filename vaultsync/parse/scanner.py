@@ -5,7 +5,7 @@ A block pass finds code and math blocks (fences, indented code, `$$`) and the `%
 comment blocks that open at a line's start; one compiled-regex scan over the text
 between the code blocks finds everything else, and marks the links inside comments. A
 full CommonMark parse costs about ten times as much and serves only as a test oracle
-(tests/test_parser_oracle.py).
+(tests/parse/test_parser_oracle.py).
 
 Speed matters here: every note of a vault goes through `parse` on each check. Each
 regex that scans whole text starts with a literal (or an alternation of literals), so

@@ -589,12 +589,6 @@ def _by_name(vault: Vault, paths: Iterable[str]) -> list[str]:
     return sorted(paths, key=order.__getitem__)
 
 
-def backlinks_body(vault: Vault, path: str, newline: str) -> str | None:
-    """The body the note's backlinks section should have; None: it should have none."""
-    sources = backlink_sources(vault, path)
-    return None if sources is None else sources_body(vault, path, sources, newline)
-
-
 def backlink_sources(vault: Vault, path: str) -> frozenset[str] | None:
     """The notes the note's backlinks section should list; None: it should have none."""
     if _backlinks_excluded(vault)(path):

@@ -19,11 +19,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from vaultsync.core.model import LinkKind, ParsedNote, Span
 from vaultsync.parse.scanner import parse
+
+# Slow (hypothesis): plain `pytest` deselects it; the full run (README, .ci/run) has it.
+pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("VAULTSYNC_FUZZ_EXAMPLES", "200"))
 SETTINGS = settings(

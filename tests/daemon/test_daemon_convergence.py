@@ -19,8 +19,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO, write_vault
 from tests.daemon_harness import Daemon, vault_config
+
+# Slow (soak): plain `pytest` deselects it; the full run (README, .ci/run) has it.
+pytestmark = pytest.mark.slow
 
 NOTES = 300
 FOLDERS = ("", "inbox", "projects", "projects/archive", "people")

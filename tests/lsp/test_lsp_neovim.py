@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import write_vault
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 NVIM = shutil.which("nvim")
 
 pytestmark = pytest.mark.skipif(

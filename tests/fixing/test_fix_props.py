@@ -14,6 +14,7 @@ import io
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,9 @@ from vaultsync.config.settings import load_config
 from vaultsync.fixing.fix import fix_vault
 from vaultsync.lint import engine
 from vaultsync.rules import Selection
+
+# Slow (hypothesis): plain `pytest` deselects it; the full run (README, .ci/run) has it.
+pytestmark = pytest.mark.slow
 
 STATIC = {
     "Open Source AI Models.md": "# Open Source AI Models\n## Intro\n",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tests.conftest import write_vault
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 # Runs `vaultsync ARGS` in a fresh interpreter, then prints whether pydantic was imported.
 _PROBE = (
     "import sys\n"

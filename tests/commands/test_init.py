@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, write_vault
-from tests.test_frontmatter import f_diagnostics, run_cli
+from tests.rules.test_frontmatter import f_diagnostics, run_cli
 from vaultsync.commands.init import (
     INDEX_NOTE,
     INDEX_TEXT,

@@ -15,11 +15,15 @@ import io
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import SECTIONS_ON, write_vault
 from vaultsync.cli import main
+
+# Slow (hypothesis): plain `pytest` deselects it; the full run (README, .ci/run) has it.
+pytestmark = pytest.mark.slow
 
 NOTES = ["Alpha.md", "beta.md", "sub/Gamma.md", "Ünï.md"]
 NAMES = {path: path.rsplit("/", 1)[-1][:-3] for path in NOTES}

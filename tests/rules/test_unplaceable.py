@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from tests.clirun import run_cli
 from tests.conftest import REPO, snapshot, write_vault
 from tests.daemon_harness import Daemon, vault_config, wait_until
-from tests.test_fix import growing_rule  # noqa: F401 - a fixture used below
-from tests.test_parser_properties import documents
+from tests.fixing.test_fix import growing_rule  # noqa: F401 - a fixture used below
+from tests.parse.test_parser_properties import documents
 from vaultsync.config.settings import load_config
 from vaultsync.core.model import Diagnostic, Fix, FixKind, Severity
 from vaultsync.fixing.fix import FixOptions, fix_vault

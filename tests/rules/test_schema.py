@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, write_vault
-from tests.test_frontmatter import f_diagnostics, run_cli, where
+from tests.rules.test_frontmatter import f_diagnostics, run_cli, where
 from vaultsync.rules.schemas import shipped_dir
 
 

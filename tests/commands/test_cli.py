@@ -24,7 +24,7 @@ def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
         text=True,
         check=False,
         cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
     )
 
 
@@ -310,7 +310,7 @@ def test_an_unbuffered_stdout_gets_the_same_output(tmp_path: Path, argv: list[st
     # the report is then gathered and passed on in pieces, more than one piece here.
     root = write_vault(tmp_path / "v", {f"n{i}.md": f"[[gone {i}]]\n" for i in range(3000)})
     command = [sys.executable, "-m", "vaultsync", argv[0], str(root), *argv[1:]]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     outputs = []
     for unbuffered in ("1", ""):
         env["PYTHONUNBUFFERED"] = unbuffered
@@ -357,7 +357,7 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
         [sys.executable, "-m", "vaultsync", "check", str(root), "--no-cache"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
     )
     assert proc.stdout is not None and proc.stderr is not None
     assert b"L001" in proc.stdout.readline()  # like `vaultsync check | head -1`

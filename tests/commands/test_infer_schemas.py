@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from tests.clirun import check_json, run_cli
 from tests.conftest import write_vault
-from tests.test_frontmatter import f_diagnostics
-from tests.test_schema import prop_vault
+from tests.rules.test_frontmatter import f_diagnostics
+from tests.rules.test_schema import prop_vault
 
 Cap = pytest.CaptureFixture[str]
 

@@ -36,6 +36,9 @@ from hypothesis import strategies as st
 from tests.conftest import REPO, write_vault
 from tests.daemon_harness import Daemon, vault_config, wait_until
 
+# Slow (fuzz and soak): plain `pytest` deselects it; the full run (README, .ci/run) has it.
+pytestmark = pytest.mark.slow
+
 NOTES = {
     "Home.md": "# Home\n\nSee [[Topic]] and [[Missing]].\n",
     "Topic.md": "# Topic\n\n## Part\n",

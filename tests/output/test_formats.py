@@ -21,7 +21,7 @@ from vaultsync.cli import main
 from vaultsync.output.github import escape_data, escape_property
 from vaultsync.rules import RULES
 
-SCHEMA = Path(__file__).parent / "data" / "sarif-2.1.0.json"
+SCHEMA = Path(__file__).resolve().parents[1] / "data" / "sarif-2.1.0.json"
 
 NOTE = "# Note\nSee [[Missing]] and [[100% done]].\nAlso [[open_source]].\n"
 

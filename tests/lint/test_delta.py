@@ -297,7 +297,7 @@ def test_snapshot_report_lines_that_disagree_are_not_used(
 def test_a_damaged_parse_cache_row_is_never_trusted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
 ) -> None:
-    from tests.test_cache import replace_row
+    from tests.lint.test_cache import replace_row
     from vaultsync.lint.cache import NOTES_FILE
 
     root = _vault(tmp_path, capsys, spy)
