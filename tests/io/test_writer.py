@@ -7,6 +7,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -242,3 +243,23 @@ def test_clean_temp_files_spares_live_writers(tmp_path: Path) -> None:
         live.kill()
         live.wait()
     os.unlink(in_flight)
+
+
+def test_replace_file_is_all_or_nothing_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    # vaultsync's own files (state, baselines, the daemon's token) share this one writer.
+    target = tmp_path / "state.json"
+    target.write_bytes(b"old")
+
+    def fails(handle: BinaryIO) -> None:
+        handle.write(b"half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        writer.replace_file(target, fails)
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+
+    writer.replace_file(target, lambda handle: handle.write(b"new"), mode=0o600, sync=True)
+    assert target.read_bytes() == b"new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import write_vault
 from vaultsync.cli import main
-from vaultsync.io import statefile
+from vaultsync.io import statefile, writer
 
 CACHE_FILE = Path(".vaultsync/cache/notes.pickle")
 
@@ -194,7 +194,7 @@ def test_read_only_vault_is_checked_without_a_cache(
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError("read-only file system")
 
-    monkeypatch.setattr(statefile.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(writer.tempfile, "mkstemp", refuse)  # every state file goes through it
     assert _check_json(vault, capsys) == expected
     assert not (vault / CACHE_FILE).exists()
 

@@ -71,16 +71,9 @@ def acquire_lock(state: Path) -> IO[bytes]:
 
 
 def _write_private(path: Path, text: str, mode: int) -> None:
-    """Write `text` to a temp file with `mode` from the start, then rename it into place."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)  # the umask could have narrowed or the file pre-existed
-        os.write(fd, text.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temp, path)
+    """Write `text` with `mode` from the start (not the umask's), synced, atomically."""
+    data = text.encode("utf-8")
+    writer.replace_file(path, lambda handle: handle.write(data), mode=mode, sync=True)
 
 
 def release_memory() -> None:

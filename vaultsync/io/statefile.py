@@ -8,15 +8,14 @@ a crafted file cannot run code. Anything unreadable reads as "no state".
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 import pickle
 import shutil
-import tempfile
 from collections.abc import Iterable, Set
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from vaultsync.io.writer import replace_file
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
@@ -96,23 +95,19 @@ def save(
     folder = path.parent
     try:
         make_folder(folder)
-        fd, temp = tempfile.mkstemp(prefix=f".{path.stem}-", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                if key is not None:
-                    pickle.dump(key, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                pickle.dump(document, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                for chunk in tail:
-                    if isinstance(chunk, Path):
-                        with open(chunk, "rb") as source:  # a megabyte at a time
-                            shutil.copyfileobj(source, handle, 1 << 20)
-                    else:
-                        handle.write(chunk)
-            os.replace(temp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+
+        def write(handle: BinaryIO) -> None:
+            if key is not None:
+                pickle.dump(key, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(document, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            for chunk in tail:
+                if isinstance(chunk, Path):
+                    with open(chunk, "rb") as source:  # a megabyte at a time
+                        shutil.copyfileobj(source, handle, 1 << 20)
+                else:
+                    handle.write(chunk)
+
+        replace_file(path, write, prefix=f".{path.stem}-")
     except OSError:
         return False  # a read-only vault is still checked, just without state
     return True

@@ -1,9 +1,12 @@
-"""Every write into a vault goes through here: atomic, compare-and-swap, inside the vault only.
+"""Every write vaultsync makes goes through here: atomic, and for notes compare-and-swap
+and inside the vault only.
 
 A note is replaced by writing a temp file next to it, fsyncing it, checking that the note
 still has the bytes we read (its sha256), then `os.replace` and an fsync of the folder. A
 SIGKILL at any moment leaves the old file or the new one, plus at worst a stray temp file
-that `clean_temp_files` removes on the next run (§10.1, §10.2, §10.6).
+that `clean_temp_files` removes on the next run (§10.1, §10.2, §10.6). vaultsync's own
+files (state files, baselines, the daemon's token and info) are replaced by
+`replace_file`: a temp file next to them, renamed over them.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import hashlib
 import os
 import secrets
 import stat
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 TEMP_PREFIX = ".vaultsync-tmp-"
 _BOM = b"\xef\xbb\xbf"
@@ -36,6 +41,34 @@ def alive(pid: int) -> bool:
     except OSError:
         return True  # exists, owned by someone else
     return True
+
+
+def replace_file(
+    path: Path,
+    write: Callable[[BinaryIO], object],
+    *,
+    mode: int | None = None,
+    sync: bool = False,
+    prefix: str | None = None,
+) -> None:
+    """Create or replace one of vaultsync's own files atomically: what `write` writes goes
+    to a temp file in the same folder (mode `mode`, else 0600), fsynced if `sync`, then
+    renamed over `path`. A crash leaves the old file or the new one; on an error the temp
+    file is removed and the OSError raised. Notes are written by `write_note` instead."""
+    fd, temp = tempfile.mkstemp(prefix=prefix or f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        if mode is not None:
+            os.fchmod(fd, mode)  # before any byte is written: a token is never readable
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def digest(data: bytes) -> str:

@@ -9,9 +9,7 @@ a known problem must not make it new again.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from typing import Any
 
 from vaultsync.core.errors import UsageError
 from vaultsync.core.model import Diagnostic
+from vaultsync.io import writer
 
 VERSION = 1
 # Fields of Diagnostic.data that say what a problem is about, in key order.
@@ -68,17 +67,9 @@ def dumps(diagnostics: Sequence[Diagnostic]) -> str:
 def write(path: Path, diagnostics: Sequence[Diagnostic]) -> None:
     """Write the baseline atomically: a crash leaves the old file or the new one."""
     data = dumps(diagnostics).encode("utf-8")
-    folder = path.resolve().parent
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        writer.replace_file(path, lambda handle: handle.write(data))
     except OSError as exc:
-        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except OSError as exc:
-        os.unlink(temp)
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
 
 
