@@ -35,7 +35,7 @@ from vaultsync.lint import engine
 from vaultsync.parse.scanner import parse
 from vaultsync.rules import Selection
 from vaultsync.vault import loaded, sections
-from vaultsync.vault.index import NoteEntry
+from vaultsync.vault.index import NoteEntry, majority_style
 from vaultsync.vault.loaded import Vault
 
 if TYPE_CHECKING:
@@ -305,11 +305,7 @@ def _majority(vault: Vault) -> str:
     cached = vault.cache.get("fix.naming-style")
     if isinstance(cached, str):
         return cached
-    styles = Counter(
-        s for s in (naming_style(e.name) for e in vault.notes.values()) if s is not None
-    )
-    order = {"spaced": 0, "snake": 1, "kebab": 2}
-    style = min(styles, key=lambda s: (-styles[s], order[s])) if styles else "spaced"
+    style = majority_style(e.name for e in vault.notes.values())
     vault.cache["fix.naming-style"] = style
     return style
 

@@ -391,12 +391,20 @@ class Variants:
         return self.canonical.get(key)
 
 
-def _majority_style(names: Iterable[str]) -> str:
-    styles = Counter(s for s in map(naming_style, names) if s is not None)
-    if not styles:
+_STYLE_ORDER = {"spaced": 0, "snake": 1, "kebab": 2}
+
+
+def majority_of(styles: Mapping[str, int]) -> str:
+    """The naming style most note names use (ties: spaced, snake, kebab); spaced if none.
+    The one rule for it: variants here, kept current in spellings.py, new names in fix."""
+    counted = {style: n for style, n in styles.items() if n > 0}
+    if not counted:
         return "spaced"
-    order = {"spaced": 0, "snake": 1, "kebab": 2}
-    return min(styles, key=lambda s: (-styles[s], order[s]))
+    return min(counted, key=lambda s: (-counted[s], _STYLE_ORDER[s]))
+
+
+def majority_style(names: Iterable[str]) -> str:
+    return majority_of(Counter(s for s in map(naming_style, names) if s is not None))
 
 
 def spellings_by_key(counted: Mapping[str, int], keys: dict[str, str]) -> dict[str, dict[str, int]]:
@@ -457,7 +465,7 @@ def find_variants(
         if name_key is None:
             name_key = keys[name] = link_key(name)
         names[name_key].append(name)
-    style = _majority_style(e.name for e in notes.values())
+    style = majority_style(e.name for e in notes.values())
     overrides = {link_key(k): v for k, v in configured.items()}
     canonical: dict[str, str] = {}
     for key, counts in spellings.items():

@@ -15,9 +15,14 @@ from typing import Any
 
 from vaultsync.core.text import link_key, naming_style
 from vaultsync.io import statefile
-from vaultsync.vault.index import NoteEntry, Variants, count_linkpaths, spellings_by_key
+from vaultsync.vault.index import (
+    NoteEntry,
+    Variants,
+    count_linkpaths,
+    majority_of,
+    spellings_by_key,
+)
 
-_STYLE_ORDER = {"spaced": 0, "snake": 1, "kebab": 2}
 _LINKPATH = attrgetter("linkpath")
 
 # Counts by key, stored in buckets: each bucket is the pickled {key: {spelling: count}}
@@ -170,10 +175,7 @@ class VariantTracker:
         return tracker
 
     def _majority(self) -> str:
-        styles = +self.styles
-        if not styles:
-            return "spaced"
-        return min(styles, key=lambda s: (-styles[s], _STYLE_ORDER[s]))
+        return majority_of(self.styles)
 
     def _count(self, entry: NoteEntry, sign: int) -> set[str]:
         keys = {link_key(entry.name)}
