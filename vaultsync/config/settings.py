@@ -3,7 +3,7 @@
 The settings themselves are plain frozen dataclasses, so a run whose config was
 validated before does not import pydantic at all: building its models costs more
 start-up (~0.15 s) than a warm `check` of 10,000 notes spends on anything else.
-Validation (`config_model`) runs whenever the file's bytes are new to this vault's
+Validation (`config.schema`) runs whenever the file's bytes are new to this vault's
 cache, and its result is kept beside the other caches, keyed by those bytes.
 """
 
@@ -108,7 +108,7 @@ _SECTIONS: dict[str, type[Any]] = {
 
 
 def config_from_dict(data: dict[str, Any]) -> Config:
-    """A Config from validated settings by field name (`config_model.validate`'s output)."""
+    """A Config from validated settings by field name (`config.schema.validate`'s output)."""
     values = dict(data)
     for name, section in _SECTIONS.items():
         if name in values:
