@@ -22,13 +22,17 @@ import re
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import write_vault
-from tests.test_parser_properties import documents
+from tests.parse.test_parser_properties import documents
 from vaultsync.cli import main
-from vaultsync.parse import parse
+from vaultsync.parse.scanner import parse
+
+# Slow (fuzz): plain `pytest` deselects it; the full run (README, .ci/run) has it.
+pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("VAULTSYNC_FUZZ_EXAMPLES", "50"))
 FUZZ = settings(

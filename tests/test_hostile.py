@@ -477,11 +477,11 @@ def test_fix_is_idempotent_with_a_symlinked_note(tmp_path: Path) -> None:
 
 _RACE = """
 import os, shutil, sys
-from vaultsync import engine
+from vaultsync.vault import loaded
 from vaultsync.cli import main
 
 root = sys.argv[1]
-real_read = engine.read_note
+real_read = loaded.read_note
 
 def racing_read(path, max_size, vault_root=None):
     # Between discovery and reading, another program removes or replaces files.
@@ -496,7 +496,7 @@ def racing_read(path, max_size, vault_root=None):
         os.symlink("/etc/passwd", path)
     return real_read(path, max_size, vault_root)
 
-engine.read_note = racing_read
+loaded.read_note = racing_read
 sys.exit(main([sys.argv[2], root, "--no-cache", *sys.argv[3:]]))
 """
 

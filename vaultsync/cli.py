@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from vaultsync import __version__
-from vaultsync.errors import ReportWriteError, UsageError
+from vaultsync.core.errors import ReportWriteError, UsageError
 
 # Subcommand modules in vaultsync.commands; each has add_arguments(parser) and run(args).
 COMMANDS = ("check", "fix", "graph", "mv", "rule", "init", "watch", "lsp")

@@ -23,14 +23,15 @@ from vaultsync.commands.common import (
     without_baseline,
     write_baseline,
 )
-from vaultsync.model import Diagnostic, Severity
+from vaultsync.core.model import Diagnostic, Severity
 
 if TYPE_CHECKING:
-    from vaultsync.delta import NoteLines
-    from vaultsync.engine import Listing, Vault
-    from vaultsync.results import ResultCache
+    from vaultsync.lint.delta import NoteLines
+    from vaultsync.lint.engine import Listing
+    from vaultsync.lint.results import ResultCache
+    from vaultsync.lint.shards import Halves, TextPart
     from vaultsync.rules import Selection
-    from vaultsync.shards import Halves, TextPart
+    from vaultsync.vault.loaded import Vault
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     if known is None and args.write_baseline is None:
         render_key = repr((args.format, args.quiet, args.statistics, str(Path.cwd())))
     if use_cache:
-        from vaultsync.results import ResultCache
+        from vaultsync.lint.results import ResultCache
 
         results = ResultCache(target.root, target.config, chosen, target.only)
         if render_key is not None:
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     subject: ReportSubject
     if cached is None and results is not None:
         # A few notes changed since the last whole check: start from its snapshot.
-        from vaultsync import delta
+        from vaultsync.lint import delta
 
         recheck = delta.recheck(
             target.root,
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         note_count, diagnostics = cached
         subject = Summary(target.root, range(note_count))
     else:
-        from vaultsync import engine  # only now: a warm run never needs the parser
+        from vaultsync.lint import engine  # only now: a warm run never needs the parser
 
         listing = None if results is None else (results.files, results.stats)
         halves = None
@@ -130,8 +131,8 @@ def run(args: argparse.Namespace) -> int:
                 vault = load_vault(target, args.quiet, use_cache=use_cache, listing=listing)
                 diagnostics = engine.check(vault, chosen, target.only)
             if results is not None:
-                from vaultsync.delta import note_lines
-                from vaultsync.results import pack_by_note
+                from vaultsync.lint.delta import note_lines
+                from vaultsync.lint.results import pack_by_note
 
                 if target.only is None:
                     lines = note_lines(diagnostics)
@@ -162,8 +163,9 @@ def _check_in_halves(
     None: without the cache, the files are listed here and no stats are read), and what
     the halves found, or None when one process is better here. `text`: only a text
     report is wanted (without the cache)."""
-    from vaultsync import progress, shards
-    from vaultsync.vault import discover
+    from vaultsync.io.files import discover
+    from vaultsync.lint import shards
+    from vaultsync.output import progress
 
     if listing is None:
         listing = (discover(target.root, target.config), {})
@@ -180,7 +182,7 @@ def _check_in_halves(
 def _parse_cache_exists(root: Path) -> bool:
     """Whether a parse cache is there to start from: without one (a first check), a
     whole check runs in halves as one without the cache does, and writes it."""
-    from vaultsync.cache import notes_path
+    from vaultsync.lint.cache import notes_path
 
     return notes_path(root).exists()
 
@@ -190,7 +192,7 @@ def _write_halves(
 ) -> int:
     """The text report of a check in halves: the first half's diagnostics, then the
     lines the second half rendered, then the summary (as report.write_text has it)."""
-    from vaultsync.report import fixable, write_text, write_text_summary
+    from vaultsync.output.report import fixable, write_text, write_text_summary
 
     worst = max((int(d.severity) for d in first), default=second.worst)
     with report_stream(args) as out:
@@ -216,8 +218,8 @@ def _save_results(
     give them; `linkers`: for a vault checked in halves, the links into headings and
     blocks (shards.Halves).
     """
-    from vaultsync import delta
-    from vaultsync.shards import RemoteNote
+    from vaultsync.lint import delta
+    from vaultsync.lint.shards import RemoteNote
 
     results.save_packed(len(vault.notes), packed)
     if not results.storable:

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TextIO
 
-from vaultsync.config import Config, find_root, load_config
-from vaultsync.errors import ReportWriteError, UsageError
+from vaultsync.config.settings import Config, find_root, load_config
+from vaultsync.core.errors import ReportWriteError, UsageError
 from vaultsync.rules import Selection, validate_selector
 
 if TYPE_CHECKING:
-    from vaultsync.baseline import Entry
-    from vaultsync.engine import Listing, Vault
-    from vaultsync.model import Diagnostic
+    from vaultsync.core.model import Diagnostic
+    from vaultsync.lint.engine import Listing
+    from vaultsync.output.baseline import Entry
+    from vaultsync.vault.loaded import Vault
 
 
 def _selectors(text: str) -> list[str]:
@@ -162,10 +163,6 @@ def selection(args: argparse.Namespace, config: Config) -> Selection:
     return Selection.build(config.select, [*config.ignore, *args.ignore], dict(config.severity))
 
 
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("CI")
-
-
 # --- Report output, shared by `check` and `fix` -------------------------------------------
 
 FORMATS = ("text", "json", "github", "sarif")
@@ -200,14 +197,14 @@ def read_baseline(args: argparse.Namespace) -> frozenset[Entry] | None:
     """The baseline named by `--baseline`, read before any work so a bad one fails fast."""
     if getattr(args, "baseline", None) is None:
         return None
-    from vaultsync import baseline
+    from vaultsync.output import baseline
 
     known: frozenset[Entry] = baseline.load(args.baseline)
     return known
 
 
 def write_baseline(args: argparse.Namespace, diagnostics: list[Diagnostic]) -> None:
-    from vaultsync import baseline
+    from vaultsync.output import baseline
 
     baseline.write(args.write_baseline, diagnostics)
     if not args.quiet:
@@ -221,7 +218,7 @@ def without_baseline(
 ) -> list[Diagnostic]:
     if known is None:
         return diagnostics
-    from vaultsync import baseline
+    from vaultsync.output import baseline
 
     return baseline.new_problems(diagnostics, known)
 
@@ -250,19 +247,19 @@ def render_report(
     diagnostics: list[Diagnostic],
     hidden: int,
 ) -> None:
-    from vaultsync import report
+    from vaultsync.output import report
 
     fmt = getattr(args, "format", "text")
     if fmt == "json":
         report.write_json(out, str(vault.root), len(vault.notes), diagnostics)
         return
     if fmt == "sarif":
-        from vaultsync.formats.sarif import write_sarif
+        from vaultsync.output.sarif import write_sarif
 
         write_sarif(out, vault.root, diagnostics)
         return
     if fmt == "github":
-        from vaultsync.formats.github import write_github
+        from vaultsync.output.github import write_github
 
         write_github(out, vault.root, diagnostics)
     elif args.statistics:  # the table instead of the report, as ruff has it
@@ -344,7 +341,8 @@ def load_vault(
     target: Target, quiet: bool, use_cache: bool = True, listing: Listing | None = None
 ) -> Vault:
     """engine.load with a progress bar where a person is watching."""
-    from vaultsync import engine, progress
+    from vaultsync.lint import engine
+    from vaultsync.output import progress
 
     with progress.loading(quiet) as on_progress:
         return engine.load(

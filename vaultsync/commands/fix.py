@@ -7,7 +7,6 @@ import sys
 from collections import Counter
 from typing import TYPE_CHECKING, TextIO
 
-from vaultsync import jsonout, report
 from vaultsync.commands.common import (
     add_lint_options,
     add_output_options,
@@ -21,11 +20,12 @@ from vaultsync.commands.common import (
     without_baseline,
     write_baseline,
 )
-from vaultsync.model import Severity
-from vaultsync.patch import unified_diff
+from vaultsync.core.model import Severity
+from vaultsync.output import jsonout, report
+from vaultsync.output.patch import unified_diff
 
 if TYPE_CHECKING:
-    from vaultsync.fix import FixResult
+    from vaultsync.fixing.fix import FixResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,9 +54,9 @@ def _counts(counter: Counter[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vaultsync import writer
-    from vaultsync.fix import FixOptions, fix_vault
-    from vaultsync.neighbours import follow
+    from vaultsync.fixing.fix import FixOptions, fix_vault
+    from vaultsync.fixing.neighbours import follow
+    from vaultsync.io import writer
 
     target = resolve_target(
         args.paths, args.config, use_cache=not args.no_cache, vault=args.vault_root

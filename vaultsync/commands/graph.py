@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vaultsync import graph
+    from vaultsync.output import graph
 
     target = resolve_target(
         [args.vault] if args.vault else [],

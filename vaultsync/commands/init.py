@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
-from vaultsync.config import CONFIG_NAME, Config, load_config
-from vaultsync.errors import UsageError
+from vaultsync.config.settings import CONFIG_NAME, Config, load_config
+from vaultsync.core.errors import UsageError
 
 STARTER_CONFIG = """\
 # vaultsync configuration. Every key is optional; the values shown are the defaults,
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     if args.infer_schemas:
         write_schemas(root, config, args.force)
     if args.index:
-        from vaultsync import writer
+        from vaultsync.io import writer
 
         for name, text in ((INDEX_NOTE, INDEX_TEXT), (UNRESOLVED_NOTE, UNRESOLVED_TEXT)):
             # A user's note is never overwritten, not even with --force; create_note
@@ -195,7 +195,7 @@ class _Key:
 
 def value_type(key: str, value: Any) -> str | None:
     """The Obsidian type a value reads as; None for nested objects."""
-    from vaultsync.schema import WIKILINK, is_date, is_datetime, is_number
+    from vaultsync.rules.schemas import WIKILINK, is_date, is_datetime, is_number
 
     if isinstance(value, bool):
         return "checkbox"
@@ -225,7 +225,7 @@ def infer(
     `resolves(target, source)`: does a wikilink to `target` in note `source` reach a note?
     """
     from vaultsync.rules.frontmatter import list_as_text, property_link_target
-    from vaultsync.schema import TYPE_CHECKS
+    from vaultsync.rules.schemas import TYPE_CHECKS
 
     def resolving(item: Any, source: str) -> bool:
         target = property_link_target(item)
@@ -288,7 +288,7 @@ def infer(
 
 def _kinds(stats: _Key) -> list[str]:
     """The types a property's values have, in the schema's order; [] for any value."""
-    from vaultsync.schema import LIST_TYPES, PropertyType
+    from vaultsync.rules.schemas import LIST_TYPES, PropertyType
 
     seen = set(stats.kinds)
     if NESTED in seen:
@@ -310,7 +310,7 @@ _GLOB_SPECIAL = re.compile(r"([\[\]*?!#\\])")
 
 def schema_text(folder: str, count: int, specs: dict[str, dict[str, Any]]) -> str:
     # Imported here: every command's parser is built at start-up, and yaml is heavy.
-    from vaultsync.yamlcore import yaml_scalar
+    from vaultsync.parse.yamlcore import yaml_scalar
 
     glob = _GLOB_SPECIAL.sub(r"\\\1", folder) + "/**"
     lines = [
@@ -342,9 +342,10 @@ def schema_text(folder: str, count: int, specs: dict[str, dict[str, Any]]) -> st
 
 
 def write_schemas(root: Path, config: Config, force: bool) -> None:
-    from vaultsync import engine, templates
-    from vaultsync.schema import parse_schema
-    from vaultsync.text import nfc
+    from vaultsync.core.text import nfc
+    from vaultsync.lint import engine
+    from vaultsync.rules.schemas import parse_schema
+    from vaultsync.vault import templates
 
     vault = engine.load(root, config)
     by_folder: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)

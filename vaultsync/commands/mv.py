@@ -14,8 +14,8 @@ from vaultsync.commands.common import (
     report_stream,
     vault_root,
 )
-from vaultsync.errors import UsageError
-from vaultsync.patch import unified_diff
+from vaultsync.core.errors import UsageError
+from vaultsync.output.patch import unified_diff
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,8 +43,8 @@ def destination(old: Path, new: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vaultsync.config import load_config
-    from vaultsync.mv import apply_move, plan_move, vault_path
+    from vaultsync.config.settings import load_config
+    from vaultsync.fixing.mv import apply_move, plan_move, vault_path
 
     old_path: Path = args.old
     if not old_path.is_file():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from vaultsync.commands.common import report_stream
-from vaultsync.errors import UsageError
-from vaultsync.rules import RULES, _load_families, by_name_or_code
+from vaultsync.core.errors import UsageError
+from vaultsync.rules import RULES, by_name_or_code
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,7 +14,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    _load_families()
     if args.code is None:
         with report_stream(args) as out:
             for rule in sorted(RULES.values(), key=lambda r: r.code):

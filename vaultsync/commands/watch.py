@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vaultsync import daemon
+    from vaultsync.daemon import lifecycle as daemon
 
     target = resolve_target([args.vault] if args.vault else [], args.config, vault=args.vault_root)
     options = daemon.Options(

@@ -9,13 +9,13 @@ from typing import Any
 
 from lsprotocol import types
 
-from vaultsync import writer
-from vaultsync.fix import FORCE_CODES, FixOptions, fix_vault, wanted
+from vaultsync.core.model import Diagnostic, FixKind
+from vaultsync.fixing.fix import FORCE_CODES, FixOptions, fix_vault, wanted
+from vaultsync.io import writer
+from vaultsync.io.files import NoteText
 from vaultsync.lsp.diagnostics import same, to_lsp
 from vaultsync.lsp.edits import FileEdits, smallest_edit, text_edits, workspace_edit
 from vaultsync.lsp.session import Note, Session
-from vaultsync.model import Diagnostic, FixKind
-from vaultsync.vault import NoteText
 
 FIX_ALL_KIND = "source.fixAll.vaultsync"
 FIX_ALL_TITLE = "Fix all safe problems in this note (vaultsync)"

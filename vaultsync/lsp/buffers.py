@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 from pygls.workspace import TextDocument
 
-from vaultsync import writer
-from vaultsync.config import Config
-from vaultsync.live import Update
+from vaultsync.config.settings import Config
+from vaultsync.core.model import ParsedNote
+from vaultsync.daemon.live import Update
+from vaultsync.io import writer
+from vaultsync.io.files import UnreadableFile, read_note
 from vaultsync.lsp.vaults import Folder
-from vaultsync.model import ParsedNote
-from vaultsync.parse import parse
-from vaultsync.vault import UnreadableFile, read_note
+from vaultsync.parse.scanner import parse
 
 
 @dataclass(eq=False)

@@ -10,12 +10,12 @@ from urllib.parse import unquote
 
 from lsprotocol import types
 
-from vaultsync.linktext import encode_destination
+from vaultsync.core.text import strip_md
+from vaultsync.io.files import is_note_path
 from vaultsync.lsp.matching import Query
 from vaultsync.lsp.session import Note, Session
-from vaultsync.sections import fits_wikilink
-from vaultsync.text import strip_md
-from vaultsync.vault import is_note_path
+from vaultsync.parse.linktext import encode_destination
+from vaultsync.vault.sections import fits_wikilink
 
 # At most this many names per answer; the answer then says it is incomplete, so the
 # client asks again as the user types on.

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
-from vaultsync.index import block_index, heading_index
+from vaultsync.core.model import Heading, Link, ParsedNote
+from vaultsync.core.text import strip_md
+from vaultsync.io.files import is_note_path
 from vaultsync.lsp.session import Note, Session
-from vaultsync.model import Heading, Link, ParsedNote
-from vaultsync.text import strip_md
-from vaultsync.vault import is_note_path
+from vaultsync.vault.index import block_index, heading_index
 
 
 def link_at(parsed: ParsedNote, offset: int) -> Link | None:

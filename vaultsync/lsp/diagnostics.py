@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from vaultsync.core.model import Diagnostic, Severity
 from vaultsync.lsp.positions import Text
-from vaultsync.model import Diagnostic, Severity
 from vaultsync.rules import RULES
 
 SOURCE = "vaultsync"

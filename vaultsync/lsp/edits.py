@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
+from vaultsync.core.model import Edit
 from vaultsync.lsp.positions import Text
-from vaultsync.model import Edit
 
 
 @dataclass(slots=True)

@@ -7,9 +7,9 @@ from urllib.parse import quote
 
 from lsprotocol import types
 
+from vaultsync.io.files import extension
 from vaultsync.lsp.cursor import Target, linked_from
 from vaultsync.lsp.session import Session
-from vaultsync.vault import extension
 
 MAX_LINES = 20
 MAX_CHARS = 2000

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vaultsync.text import fold
+from vaultsync.core.text import fold
 
 
 class Query:

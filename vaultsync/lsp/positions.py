@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from vaultsync.api.service import Positions
-from vaultsync.model import Span
-from vaultsync.text import LineIndex
+from vaultsync.core.model import Span
+from vaultsync.core.text import LineIndex
+from vaultsync.daemon.api.service import Positions
 
 
 class Text:

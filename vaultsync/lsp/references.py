@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from vaultsync.index import block_index, heading_index
 from vaultsync.lsp.cursor import Target, destination, heading_at, link_at, outline
 from vaultsync.lsp.session import Note, Session
-from vaultsync.sections import own_links
+from vaultsync.vault.index import block_index, heading_index
+from vaultsync.vault.sections import own_links
 
 
 def references(

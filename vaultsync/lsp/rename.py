@@ -21,18 +21,18 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.uris import to_fs_path
 
-from vaultsync import writer
-from vaultsync.engine import Vault
-from vaultsync.index import NoteEntry
+from vaultsync.core.model import Edit
+from vaultsync.core.text import nfc, strip_md
+from vaultsync.fixing.mv import MoveError, MovePlan, plan_move
+from vaultsync.io import writer
+from vaultsync.io.files import NoteText, extension, is_note_path, read_note
 from vaultsync.lsp.cursor import link_at, resolved, title
 from vaultsync.lsp.edits import FileEdits, supports_renames, text_edits, workspace_edit
 from vaultsync.lsp.positions import Text
 from vaultsync.lsp.session import WAIT_FOR_INDEX, Note, Session
 from vaultsync.lsp.vaults import Folder
-from vaultsync.model import Edit
-from vaultsync.mv import MoveError, MovePlan, plan_move
-from vaultsync.text import nfc, strip_md
-from vaultsync.vault import NoteText, extension, is_note_path, read_note
+from vaultsync.vault.index import NoteEntry
+from vaultsync.vault.loaded import Vault
 
 log = logging.getLogger("vaultsync.lsp")
 

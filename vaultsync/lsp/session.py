@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
-from vaultsync.live import LiveVault
+from vaultsync.core.model import ParsedNote
+from vaultsync.daemon.live import LiveVault
 from vaultsync.lsp.buffers import Buffers
 from vaultsync.lsp.positions import Text
 from vaultsync.lsp.updates import Updates
 from vaultsync.lsp.vaults import Folder, Vaults
-from vaultsync.model import ParsedNote
-from vaultsync.parse import parse
+from vaultsync.parse.scanner import parse
 
 log = logging.getLogger("vaultsync.lsp")
 

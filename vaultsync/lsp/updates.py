@@ -15,15 +15,15 @@ from functools import partial
 
 from lsprotocol import types
 
-from vaultsync.daemon import release_memory
-from vaultsync.live import Update
+from vaultsync.core.text import nfc
+from vaultsync.daemon.lifecycle import release_memory
+from vaultsync.daemon.live import Update
 from vaultsync.lsp.buffers import Buffer, Buffers, outline, sync
 from vaultsync.lsp.diagnostics import to_lsp
 from vaultsync.lsp.disk import DiskWatcher
 from vaultsync.lsp.positions import Text
 from vaultsync.lsp.scheduler import Scheduler
 from vaultsync.lsp.vaults import Folder, Vaults
-from vaultsync.text import nfc
 
 log = logging.getLogger("vaultsync.lsp")
 

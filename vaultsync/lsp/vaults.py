@@ -15,11 +15,11 @@ from pathlib import Path
 
 from pygls.uris import from_fs_path, to_fs_path
 
-from vaultsync.config import CONFIG_NAME, find_root, load_config
-from vaultsync.errors import UsageError
-from vaultsync.live import LiveVault
+from vaultsync.config.settings import CONFIG_NAME, find_root, load_config
+from vaultsync.core.errors import UsageError
+from vaultsync.core.text import nfc
+from vaultsync.daemon.live import LiveVault
 from vaultsync.rules import Selection
-from vaultsync.text import nfc
 
 log = logging.getLogger("vaultsync.lsp")
 

@@ -1,65 +1,20 @@
-"""The rule registry: codes, names, severities, fix kinds and user docs (§4).
+"""Rule selection (§4): which rules of the table (rules/codes.py) run, at what severity.
 
-A rule's documentation is the `doc` it is defined with; `vaultsync rule CODE`
-prints it. Checkers are plain functions registered per family; one checker may
-emit several codes when they share work (every link is resolved once).
+The table itself is rules/codes.py, the checkers rules/checkers.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from vaultsync.model import Diagnostic, FixKind, Severity
+from vaultsync.core.model import Severity
+from vaultsync.rules.codes import RULES, Rule, define
 
-if TYPE_CHECKING:
-    from vaultsync.engine import Context
-    from vaultsync.index import NoteEntry
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    code: str
-    name: str
-    severity: Severity
-    fix: FixKind
-    doc: str
-    # In the default rule set (no `select` anywhere)? A rule outside it runs only when a
-    # selector names it (`--select L009`, `select = ["ALL"]` in the config).
-    default: bool = True
-
-    @property
-    def summary(self) -> str:
-        return self.doc.strip().splitlines()[0]
-
-
-RULES: dict[str, Rule] = {}
-Checker = Callable[["Context", "NoteEntry"], Iterator[Diagnostic]]
-CHECKERS: list[Checker] = []
-
-
-def define(
-    code: str, name: str, severity: Severity, fix: FixKind, doc: str, default: bool = True
-) -> Rule:
-    if code in RULES or any(r.name == name for r in RULES.values()):
-        raise ValueError(f"rule {code} {name} defined twice")
-    rule = RULES[code] = Rule(code, name, severity, fix, doc, default)
-    return rule
-
-
-def checker(func: Checker) -> Checker:
-    CHECKERS.append(func)
-    return func
-
-
-def _load_families() -> None:
-    # Importing a family module registers its rules and checkers.
-    from vaultsync.rules import files, frontmatter, links, sections  # noqa: F401
+__all__ = ["RULES", "Rule", "Selection", "by_name_or_code", "define", "validate_selector"]
 
 
 def by_name_or_code(text: str) -> Rule | None:
-    _load_families()
     upper = text.upper()
     if upper in RULES:
         return RULES[upper]
@@ -68,7 +23,6 @@ def by_name_or_code(text: str) -> Rule | None:
 
 def validate_selector(selector: str) -> None:
     """ALL, a code, a code prefix (`L`, `L00`) or a rule name; else ValueError."""
-    _load_families()
     if selector.upper() == "ALL" or by_name_or_code(selector) is not None:
         return
     if any(code.startswith(selector.upper()) for code in RULES):
@@ -100,7 +54,6 @@ class Selection:
         ignore: Iterable[str],
         severity: dict[str, str] | None = None,
     ) -> Selection:
-        _load_families()
         select = list(select)
         # Nothing selected: the default rule set, which leaves out the rules that are a
         # matter of taste (L009); any explicit selector, `ALL` too, can name them.

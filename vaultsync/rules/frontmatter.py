@@ -14,130 +14,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from vaultsync import templates
-from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Frontmatter, Severity, Span
-from vaultsync.properties import string_list
-from vaultsync.rules import Rule, checker, define
-from vaultsync.text import LineIndex, nfc, shortened
-
-if TYPE_CHECKING:
-    from vaultsync import yamlpos
-    from vaultsync.engine import Context, Vault
-    from vaultsync.index import NoteEntry
-    from vaultsync.schema import Schema
-
-SYNTAX = define(
-    "F001",
-    "frontmatter-syntax",
-    Severity.ERROR,
-    FixKind.NONE,
-    """The frontmatter block is not valid YAML, or is not closed.
-
-Why: Obsidian then shows no properties at all for the note: no aliases, no tags,
-no property links. The block opens with `---` on the first line and closes at the
-next line that is exactly `---`. vaultsync loads YAML safely: a tag that would
-construct an object (`!!python/object`) is an error, a key written twice is an
-error (as in Obsidian), and aliases that expand to more than 10,000 values (a
-"billion laughs" block) are rejected before anything is built.
-
-Example: `title: DeepSeek: the model` (a second `: ` needs quotes), or a
-block with no closing `---`.
-
-Fix: none; the message gives the line and column of the problem.
-""",
+from vaultsync.core.model import Diagnostic, Edit, Fix, FixKind, Frontmatter, Span
+from vaultsync.core.properties import string_list
+from vaultsync.core.text import LineIndex, nfc, shortened
+from vaultsync.io.files import yaml_files
+from vaultsync.rules import Rule
+from vaultsync.rules.codes import (
+    DEPRECATED_PROPERTY,
+    LIST_AS_TEXT,
+    PROPERTY_TYPE,
+    SCHEMA,
+    SYNTAX,
+    UNKNOWN_PROPERTY,
 )
-SCHEMA = define(
-    "F002",
-    "frontmatter-schema",
-    Severity.ERROR,
-    FixKind.NONE,
-    """A property breaks the schema that applies to the note.
+from vaultsync.rules.context import Context
+from vaultsync.vault import templates
+from vaultsync.vault.index import NoteEntry
+from vaultsync.vault.loaded import Vault
 
-Why: schemas (`.vaultsync/schemas/*.yaml`, or shipped ones named in
-`[schemas] use`) state what a kind of note must hold: required properties, types,
-allowed values, patterns, ranges, lengths, list sizes and links that must resolve.
-A schema applies to a note by path globs and `where` conditions (`has`, `tag`,
-property equals). With `additional-properties: error`, an undeclared property is
-an F002 too. A property may take several types (`type: [date, datetime]`). An
-empty value, or an empty list item, counts as not set.
+if TYPE_CHECKING:  # for start-up speed: pyyaml and pydantic load only when a note needs them
+    from vaultsync.parse import yamlpos
+    from vaultsync.rules.schemas import Schema
 
-Example: `videoId: dQw4w9WgXcQx` when the schema wants 11 characters of
-`[A-Za-z0-9_-]`.
-
-Fix: none; the diagnostic points at the key or value at fault.
-""",
-)
-UNKNOWN_PROPERTY = define(
-    "F003",
-    "unknown-property",
-    Severity.WARNING,
-    FixKind.NONE,
-    """A property that the note's schema does not declare.
-
-Why: a typo (`videoID` for `videoId`) or a stray key splits one property into
-two across the vault. Reported when a schema that applies says
-`additional-properties: warn` (with `error`, the same finding is an F002). The
-Obsidian keys `tags`, `aliases` and `cssclasses` are always allowed.
-
-Example: `auther: Ada` with a schema declaring `author`.
-
-Fix: none; rename the key or declare it in the schema.
-""",
-)
-DEPRECATED_PROPERTY = define(
-    "F004",
-    "deprecated-property",
-    Severity.WARNING,
-    FixKind.SAFE,
-    """A `tag`, `alias` or `cssclass` property, ignored since Obsidian 1.9.
-
-Why: Obsidian deprecated the singular keys in 1.4 and stopped reading them in
-1.9: the note silently lost its tags, aliases or CSS classes.
-
-Example: `tag: ai`.
-
-Fix (safe): rename the key to `tags`, `aliases` or `cssclasses`, changing
-nothing else. When the note already has the plural key, there is no automatic
-fix: merge the two by hand (vaultsync will not guess the order of values).
-""",
-)
-PROPERTY_TYPE = define(
-    "F005",
-    "property-type",
-    Severity.WARNING,
-    FixKind.NONE,
-    """A value does not have the type Obsidian recorded for its property.
-
-Why: Obsidian keeps one type per property name for the whole vault in
-`.obsidian/types.json` (text, list, number, checkbox, date, date & time, tags,
-aliases) and shows a mismatching value as an error in the properties view.
-Checked for notes no schema applies to (a schema is stricter, see F002). An
-empty value, or an empty list item, is always allowed.
-
-Example: `rating: five` when `rating` is a number property.
-
-Fix: none; correct the value or change the property's type in Obsidian.
-""",
-)
-LIST_AS_TEXT = define(
-    "F006",
-    "list-property-as-text",
-    Severity.WARNING,
-    FixKind.SAFE,
-    """`tags`, `aliases` or `cssclasses` written as text instead of a list.
-
-Why: since Obsidian 1.9 these must be YAML lists; `tags: a, b` gives the note
-no tags at all and `aliases: a, b` is one odd alias.
-
-Example: `tags: ai, open-source`.
-
-Fix (safe): rewrite only that value as a YAML list, the way Obsidian writes one
-(`tags:` then `  - ai` and `  - open-source` on their own lines), in the note's
-own line endings. Tags and CSS classes split at commas and spaces (neither can
-contain one). An aliases text with a comma gets an unsafe fix, since
-`Smith, John` may be a single alias.
-""",
-)
 
 F_CODES = frozenset({"F001", "F002", "F003", "F004", "F005", "F006"})
 _DEPRECATED = {"tag": "tags", "alias": "aliases", "cssclass": "cssclasses"}
@@ -165,7 +63,7 @@ def _state(vault: Vault) -> _State:
         return _cached[1]
     schemas: list[Schema] = []
     if _has_schemas(vault):
-        from vaultsync.schema import load_schemas
+        from vaultsync.rules.schemas import load_schemas
 
         schemas = load_schemas(vault.root, vault.config)
     state = _State(schemas, _obsidian_types(vault.root))
@@ -175,8 +73,6 @@ def _state(vault: Vault) -> _State:
 
 def _has_schemas(vault: Vault) -> bool:
     """Does any schema apply? Without one, the schema module (and pydantic) stay unloaded."""
-    from vaultsync.vault import yaml_files
-
     return bool(vault.config.schemas.use or yaml_files(vault.root / vault.config.schemas.dir))
 
 
@@ -205,7 +101,6 @@ class _Finding:
     data: dict[str, Any]
 
 
-@checker
 def check_frontmatter(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     parsed = note.parsed
     if parsed is None or not (ctx.selection.enabled & F_CODES):
@@ -245,7 +140,7 @@ def check_frontmatter(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
         return
     # Imported when a note has a problem: a check that never gets this far (a warm run
     # answered from the cache) does not load yaml at all.
-    from vaultsync import yamlpos
+    from vaultsync.parse import yamlpos
 
     positions = yamlpos.locate(block) if block is not None else None
     for finding in findings:
@@ -321,7 +216,7 @@ def _schema_findings(
     policy = strictest.spec.additional_properties
     if policy == "allow":
         return
-    from vaultsync.schema import OBSIDIAN_KEYS
+    from vaultsync.rules.schemas import OBSIDIAN_KEYS
 
     declared = set(OBSIDIAN_KEYS).union(*(s.declared for s in schemas))
     rule = UNKNOWN_PROPERTY if policy == "warn" else SCHEMA
@@ -340,7 +235,7 @@ def _schema_findings(
 def property_link_target(item: Any) -> str | None:
     """The note a wikilink property value (or list item) names; None when it is no
     wikilink (the type check reports that) or names no note (`[[#Heading]]`)."""
-    from vaultsync.schema import WIKILINK
+    from vaultsync.rules.schemas import WIKILINK
 
     m = WIKILINK.match(item) if isinstance(item, str) else None
     if m is None:
@@ -369,7 +264,7 @@ def _unresolved(
 def _type_findings(
     types: dict[str, str], props: dict[str, Any], skip: set[str]
 ) -> Iterator[_Finding]:
-    from vaultsync.schema import TYPE_CHECKS, TYPE_NAMES, describe
+    from vaultsync.rules.schemas import TYPE_CHECKS, TYPE_NAMES, describe
 
     for key, value in props.items():
         kind = types.get(key.casefold())
@@ -478,6 +373,6 @@ def _list_fix(
 
 def _quoted(item: str, force: bool = False) -> str:
     # In a flow list (`[...]`) every item is quoted, the way JSON-style blocks are written.
-    from vaultsync.yamlcore import yaml_scalar
+    from vaultsync.parse.yamlcore import yaml_scalar
 
     return json.dumps(item, ensure_ascii=False) if force else yaml_scalar(item)

@@ -4,176 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from vaultsync import linktext, sections, templates
-from vaultsync.model import Diagnostic, Edit, Fix, FixKind, Link, Severity
-from vaultsync.rules import Rule, checker, define
-from vaultsync.text import fold, nfc, shortened, strip_md
-from vaultsync.vault import ATTACHMENT_EXTENSIONS, extension, is_note_path
-
-if TYPE_CHECKING:
-    from vaultsync.engine import Context, Vault
-    from vaultsync.index import NoteEntry, Resolution, VaultIndex
-
-BROKEN_LINK = define(
-    "L001",
-    "broken-link",
-    Severity.WARNING,
-    FixKind.UNSAFE,
-    """A link points at a note that does not exist.
-
-Why: Obsidian shows the link as unresolved and it leads nowhere outside the
-app. vaultsync resolves links exactly as Obsidian does: an exact vault path
-(case-insensitive, `.md` optional), `./` and `../` relative to the note, then
-any file whose path ends with the target, preferring the note's own folder and
-then the shortest path.
-
-Example: `[[Roadmap 2025]]` when no `Roadmap 2025.md` exists.
-
-Fix (unsafe): `vaultsync fix --create-missing` creates a stub note for each
-unresolved target, named in the vault's naming style.
-""",
+from vaultsync.core.model import Diagnostic, Edit, Fix, FixKind, Link
+from vaultsync.core.text import fold, nfc, shortened, strip_md
+from vaultsync.io.files import ATTACHMENT_EXTENSIONS, extension, is_note_path
+from vaultsync.parse import linktext
+from vaultsync.rules import Rule
+from vaultsync.rules.codes import (
+    ALIAS_LINK,
+    AMBIGUOUS_LINK,
+    BROKEN_BLOCK_REF,
+    BROKEN_HEADING,
+    BROKEN_LINK,
+    INCONSISTENT_CASE,
+    LINK_OUTSIDE_VAULT,
+    LINK_VARIANT,
+    MISSING_ATTACHMENT,
 )
-LINK_VARIANT = define(
-    "L002",
-    "link-variant",
-    Severity.WARNING,
-    FixKind.SAFE,
-    """An unresolved link spells a note name another way.
-
-Why: Obsidian matches names case-insensitively but never treats `_` or `-` as
-spaces, so `[[open_source_ai_models]]` does not reach `Open Source AI
-Models.md`, and the same idea ends up as several unresolved notes. Two targets
-are variants when they are equal after Unicode NFC, case folding and folding
-runs of spaces, `_` and `-` to one space. The canonical spelling is the one in
-`[links.canonical]`, else an existing note's name, else the spelling in the
-vault's majority naming style used most often.
-
-Example: `[[open_source_ai_models | AI models]]` next to
-`[[Open Source AI Models]]`.
-
-Fix (safe): rewrite only the target, keeping display text and subpath:
-`[[Open Source AI Models | AI models]]`.
-""",
-)
-BROKEN_HEADING = define(
-    "L003",
-    "broken-heading",
-    Severity.WARNING,
-    FixKind.NONE,
-    """A link's `#Heading` does not match a heading of the target note.
-
-Why: Obsidian opens the note at the top instead of the section. Headings match
-after folding punctuation to spaces, collapsing spaces and ignoring case;
-`#H1#H2` walks nested headings.
-
-Example: `[[Setup#Instalation]]` when the note has `## Installation`.
-
-Fix: none; correct the heading or the link by hand.
-""",
-)
-BROKEN_BLOCK_REF = define(
-    "L004",
-    "broken-block-ref",
-    Severity.WARNING,
-    FixKind.NONE,
-    """A link's `#^id` names no block id in the target note.
-
-Why: the embed or link shows nothing useful. Block ids are ` ^id` at the end
-of a paragraph or list line, or on a line of their own after a table or quote.
-
-Example: `![[Meeting#^decisions]]` when `^decisions` was deleted.
-
-Fix: none; restore the block id or change the link.
-""",
-)
-AMBIGUOUS_LINK = define(
-    "L005",
-    "ambiguous-link",
-    Severity.WARNING,
-    FixKind.UNSAFE,
-    """Several files match a link equally well.
-
-Why: when two candidates tie on the length of their path (`aa/Tie.md` and
-`bb/Tie.md`), Obsidian's choice is unstable: the link may open either note.
-vaultsync analyses the lexically first one so the other checks can go on.
-
-Example: `[[Tie]]` with `aa/Tie.md` and `bb/Tie.md` in the vault.
-
-Fix (unsafe): qualify the link with the full path of the note chosen,
-`[[aa/Tie]]`; review that it is the one you meant.
-""",
-)
-ALIAS_LINK = define(
-    "L006",
-    "alias-link",
-    Severity.INFO,
-    FixKind.SAFE,
-    """A link targets a note's alias, which Obsidian does not resolve.
-
-Why: aliases feed Obsidian's link suggester and unlinked mentions, but a
-hand-typed `[[AI]]` stays unresolved even when a note lists `AI` in its
-`aliases`. Obsidian itself writes `[[Artificial Intelligence|AI]]`.
-
-Example: `[[AI]]` with `aliases: [AI]` in `Artificial Intelligence.md`.
-
-Fix (safe): `[[Artificial Intelligence|AI]]`, keeping what the reader sees.
-""",
-)
-MISSING_ATTACHMENT = define(
-    "L007",
-    "missing-attachment",
-    Severity.WARNING,
-    FixKind.NONE,
-    """A link or embed points at an attachment that is not in the vault.
-
-Why: the embed renders as a broken placeholder. Attachments are the files
-Obsidian lists besides notes: images, PDFs, audio, video, canvas and base files.
-
-Example: `![[diagram.png]]` after the image was moved out of the vault.
-
-Fix: none; restore the file or correct the link (`vaultsync mv` keeps links
-right when you move files).
-""",
-)
-LINK_OUTSIDE_VAULT = define(
-    "L008",
-    "link-outside-vault",
-    Severity.ERROR,
-    FixKind.NONE,
-    """A relative link climbs above the vault root.
-
-Why: Obsidian cannot open anything outside the vault, and a published or
-synced copy of the vault will not have it. vaultsync never reads through such
-a link.
-
-Example: `[notes](../../other-vault/Note.md)` from a note at the root.
-
-Fix: none; copy the file into the vault or link to it with a URL.
-""",
-)
-INCONSISTENT_CASE = define(
-    "L009",
-    "inconsistent-case",
-    Severity.INFO,
-    FixKind.SAFE,
-    """A link resolves, but its spelling differs from the file's name in case.
-
-Why: Obsidian matches case-insensitively, but other tools (static-site
-publishers, GitHub, case-sensitive file systems) do not, and mixed spellings
-make search and refactoring harder. It is a spelling preference, so it is not
-in the default rule set: select it (`--select L009`, or `select` in the
-config) to use it.
-
-Example: `[[project plan]]` for `Project Plan.md`.
-
-Fix (safe): respell the target exactly like the file, `[[Project Plan]]`;
-with `[links] keep-display = true` the reader still sees what was written:
-`[[Project Plan|project plan]]`.
-""",
-    default=False,
-)
+from vaultsync.rules.context import Context
+from vaultsync.vault import sections, templates
+from vaultsync.vault.index import NoteEntry, Resolution, VaultIndex
+from vaultsync.vault.loaded import Vault
 
 
 def retarget(link: Link, new: str, keep_reader_text: bool) -> Fix:
@@ -182,7 +33,6 @@ def retarget(link: Link, new: str, keep_reader_text: bool) -> Fix:
     return Fix(FixKind.SAFE, linktext.retarget(link, new, keep_reader_text))
 
 
-@checker
 def check_links(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     assert note.parsed is not None
     vault = ctx.vault

@@ -3,131 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
-from vaultsync import sections, templates
-from vaultsync.markers import body_hash, has_markers
-from vaultsync.model import Diagnostic, Edit, Fix, FixKind, LazyFix, Severity
-from vaultsync.rules import Rule, checker, define
-
-if TYPE_CHECKING:
-    from vaultsync.engine import Context
-    from vaultsync.index import NoteEntry
-
-STALE_BACKLINKS = define(
-    "S001",
-    "stale-backlinks",
-    Severity.WARNING,
-    FixKind.SAFE,
-    """A note's backlinks section is missing, out of date, or has no backlinks left.
-
-Why: once backlinks sections are on, vaultsync keeps, at the end of every note
-that other notes link to, a section listing those notes, so the connections are
-visible outside Obsidian too (on GitHub, in a static site, in any editor). They
-are opt-in: `[backlinks] enabled = true` in `.vaultsync.toml` (`vaultsync init`
-asks), or a vault that already holds one. A section sits between HTML comment
-markers, hidden in reading view:
-
-    <!-- vaultsync:begin backlinks hash=3f2a91c0 -->
-    ## Backlinks
-    - [[Comparative analysis of AI models]]
-    - [[folder/Other note|Other note]]
-    <!-- vaultsync:end backlinks -->
-
-Entries are unique, sorted by name, and use the shortest link that resolves.
-Wikilinks, embeds, markdown links and property links count; self-links and
-links inside generated sections do not. Configure with `[backlinks]`
-(`enabled`, `heading`, `exclude` globs: matched notes get no section and are
-not listed). Templates never get one.
-
-Fix (safe): rewrite the section, append it after a blank line, or remove it
-when no note links here any more. Nothing outside the markers changes.
-""",
+from vaultsync.core.model import Diagnostic, Edit, Fix, FixKind, LazyFix
+from vaultsync.parse.markers import body_hash, has_markers
+from vaultsync.rules import Rule
+from vaultsync.rules.codes import (
+    BROKEN_MARKERS,
+    EDITED_SECTION,
+    STALE_BACKLINKS,
+    STALE_INDEX,
+    UNPLACEABLE_SECTION,
 )
-STALE_INDEX = define(
-    "S002",
-    "stale-index",
-    Severity.WARNING,
-    FixKind.SAFE,
-    """An index block no longer lists what its query matches.
-
-Why: an index block is a list vaultsync maintains from a query in its opening
-marker:
-
-    <!-- vaultsync:begin index folder="videos" tag="ai" sort="title" -->
-    <!-- vaultsync:end index -->
-
-Options: `folder` (with `recursive`), `tag` (nested tags match), any other
-`property=value` (or a bare `property`: it is set), `sort` (`name`, `title`,
-`mtime`, or a property) and `group` (`folder` or `tag`). The kind
-`unresolved` lists unresolved link targets with their reference counts.
-
-Blocks are filled wherever a note holds one (opening it is the opt-in), unless
-`[index] enabled = false`; never in a template.
-
-Fix (safe): rewrite the block's body and hash. Nothing outside the markers
-changes. `sort="mtime"` depends on file times, which differ between machines.
-""",
-)
-BROKEN_MARKERS = define(
-    "S003",
-    "broken-markers",
-    Severity.ERROR,
-    FixKind.NONE,
-    """A generated section's markers are missing, doubled, nested or unreadable.
-
-Why: vaultsync cannot tell which text belongs to a section, so it might
-overwrite your words. While a note has this problem, vaultsync does not write
-it at all: no section and no other fix touches it.
-
-Example: `<!-- vaultsync:begin backlinks -->` with no matching
-`<!-- vaultsync:end backlinks -->`, two backlinks sections, an unknown kind,
-or an option such as `group="date"` that does not exist.
-
-Fix: none; repair or delete the markers by hand.
-""",
-)
-EDITED_SECTION = define(
-    "S004",
-    "edited-section",
-    Severity.WARNING,
-    FixKind.UNSAFE,
-    """A generated section was edited by hand.
-
-Why: the body between the markers no longer matches the hash vaultsync
-recorded when it wrote it. Hand edits are never overwritten silently, so the
-section is left as it is and no longer kept up to date.
-
-Fix (unsafe): `vaultsync fix --force` rewrites it (your edit inside the
-markers is lost). To keep your text, move it outside the markers.
-""",
-)
-
-UNPLACEABLE_SECTION = define(
-    "S005",
-    "unplaceable-section",
-    Severity.WARNING,
-    FixKind.NONE,
-    """A note should get a backlinks section, but its end is inside something still open.
-
-Why: the section goes at the end of the note, and this note ends inside a code
-fence, an HTML comment (`<!--`), a `%%` comment or `$$` math that is never
-closed. Whatever is appended there becomes part of it: code or a comment in
-Obsidian, and not a section vaultsync could find again. So vaultsync writes no
-section into this note; the rest of the vault is fixed as usual.
-
-Example: a fence opened inside a list item and "closed" at the margin, which
-by CommonMark ends the list item and opens a second fence that runs to the end:
-
-    - step one
-      ```bash
-      make
-    ```
-
-Fix: none; close what the message names (or remove the stray fence), and the
-next `fix` adds the section.
-""",
-)
+from vaultsync.rules.context import Context
+from vaultsync.vault import sections, templates
+from vaultsync.vault.index import NoteEntry
 
 _OPEN_KINDS = {"<!--": "an HTML comment (<!--)", "%%": "a %% comment", "$$": "$$ math"}
 
@@ -216,7 +105,6 @@ def _missing(
     )
 
 
-@checker
 def check_sections(ctx: Context, note: NoteEntry) -> Iterator[Diagnostic]:
     parsed = note.parsed
     assert parsed is not None

@@ -1,0 +1,15 @@
+"""Errors shown to the user as one line, with exit code 2."""
+
+from __future__ import annotations
+
+
+class UsageError(Exception):
+    """Bad arguments, config or schema: one line naming the file and key."""
+
+
+class ConfigError(UsageError):
+    """A config problem, rendered as one line naming the file and key."""
+
+
+class ReportWriteError(Exception):
+    """stdout took no more of the report (a full disk, a quota): one line, exit 2."""

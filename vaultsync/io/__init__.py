@@ -1,0 +1,1 @@
+"""Layer 2: the disk: which files make the vault, the atomic writer, state files."""

@@ -1,0 +1,530 @@
+"""A check after a few edits: re-check only the notes those edits can touch.
+
+A whole-vault `check` with the cache on leaves a snapshot beside its results: every
+file's size and mtime, the backlink map, which notes link into which by heading or
+block, the notes holding index blocks, every note's aliases, the counts behind
+canonical spellings, the text report's lines note by note, and (in a file of their
+own) every note's diagnostics. A later check of the same files, configuration and rule
+selection, in which only a few notes changed, starts from it:
+
+- the changed notes are read and parsed; every other note stays a row of the parse
+  cache, unpacked only if a rule reads it (a heading a re-checked link points into);
+- the notes checked again are the ones the daemon (live.py) checks again after a save:
+  the changed notes, the notes linking into one of them by heading or block, the notes
+  that gained or lost one of them as a backlink, and the notes holding index blocks;
+- the notes not checked again keep their diagnostics: a text report is the snapshot's
+  with the changed notes' lines replaced, other reports rebuild from the stored ones;
+- whatever a few edits could change across the vault makes it a full check instead: a
+  file added, removed or renamed, an attachment or a setting changed, an alias changed,
+  a canonical spelling changed, a note unreadable, or more changed notes than pays.
+
+Only full checks write the snapshot, together with the parse cache rows it describes;
+each use first makes sure the two still agree, so a `fix` or `graph` run in between
+(which refresh the parse cache) cannot make it answer for notes it did not see.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import os
+import time
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import accumulate, compress
+from operator import attrgetter
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from vaultsync.config.settings import Config
+from vaultsync.core.model import Diagnostic
+from vaultsync.io import statefile
+from vaultsync.io.files import VaultFile
+from vaultsync.lint.cache import ALLOWED_GLOBALS, CACHE_DIR, CacheRow, NoteCache
+from vaultsync.lint.codec import unpack_entry
+from vaultsync.lint.engine import check_note
+from vaultsync.lint.results import pack_by_note, unpack_by_note
+from vaultsync.output.report import fixable, text_line, write_text_summary
+from vaultsync.rules import Selection
+from vaultsync.rules.context import Context
+from vaultsync.vault import sections, templates
+from vaultsync.vault.index import NoteEntry, VaultIndex
+from vaultsync.vault.loaded import Vault, read_entry
+from vaultsync.vault.spellings import VariantTracker
+
+SNAPSHOT_FILE = "snapshot.pickle"
+DIAGNOSTICS_FILE = "snapshot-diagnostics.pickle"
+# 2: diagnostics in a file of their own; 3: spelling counts stored in buckets; 4: the
+# report lines kept note by note; 5: how many notes hold a backlinks section
+FORMAT = 5
+# More changed notes than this: a full check costs about as much, and is simpler.
+_MAX_CHANGED = 64
+_SUBPATH = attrgetter("subpath")
+# Files whose mtime is this close to the snapshot's own writing are taken as changed: a
+# write in the same clock tick would not show in their stat.
+_RACY_SECONDS = 2.0
+
+
+def _snapshot_path(root: Path) -> Path:
+    return root / CACHE_DIR / SNAPSHOT_FILE
+
+
+def _diagnostics_path(root: Path) -> Path:
+    """The snapshot's diagnostics, apart: a text report from the snapshot never reads them."""
+    return root / CACHE_DIR / DIAGNOSTICS_FILE
+
+
+def save(
+    root: Path,
+    base_key: str,
+    vault: Vault,
+    stats: dict[str, os.stat_result],
+    lines: NoteLines,
+    packed: dict[str, bytes],
+    linkers: Mapping[str, Iterable[str]] | None = None,
+) -> None:
+    """Leave a snapshot of a whole-vault check for the next check to start from.
+
+    `lines` and `packed`: the check's diagnostics as `note_lines` and
+    results.pack_by_note give them. `linkers`: what `subpath_linkers` gives for every
+    note, when worked out already (a vault checked in halves, which holds no note that
+    holds index blocks).
+    """
+    notes = vault.notes
+    backlinks = sections.backlink_map(vault)
+    holders: list[str] = []
+    if linkers is None:
+        linkers = subpath_linkers(vault, notes)
+        holders = [path for path, entry in notes.items() if sections.holds_blocks(entry.parsed)]
+    tracker = VariantTracker.of_vault(notes, vault.variants, vault.config.links.canonical)
+    token = f"{base_key}:{time.time_ns()}:{os.getpid()}"
+    document = {
+        "stats": {path: (s.st_size, s.st_mtime_ns) for path, s in stats.items()},
+        "written_at": time.time(),
+        "notes": len(notes),
+        "token": token,
+        **_per_note(lines),
+        "backlinks": {target: tuple(sources) for target, sources in backlinks.items()},
+        "linkers": {target: tuple(sources) for target, sources in linkers.items()},
+        "holders": holders,
+        "held": sections.backlinks_held(vault),
+        "aliases": {path: entry.aliases for path, entry in notes.items() if entry.aliases},
+        "tracker": tracker.state(),
+    }
+    # Written after the rows it describes (the parse cache is saved by engine.load) and
+    # after its diagnostics, which carry the same token.
+    if statefile.save(_diagnostics_path(root), {"by_note": packed}, key=(FORMAT, token)):
+        statefile.save(_snapshot_path(root), document, key=(FORMAT, base_key))
+
+
+def subpath_linkers(vault: Vault, notes: Iterable[str]) -> dict[str, set[str]]:
+    """Note path -> the notes among `notes` whose links into its headings or blocks
+    (links with a subpath) resolve to it: they go stale when it changes."""
+    own = sections.own_links(vault)
+    linkers: dict[str, set[str]] = {}
+    for path in notes:
+        entry = vault.notes[path]
+        if entry.excluded or entry.parsed is None:
+            continue  # never checked: nothing of theirs goes stale
+        links, resolved = own[path]
+        # Only links with a subpath depend on the target's contents; `compress` skips
+        # the others at C speed.
+        for resolution in compress(resolved, map(_SUBPATH, links)):
+            if resolution.path is not None and resolution.path != path:
+                linkers.setdefault(resolution.path, set()).add(path)
+    return linkers
+
+
+Tally = tuple[int, int, int, int]  # safely fixable problems; problems by severity 0, 1, 2
+
+
+class NoteLines(NamedTuple):
+    """A check's text report by note: what the snapshot keeps of its diagnostics."""
+
+    order: list[str]  # notes with problems, in report (path) order
+    texts: list[str]  # each one's lines
+    tallies: list[Tally]  # what each one's lines count
+
+
+def note_lines(diagnostics: Sequence[Diagnostic]) -> NoteLines:
+    """The text report's lines of `diagnostics` (sorted), note by note."""
+    grouped: dict[str, list[Diagnostic]] = {}
+    for d in diagnostics:
+        grouped.setdefault(d.path, []).append(d)
+    order = sorted(grouped)
+    texts = ["".join(map(text_line, grouped[path])) for path in order]
+    return NoteLines(order, texts, [_tally(grouped[path]) for path in order])
+
+
+def join_lines(first: NoteLines, second: NoteLines) -> NoteLines:
+    """The lines of two checks of disjoint notes, every note of `second` after `first`'s
+    in path order (the halves of shards.py)."""
+    assert not (first.order and second.order) or first.order[-1] < second.order[0]
+    return NoteLines(
+        first.order + second.order, first.texts + second.texts, first.tallies + second.tallies
+    )
+
+
+def text_report(lines: NoteLines, quiet: bool) -> tuple[list[str], int]:
+    """The text report (`report.write_text`) of the diagnostics `lines` were made from,
+    in pieces (at 100,000 notes it is tens of MB, never needed whole); and the worst
+    severity in it or -1."""
+    return _with_summary(lines.texts, _sum_tallies(lines.tallies), quiet)
+
+
+def _with_summary(pieces: list[str], totals: Tally, quiet: bool) -> tuple[list[str], int]:
+    """`pieces` of a report and its summary line after them unless `quiet`; and the
+    worst severity in it or -1."""
+    fixes, *by_level = totals
+    summary = io.StringIO()
+    if not quiet:
+        write_text_summary(summary, sum(by_level), fixes)
+    worst = max((level for level, count in enumerate(by_level) if count), default=-1)
+    return [*pieces, summary.getvalue()], worst
+
+
+def _per_note(lines: NoteLines) -> dict[str, Any]:
+    """The text report's lines note by note, with what they count: a later check prints
+    the notes it did not check again by cutting the changed notes' lines out of it,
+    without rebuilding a single diagnostic. Kept by note, not joined: at 100,000 notes
+    the joined text and its pickled copy were 94 MB more at the peak of a check."""
+    return {
+        "texts": lines.texts,
+        "order": lines.order,
+        "tallies": lines.tallies,
+        "totals": _sum_tallies(lines.tallies),
+    }
+
+
+def _tally(diagnostics: Sequence[Diagnostic]) -> Tally:
+    by_level = Counter(int(d.severity) for d in diagnostics)
+    return fixable(diagnostics), by_level[0], by_level[1], by_level[2]
+
+
+def _sum_tallies(tallies: Iterable[Tally], sign: int = 1, start: Tally = (0, 0, 0, 0)) -> Tally:
+    fixes, info, warning, error = start
+    for more_fixes, more_info, more_warning, more_error in tallies:
+        fixes += sign * more_fixes
+        info += sign * more_info
+        warning += sign * more_warning
+        error += sign * more_error
+    return fixes, info, warning, error
+
+
+def discard(root: Path) -> None:
+    """Forget the snapshot (a full check that cannot leave a new one)."""
+    for path in (_snapshot_path(root), _diagnostics_path(root)):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+@dataclass
+class _Lines:
+    """The text report of the snapshot's check, by note (see `_per_note`)."""
+
+    text: str
+    order: list[str]  # notes with problems, in report (path) order
+    starts: list[int]  # where each note's lines start in `text`; then len(text)
+    tallies: list[Tally]  # what each note's lines count
+    totals: Tally
+
+    def lines_of(self, path: str) -> tuple[int, int, Tally | None]:
+        """Where `path`'s lines are, or would go; and their tally if it has any."""
+        i = bisect_left(self.order, path)
+        if i < len(self.order) and self.order[i] == path:
+            return self.starts[i], self.starts[i + 1], self.tallies[i]
+        return self.starts[i], self.starts[i], None
+
+
+class Unusable(Exception):
+    """The snapshot cannot answer for the vault as it is now: check it whole."""
+
+
+@dataclass
+class Recheck:
+    """A check answered from the snapshot: the notes whose diagnostics stand, kept as the
+    snapshot has them, and the diagnostics of the notes checked again."""
+
+    notes: int  # notes in the vault
+    kept: list[str]  # notes whose diagnostics stand (those with any), in report order
+    lines: _Lines  # the snapshot's text report
+    stale: set[str]  # notes whose diagnostics the snapshot has no longer right
+    only: set[str] | None  # the notes asked about; None: all
+    fresh: dict[str, list[Diagnostic]]  # note checked again -> its diagnostics, sorted
+    stored: Callable[[], dict[str, bytes] | None]  # the snapshot's packed diagnostics
+
+    def _order(self) -> list[str]:
+        # Reports sort by path first: whole notes in path order are report order.
+        return sorted({*self.kept, *(p for p, found in self.fresh.items() if found)})
+
+    def _kept(self) -> dict[str, bytes]:
+        stored = self.stored()
+        if stored is None or list(stored) != self.lines.order:
+            raise Unusable("the snapshot's diagnostics are gone or another check's")
+        return stored
+
+    def diagnostics(self) -> list[Diagnostic]:
+        """Every diagnostic, in report order (Unusable: the snapshot cannot say)."""
+        kept = self._kept()
+        found: list[Diagnostic] = []
+        for path in self._order():
+            fresh = self.fresh.get(path)
+            found.extend(fresh if fresh is not None else unpack_by_note([kept[path]]))
+        return found
+
+    def packed(self) -> dict[str, bytes]:
+        """All diagnostics as `pack_by_note` packs them, the kept ones as they were."""
+        kept = self._kept()
+        fresh = pack_by_note([d for found in self.fresh.values() for d in found])
+        return {path: fresh[path] if path in fresh else kept[path] for path in self._order()}
+
+    def text_report(self, quiet: bool) -> tuple[str, int]:
+        """The text report (`report.write_text`), and the worst severity in it or -1."""
+        lines = self.lines
+        text = lines.text
+        pieces: list[str] = []
+        if self.only is None:
+            # The snapshot's report with each stale note's lines replaced by its new ones.
+            totals = lines.totals
+            done = 0
+            for path in sorted(self.stale):
+                start, end, tally = lines.lines_of(path)
+                pieces.append(text[done:start])
+                done = end
+                if tally is not None:
+                    totals = _sum_tallies([tally], -1, totals)
+                totals = self._add_fresh(path, pieces, totals)
+            pieces.append(text[done:])
+        else:
+            totals = (0, 0, 0, 0)
+            for path in sorted({*self.kept, *self.fresh}):
+                if path in self.fresh:
+                    totals = self._add_fresh(path, pieces, totals)
+                    continue
+                start, end, tally = lines.lines_of(path)
+                assert tally is not None  # `_answer` made sure every kept note has lines
+                pieces.append(text[start:end])
+                totals = _sum_tallies([tally], 1, totals)
+        report, worst = _with_summary(pieces, totals, quiet)
+        return "".join(report), worst
+
+    def _add_fresh(self, path: str, pieces: list[str], totals: Tally) -> Tally:
+        fresh = self.fresh.get(path)
+        if not fresh:
+            return totals
+        pieces.append("".join(map(text_line, fresh)))
+        return _sum_tallies([_tally(fresh)], 1, totals)
+
+
+class _LazyEntry(NoteEntry):
+    """An unchanged note: its parse-cache row, unpacked when a rule first reads it.
+
+    Built without NoteEntry's constructor; `path`, `excluded` and `aliases` (what
+    indexing the vault reads of every note) are set, the other fields come from the row.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in ("parsed", "error", "bom", "digest"):
+            raise AttributeError(name)
+        state = self.__dict__
+        cache: NoteCache = state["_cache"]
+        packed = cache.unpack(self.path, state["_row"])
+        if packed is None:  # a damaged row: nothing from this snapshot is trusted
+            raise Unusable(f"cache row of {self.path}")
+        entry = unpack_entry(packed)
+        if entry.parsed is None:
+            raise Unusable(f"cache row of {self.path}")
+        state.update(parsed=entry.parsed, error=entry.error, bom=entry.bom, digest=entry.digest)
+        return state[name]
+
+
+def _lazy(
+    path: str, cache: NoteCache, row: CacheRow | None, excluded: bool, aliases: list[str]
+) -> NoteEntry:
+    """The note as cached: in its current row, or in an earlier `row` of it."""
+    entry = object.__new__(_LazyEntry)
+    # NoteEntry is a frozen dataclass: its fields are set the way its __init__ sets them.
+    entry.__dict__.update(_cache=cache, _row=row, path=path, excluded=excluded, aliases=aliases)
+    return entry
+
+
+def recheck(
+    root: Path,
+    config: Config,
+    selection: Selection,
+    base_key: str,
+    listing: tuple[list[VaultFile], dict[str, os.stat_result]],
+    only: set[str] | None = None,
+) -> Recheck | None:
+    """A check of the vault, or of the notes in `only`, answered from the snapshot;
+    None: check it all.
+
+    `listing`: the vault's files and their stats, just taken.
+    """
+    document = statefile.load(_snapshot_path(root), ALLOWED_GLOBALS, key=(FORMAT, base_key))
+    if document is None:
+        return None
+    files, stats = listing
+    try:
+        return _recheck(root, config, selection, files, stats, document, only)
+    except (Unusable, KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _changed_notes(
+    files: list[VaultFile],
+    stats: dict[str, os.stat_result],
+    seen: dict[str, tuple[int, int]],
+    written_at: float,
+) -> list[VaultFile]:
+    if len(seen) != len(stats) or len(stats) != len(files):
+        raise Unusable("the file set changed")  # or a file could not be stat'ed
+    changed = []
+    newest = (written_at - _RACY_SECONDS) * 1e9
+    for file in files:
+        stat = stats[file.path]
+        size, mtime = seen[file.path]  # KeyError: a file the snapshot never saw
+        if size != stat.st_size or mtime != stat.st_mtime_ns or mtime >= newest:
+            if not file.is_note:
+                raise Unusable(f"attachment changed: {file.path}")
+            changed.append(file)
+            if len(changed) > _MAX_CHANGED:
+                raise Unusable("too many notes changed")
+    return changed
+
+
+def _recheck(
+    root: Path,
+    config: Config,
+    selection: Selection,
+    files: list[VaultFile],
+    stats: dict[str, os.stat_result],
+    document: dict[str, Any],
+    only: set[str] | None,
+) -> Recheck:
+    seen: dict[str, tuple[int, int]] = document["stats"]
+    written_at = float(document["written_at"])
+    changed = _changed_notes(files, stats, seen, written_at)
+    if not changed:  # the results file went missing, say: the snapshot is the answer
+        return _answer(root, document, set(), only, {})
+
+    cache = NoteCache(root, config, enabled=True, lazy=True)
+    try:
+        return _recheck_notes(root, config, selection, files, document, changed, cache, only)
+    finally:
+        cache.close()
+
+
+def _recheck_notes(
+    root: Path,
+    config: Config,
+    selection: Selection,
+    files: list[VaultFile],
+    document: dict[str, Any],
+    changed: list[VaultFile],
+    cache: NoteCache,
+    only: set[str] | None,
+) -> Recheck:
+    seen: dict[str, tuple[int, int]] = document["stats"]
+    cached = cache.rows
+    aliases: dict[str, list[str]] = document["aliases"]
+    changed_paths = {file.path for file in changed}
+    notes: dict[str, NoteEntry] = {}
+    old: list[NoteEntry] = []
+    new: list[NoteEntry] = []
+    for file in files:
+        if not file.is_note:
+            continue
+        path = file.path
+        if path not in changed_paths:
+            if tuple(cached[path][:2]) != seen[path]:
+                raise Unusable(f"the parse cache moved on: {path}")
+            notes[path] = _lazy(path, cache, None, file.excluded, aliases.get(path, []))
+            continue
+        # The note as the snapshot saw it; `fix` (say) may have cached a newer version.
+        row = cache.earlier(path, *seen[path])
+        if row is None:
+            raise Unusable(f"the snapshot's version of {path} is not cached")
+        before = _lazy(path, cache, row, file.excluded, aliases.get(path, []))
+        after = read_entry(root, file, config.max_file_size)
+        if after.parsed is None or after.excluded != file.excluded:
+            raise Unusable(f"unreadable or symlinked: {file.path}")
+        if after.aliases != before.aliases:
+            raise Unusable(f"aliases changed: {file.path}")  # resolution of L006 anywhere
+        old.append(before)
+        new.append(after)
+        notes[file.path] = after
+
+    tracker = VariantTracker.restore(document["tracker"], config.links.canonical)
+    if tracker.replace(old, new):
+        raise Unusable("a canonical spelling changed")  # L002 of any note may change
+    vault = Vault(root, config, files, notes, VaultIndex(files, notes), tracker.variants())
+    # Whether backlinks sections are kept may hang on the notes holding one (§6): an edit
+    # that adds the vault's first or removes its last changes S001 of every note.
+    held = before_held = int(document["held"])
+    skip = templates.of_vault(vault)
+    for before, after in zip(old, new, strict=True):
+        held += sections.counts_as_holder(after.path, after, skip)
+        held -= sections.counts_as_holder(before.path, before, skip)
+    if config.backlinks.enabled is None and (held > 0) != (before_held > 0):
+        raise Unusable("the vault's first backlinks section appeared, or its last went")
+    sections.seed_backlinks_held(vault, held)
+
+    # The backlink map as the snapshot had it, with the changed notes' links redone.
+    backlinks = {target: frozenset(sources) for target, sources in document["backlinks"].items()}
+    before_targets: dict[str, set[str]] = {path: set() for path in changed_paths}
+    for target, sources in backlinks.items():
+        for path in sources & changed_paths:
+            before_targets[path].add(target)
+    stale = set(changed_paths) | set(document["holders"])
+    linkers: dict[str, Iterable[str]] = document["linkers"]
+    for path in changed_paths:
+        after_targets = set(sections.backlink_targets(vault, path))
+        for target in before_targets[path] - after_targets:
+            backlinks[target] = backlinks[target] - {path}
+        for target in after_targets - before_targets[path]:
+            backlinks[target] = backlinks.get(target, frozenset()) | {path}
+        stale |= before_targets[path] ^ after_targets  # their backlinks sections
+        stale.update(linkers.get(path, ()))  # their links into the note's headings
+    sections.seed_backlink_map(vault, {t: s for t, s in backlinks.items() if s})
+
+    context = Context(vault, selection)
+    fresh: dict[str, list[Diagnostic]] = {}
+    for path in stale if only is None else stale & only:
+        entry = notes.get(path)
+        if entry is not None and not entry.excluded:
+            found = check_note(context, entry)
+            found.sort(key=Diagnostic.sort_key)  # stable: as engine.check orders them
+            fresh[path] = found
+    return _answer(root, document, stale, only, fresh)
+
+
+def _answer(
+    root: Path,
+    document: dict[str, Any],
+    stale: set[str],
+    only: set[str] | None,
+    fresh: dict[str, list[Diagnostic]],
+) -> Recheck:
+    texts = document["texts"]
+    try:
+        text = "".join(texts)
+        starts = [0, *accumulate(map(len, texts))]
+    except TypeError:
+        raise Unusable("the snapshot's report lines are damaged") from None
+    lines = _Lines(text, document["order"], starts, document["tallies"], tuple(document["totals"]))
+    if not len(lines.starts) == len(lines.order) + 1 == len(lines.tallies) + 1:
+        raise Unusable("the snapshot's report lines disagree")
+    kept = [p for p in lines.order if p not in stale and (only is None or p in only)]
+    key = (FORMAT, str(document["token"]))
+
+    @functools.cache
+    def stored() -> dict[str, bytes] | None:
+        found = statefile.load(_diagnostics_path(root), ALLOWED_GLOBALS, key=key)
+        by_note = None if found is None else found.get("by_note")
+        return by_note if isinstance(by_note, dict) else None
+
+    return Recheck(int(document["notes"]), kept, lines, stale, only, fresh, stored)

@@ -1,0 +1,51 @@
+"""The loaded vault: its files, parsed notes, index and variants, built in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+from vaultsync.config.settings import Config
+from vaultsync.io.files import UnreadableFile, VaultFile, read_note
+from vaultsync.parse.scanner import parse
+from vaultsync.vault.index import NoteEntry, Variants, VaultIndex, count_linkpaths, find_variants
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Vault:
+    root: Path
+    config: Config
+    files: list[VaultFile]
+    notes: dict[str, NoteEntry]
+    index: VaultIndex
+    variants: Variants
+    # Vault-wide derived data computed once per load (e.g. the backlink map), keyed by
+    # the module that owns it; checkers of single notes read it instead of redoing it.
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+def read_entry(root: Path, file: VaultFile, max_size: int) -> NoteEntry:
+    """Read and parse one note; an unreadable one becomes an entry with an error."""
+    try:
+        note = read_note(root / file.location, max_size, root)
+    except UnreadableFile as exc:
+        return NoteEntry(file.path, None, error=str(exc), excluded=file.excluded)
+    return NoteEntry(
+        file.path,
+        parse(note.text),
+        excluded=file.excluded or note.symlink,
+        bom=note.bom,
+        digest=note.digest,
+    )
+
+
+def build(root: Path, config: Config, files: list[VaultFile], notes: dict[str, NoteEntry]) -> Vault:
+    index = VaultIndex(files, notes)
+    all_links = chain.from_iterable(e.parsed.links for e in notes.values() if e.parsed)
+    variants = find_variants(notes, count_linkpaths(all_links), config.links.canonical)
+    return Vault(root, config, files, notes, index, variants)
