@@ -1,4 +1,4 @@
-"""The vault index and Obsidian's link resolution (§3, reference §C)."""
+"""The vault index and Obsidian's link resolution (§3, R20-R29)."""
 
 from __future__ import annotations
 
