@@ -9,7 +9,6 @@ since the vault was just generated or read by an earlier round.
 from __future__ import annotations
 
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -18,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
+
+from benchmarks.regex_pass import note_texts, regex_pass
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HUGE = os.environ.get("VAULTSYNC_BENCH_HUGE") == "1"
@@ -102,11 +103,6 @@ def test_baseline_read_all_10k(benchmark: BenchmarkFixture, bench_vault: BenchVa
     assert total > 0
 
 
-# One compiled pattern for wikilinks, markdown links and tags: the "single regex pass"
-# design.md §11 quotes (0.7 s on 10,000 notes) to give a sense of the machine's speed.
-_ONE_PASS = re.compile(r"!?\[\[([^\[\]\n]+)\]\]|\[([^\]\n]*)\]\(([^)\n]+)\)|#[\w/-]+")
-
-
 def test_baseline_regex_pass_10k(benchmark: BenchmarkFixture, bench_vault: BenchVault) -> None:
     """One regex pass over every note's text, in-process: CPU speed, to compare machines.
 
@@ -116,13 +112,5 @@ def test_baseline_regex_pass_10k(benchmark: BenchmarkFixture, bench_vault: Bench
     vault = bench_vault(10_000)
     _describe(benchmark, vault, 10_000)
     benchmark.group = "baseline"
-    texts = [
-        p.read_text(encoding="utf-8")
-        for p in sorted(vault.rglob("*.md"))
-        if ".obsidian" not in p.parts
-    ]
-
-    def one_pass() -> int:
-        return sum(1 for text in texts for _ in _ONE_PASS.finditer(text))
-
-    assert benchmark(one_pass) > 100_000
+    texts = note_texts(vault)
+    assert benchmark(regex_pass, texts) > 100_000
