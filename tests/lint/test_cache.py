@@ -487,3 +487,33 @@ def test_pyyaml_is_loaded_for_a_block_outside_the_plain_subset(tmp_path: Path) -
     # An edit whose block is plain again is checked from the snapshot without it.
     (vault / "Alpha.md").write_text("---\ntags: [b]\n---\nSee [[Beta]].\n", encoding="utf-8")
     assert _check_imports(vault) == "1 ['vaultsync.lint.engine', 'vaultsync.parse.scanner']"
+
+
+@pytest.mark.parametrize("form", ["json", "dot"])
+def test_an_unchanged_vault_gets_its_graph_from_the_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, form: str
+) -> None:
+    vault = _vault(tmp_path)
+    _age_files(vault)
+    checked = _run(capsys, "check", str(vault))  # keeps check's report
+    fresh = _run(capsys, "graph", str(vault), "--format", form, "--no-cache")
+    assert not (vault / ".vaultsync/cache/graph.pickle").exists()  # --no-cache keeps none
+    assert _run(capsys, "graph", str(vault), "--format", form) == fresh  # made, and kept
+    from vaultsync.lint import engine
+
+    real_load = engine.load
+
+    def no_load(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the vault was indexed again")
+
+    monkeypatch.setattr(engine, "load", no_load)
+    assert _run(capsys, "graph", str(vault), "--format", form) == fresh
+    # Check's report is kept apart: the graph did not replace it, nothing is indexed.
+    assert _run(capsys, "check", str(vault)) == checked
+    # An edit is seen: the graph is made again, with the new link in it.
+    monkeypatch.setattr(engine, "load", real_load)
+    (vault / "Beta.md").write_text("# Beta\nBack to [[Alpha]] and [[Gamma]].\n", encoding="utf-8")
+    _age_files(vault)
+    code, edited = _run(capsys, "graph", str(vault), "--format", form)
+    assert code == 0 and edited != fresh[1] and "Gamma" in edited
+    assert (code, edited) == _run(capsys, "graph", str(vault), "--format", form, "--no-cache")

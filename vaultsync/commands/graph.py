@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 from pathlib import Path
 
 from vaultsync.commands.common import (
@@ -35,10 +36,29 @@ def run(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
         vault=args.vault_root,
     )
-    vault = load_vault(target, args.quiet, use_cache=not args.no_cache)
+    use_cache = not args.no_cache and target.config.cache
+    results = None
+    if use_cache:
+        from vaultsync.lint.results import GRAPH_FILE, ResultCache
+
+        # The graph is a pure function of the vault's files and settings: a vault that
+        # has not changed since the last graph of this format is answered from it.
+        results = ResultCache(target.root, target.config, None, None, report_file=GRAPH_FILE)
+        rendered = results.load_report(args.format)
+        if rendered is not None:
+            with report_stream(args) as out:
+                out.write(rendered[0])
+            return 0
+    listing = None if results is None else (results.files, results.stats)
+    vault = load_vault(target, args.quiet, use_cache=use_cache, listing=listing)
+    document = io.StringIO()
+    if args.format == "dot":
+        graph.write_dot(document, vault)
+    else:
+        graph.write_json(document, vault)
+    text = document.getvalue()
     with report_stream(args) as out:
-        if args.format == "dot":
-            graph.write_dot(out, vault)
-        else:
-            graph.write_json(out, vault)
+        out.write(text)
+    if results is not None:
+        results.save_report(args.format, text, 0)
     return 0

@@ -31,6 +31,7 @@ from vaultsync.vault.templates import settings_files
 
 RESULTS_FILE = "results.pickle"
 REPORT_FILE = "report.pickle"
+GRAPH_FILE = "graph.pickle"  # `vaultsync graph`'s renderings, apart from check's reports
 # Renderings kept per results key (e.g. the text report and the JSON one of an editor).
 _RENDERS_KEPT = 3
 # 2: diagnostics stored as plain tuples; 3: the key stored ahead of them; 4: pickled per
@@ -107,11 +108,20 @@ def _side_files(root: Path, config: Config) -> list[Path]:
 
 
 class ResultCache:
+    """What a run made of the vault, keyed by the vault's state: a stat of every file, the
+    settings and side files the rules read, and the selection (`None`: output that does
+    not depend on the rules, such as the link graph, kept in `report_file`)."""
+
     def __init__(
-        self, root: Path, config: Config, selection: Selection, only: set[str] | None
+        self,
+        root: Path,
+        config: Config,
+        selection: Selection | None,
+        only: set[str] | None,
+        report_file: str = REPORT_FILE,
     ) -> None:
         self.path = root / CACHE_DIR / RESULTS_FILE
-        self.report_path = root / CACHE_DIR / REPORT_FILE
+        self.report_path = root / CACHE_DIR / report_file
         self.storable = True
         digest = hashlib.sha256()
         newest = 0
@@ -120,8 +130,10 @@ class ResultCache:
             FORMAT,
             sys.version_info[:2],
             config.fingerprint(),
-            sorted(selection.enabled),
-            sorted((code, int(level)) for code, level in selection.severities.items()),
+            None if selection is None else sorted(selection.enabled),
+            None
+            if selection is None
+            else sorted((code, int(level)) for code, level in selection.severities.items()),
         )
         digest.update(repr(header).encode())
         for side in _side_files(root, config):
