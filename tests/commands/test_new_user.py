@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -201,6 +202,32 @@ def test_a_full_disk_is_one_line_and_exit_2(
         2,
         "vaultsync: cannot write the report: No space left on device\n",
     )
+
+
+@pytest.mark.skipif(not FULL.exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["unbuffered", "buffered"])
+def test_a_full_disk_is_one_line_for_a_cached_graph_too(tmp_path: Path, unbuffered: str) -> None:
+    # The graph of an unchanged vault is written from the cache as bytes, past the
+    # report stream: a full disk must still be one line.
+    vault = tmp_path / "seeds"
+    shutil.copytree(SEEDS, vault, copy_function=shutil.copyfile)
+    past = time.time() - 3600  # a vault at rest: its graph may be kept
+    for path in vault.rglob("*"):
+        os.utime(path, (past, past))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": unbuffered}
+    argv = [sys.executable, "-m", "vaultsync", "graph", "seeds"]
+    kept = subprocess.run(argv, capture_output=True, cwd=tmp_path, env=env, check=True)
+    assert (vault / ".vaultsync/cache/graph.pickle").exists()
+    with FULL.open("w") as full:
+        result = subprocess.run(
+            argv, stdout=full, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env
+        )
+    assert (result.returncode, result.stderr) == (
+        2,
+        "vaultsync: cannot write the report: No space left on device\n",
+    )
+    again = subprocess.run(argv, capture_output=True, cwd=tmp_path, env=env, check=True)
+    assert again.stdout == kept.stdout  # and from the cache, the same graph
 
 
 # --- a very long link target is shortened in messages, whole in `data` ----------------------

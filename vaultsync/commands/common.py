@@ -337,6 +337,24 @@ def report_stream(args: argparse.Namespace) -> Iterator[TextIO]:
         raise UsageError(f"{output}: cannot write report: {exc.strerror or exc}") from exc
 
 
+def write_encoded_report(args: argparse.Namespace, data: bytes) -> None:
+    """A whole report already encoded as UTF-8 (a cached one), written as it is where
+    stdout takes bytes: decoding it only to encode it again was a third of a warm graph."""
+    binary = getattr(sys.stdout, "buffer", None)
+    if getattr(args, "output", None) is not None or binary is None:
+        with report_stream(args) as out:
+            out.write(data.decode("utf-8", "surrogatepass"))
+        return
+    try:
+        sys.stdout.flush()
+        binary.write(data)
+        binary.flush()
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): not an error to report
+    except OSError as exc:
+        raise ReportWriteError(exc.strerror or str(exc)) from None
+
+
 def load_vault(
     target: Target, quiet: bool, use_cache: bool = True, listing: Listing | None = None
 ) -> Vault:

@@ -12,6 +12,7 @@ from vaultsync.commands.common import (
     load_vault,
     report_stream,
     resolve_target,
+    write_encoded_report,
 )
 
 
@@ -44,10 +45,9 @@ def run(args: argparse.Namespace) -> int:
         # The graph is a pure function of the vault's files and settings: a vault that
         # has not changed since the last graph of this format is answered from it.
         results = ResultCache(target.root, target.config, None, None, report_file=GRAPH_FILE)
-        rendered = results.load_report(args.format)
+        rendered = results.load_report_bytes(args.format)
         if rendered is not None:
-            with report_stream(args) as out:
-                out.write(rendered[0])
+            write_encoded_report(args, rendered[0])
             return 0
     listing = None if results is None else (results.files, results.stats)
     vault = load_vault(target, args.quiet, use_cache=use_cache, listing=listing)

@@ -201,6 +201,16 @@ class ResultCache:
         `render_key`, so an unchanged vault is answered without rebuilding a single
         diagnostic: the warm path costs a walk, a stat per file and this read.
         """
+        found = self.load_report_bytes(render_key)
+        if found is None:
+            return None
+        try:
+            return found[0].decode("utf-8", "surrogatepass"), found[1]
+        except UnicodeDecodeError:
+            return None
+
+    def load_report_bytes(self, render_key: str) -> tuple[bytes, int] | None:
+        """`load_report`, its text still encoded (UTF-8): for a writer that takes bytes."""
         document = statefile.load(self.report_path, frozenset(), key=self.key)
         if document is None:
             return None
@@ -214,10 +224,9 @@ class ResultCache:
         ):
             return None
         try:
-            text = zlib.decompress(found[0]).decode("utf-8", "surrogatepass")
-        except (zlib.error, UnicodeDecodeError):
+            return zlib.decompress(found[0]), found[1]
+        except zlib.error:
             return None
-        return text, found[1]
 
     def save_report(self, render_key: str, text: str | Sequence[str], worst: int) -> None:
         """Keep the report `text` (or the pieces it is made of) for `load_report`."""
