@@ -7,11 +7,11 @@ import io
 import os
 import sys
 import unicodedata
-from collections.abc import Iterator, Sized
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from vaultsync.config.settings import Config, find_root, load_config
 from vaultsync.core.errors import ReportWriteError, UsageError
@@ -19,6 +19,7 @@ from vaultsync.rules import Selection, validate_selector
 
 if TYPE_CHECKING:
     from vaultsync.core.model import Diagnostic
+    from vaultsync.lint.api import ReportSubject
     from vaultsync.lint.engine import Listing
     from vaultsync.output.baseline import Entry
     from vaultsync.vault.loaded import Vault
@@ -221,23 +222,6 @@ def without_baseline(
     from vaultsync.output import baseline
 
     return baseline.new_problems(diagnostics, known)
-
-
-class ReportSubject(Protocol):
-    """What a report names besides the diagnostics: the vault root and its notes."""
-
-    @property
-    def root(self) -> Path: ...
-
-    @property
-    def notes(self) -> Sized: ...
-
-
-class Summary(NamedTuple):
-    """A ReportSubject for a report answered from the results cache."""
-
-    root: Path
-    notes: Sized
 
 
 def render_report(
