@@ -157,11 +157,7 @@ def _notes_under(root: Path, folder: Path) -> set[str]:
 
 
 def selection(args: argparse.Namespace, config: Config) -> Selection:
-    # Like ruff: `--select` replaces the config's selection, ignores included; without it
-    # `--ignore` extends the config's ignore list.
-    if args.select:
-        return Selection.build(args.select, args.ignore, dict(config.severity))
-    return Selection.build(config.select, [*config.ignore, *args.ignore], dict(config.severity))
+    return Selection.for_config(config, args.select, args.ignore)
 
 
 # --- Report output, shared by `check` and `fix` -------------------------------------------
