@@ -31,17 +31,6 @@ from vaultsync.vault import loaded, sections, templates
 from vaultsync.vault.index import NoteEntry, VaultIndex
 from vaultsync.vault.spellings import VariantTracker
 
-# Vault.cache entries that a change of note contents (not names or files) leaves valid.
-_CONTENT_INDEPENDENT = frozenset(
-    {
-        sections._BACKLINKS_CACHE,
-        sections._EXCLUDE_CACHE,
-        sections._HELD_CACHE,  # kept current here, as the backlink map is
-        templates._CACHE,  # depends on the file set and settings only
-        "fix.naming-style",
-    }
-)
-
 
 def _targets(
     index: VaultIndex, entry: NoteEntry, notes: dict[str, NoteEntry], counted: bool
@@ -292,10 +281,8 @@ class LiveVault:
             self._drop_derived()
 
     def _drop_derived(self) -> None:
-        cache = self.vault.cache
-        for key in list(cache):
-            if key not in _CONTENT_INDEPENDENT:
-                del cache[key]
+        # Each memo says whether it survives an edit (vault/memos.Memo.survives_edit).
+        self.vault.memos.drop_edit_dependent()
 
     def _commit(
         self,

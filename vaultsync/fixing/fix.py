@@ -37,6 +37,7 @@ from vaultsync.rules import Selection
 from vaultsync.vault import loaded, sections
 from vaultsync.vault.index import NoteEntry, majority_style
 from vaultsync.vault.loaded import Vault
+from vaultsync.vault.memos import Memo
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -301,13 +302,14 @@ def _styled(name: str, vault: Vault) -> str:
     return separator.join(name.replace("_", " ").replace("-", " ").split())
 
 
+# The vault's naming style depends on the names only: an edit of contents leaves it valid.
+_NAMING_STYLE: Memo[str] = Memo("fix.naming-style", True)
+
+
 def _majority(vault: Vault) -> str:
-    cached = vault.cache.get("fix.naming-style")
-    if isinstance(cached, str):
-        return cached
-    style = majority_style(e.name for e in vault.notes.values())
-    vault.cache["fix.naming-style"] = style
-    return style
+    return vault.memos.get_or_make(
+        _NAMING_STYLE, lambda: majority_style(e.name for e in vault.notes.values())
+    )
 
 
 def fix_vault(

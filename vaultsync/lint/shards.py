@@ -448,7 +448,7 @@ def _child(
             del summary  # as in the parent: what the vault did not keep goes
             diagnostics = _check_half(vault, job.selection, own.entries, job.text)
             linkers = None if job.stats is None else _linkers(vault, own.entries)
-            vault.cache.clear()  # what the rules shared goes before the results are packed
+            vault.memos.clear()  # what the rules shared goes before the results are packed
             if job.text:
                 diagnostics.sort(key=Diagnostic.sort_key)
                 forks.put(up, _text_part(diagnostics))
@@ -583,13 +583,13 @@ def _parent(
         # and how many notes hold a backlinks section.
         backlinks = backlink_map(vault)
         held = backlinks_held(vault)
-        vault.cache.clear()
+        vault.memos.clear()
         seed_backlink_map(vault, backlinks)
         seed_backlinks_held(vault, held)
         part = _cache_rows(job, mine, own.entries, job.parts[0])
     else:
         # So do what the rules shared while checking (each note's resolved links, ...).
-        vault.cache.clear()
+        vault.memos.clear()
     if child.wait() != 0:
         return classic(own.entries)
     returned = forks.take(up, release=True)

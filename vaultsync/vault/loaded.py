@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any
 
 from vaultsync.config.settings import Config
 from vaultsync.io.files import UnreadableFile, VaultFile, read_note
 from vaultsync.parse.scanner import parse
 from vaultsync.vault.index import NoteEntry, Variants, VaultIndex, count_linkpaths, find_variants
+from vaultsync.vault.memos import Memos
 
 Progress = Callable[[int, int], None]
 
@@ -24,9 +24,10 @@ class Vault:
     notes: dict[str, NoteEntry]
     index: VaultIndex
     variants: Variants
-    # Vault-wide derived data computed once per load (e.g. the backlink map), keyed by
-    # the module that owns it; checkers of single notes read it instead of redoing it.
-    cache: dict[str, Any] = field(default_factory=dict)
+    # Vault-wide derived data computed once per load (e.g. the backlink map), each under
+    # a `Memo` of the module that owns it; checkers of single notes read it instead of
+    # redoing it.
+    memos: Memos = field(default_factory=Memos)
 
 
 def read_entry(root: Path, file: VaultFile, max_size: int) -> NoteEntry:
