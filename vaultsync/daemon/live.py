@@ -300,13 +300,11 @@ class LiveVault:
         if not (structural or aliases_changed):
             # The index is kept: what it remembers of the changed notes' headings goes.
             self.vault.index.forget(e.path for e in old_entries)
-        if structural or aliases_changed:
-            index = VaultIndex(files, notes)
-            self.vault = loaded.Vault(self.root, self.config, files, notes, index, self._variants)
-        elif update.variants_changed:
-            vault = self.vault
-            self.vault = loaded.Vault(
-                self.root, self.config, files, notes, vault.index, self._variants
+        if structural or aliases_changed or update.variants_changed:
+            # A new Vault (with no memos); the index is kept unless names changed.
+            index = None if structural or aliases_changed else self.vault.index
+            self.vault = loaded.build(
+                self.root, self.config, files, notes, index=index, variants=self._variants
             )
         else:
             # Same files, aliases and variants: the Vault object stays (so do per-vault caches

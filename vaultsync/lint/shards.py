@@ -396,7 +396,7 @@ def _vault(job: _Job, own: _Half, summaries: tuple[Summary, Summary], first: boo
     counted.update(halves[1].linkpaths)
     keys = {**halves[0].keys, **halves[1].keys}
     variants = find_variants(notes, counted, config.links.canonical, keys)
-    vault = Vault(root, config, files, notes, index, variants)
+    vault = loaded.build(root, config, files, notes, index=index, variants=variants)
     first_half, second_half = halves[0].linked_from, halves[1].linked_from
     backlinks = {
         target: frozenset(sources)

@@ -45,8 +45,27 @@ def read_entry(root: Path, file: VaultFile, max_size: int) -> NoteEntry:
     )
 
 
-def build(root: Path, config: Config, files: list[VaultFile], notes: dict[str, NoteEntry]) -> Vault:
-    index = VaultIndex(files, notes)
-    all_links = chain.from_iterable(e.parsed.links for e in notes.values() if e.parsed)
-    variants = find_variants(notes, count_linkpaths(all_links), config.links.canonical)
+def build(
+    root: Path,
+    config: Config,
+    files: list[VaultFile],
+    notes: dict[str, NoteEntry],
+    *,
+    index: VaultIndex | None = None,
+    variants: Variants | None = None,
+) -> Vault:
+    """The loaded vault: every path that checks a vault (plain, halves, incremental, the
+    daemon) makes its `Vault` here.
+
+    `index`: an index of these files and notes the caller holds already (kept across an
+    edit that changed no name, or one half's file index given the whole vault's notes);
+    None: built here. `variants`: the canonical spellings as the caller counted them (the
+    daemon's and a snapshot's VariantTracker, the two halves' merged counts); None:
+    counted here from every note's links.
+    """
+    if index is None:
+        index = VaultIndex(files, notes)
+    if variants is None:
+        all_links = chain.from_iterable(e.parsed.links for e in notes.values() if e.parsed)
+        variants = find_variants(notes, count_linkpaths(all_links), config.links.canonical)
     return Vault(root, config, files, notes, index, variants)
