@@ -11,6 +11,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 from vaultsync.config.settings import Config
@@ -24,42 +25,32 @@ from vaultsync.io.files import (
     read_note,
 )
 from vaultsync.lint import engine
-from vaultsync.parse.markers import generated_ranges, in_ranges
 from vaultsync.parse.scanner import parse
 from vaultsync.rules import Selection, context
 from vaultsync.vault import loaded, sections, templates
 from vaultsync.vault.index import NoteEntry, VaultIndex
 from vaultsync.vault.spellings import VariantTracker
 
+_PATH = attrgetter("path")
+_LINKPATH = attrgetter("linkpath")
+
 
 def _targets(
     index: VaultIndex, entry: NoteEntry, notes: dict[str, NoteEntry], counted: bool
 ) -> tuple[frozenset[str], frozenset[str]]:
-    """Files the entry links to, and the notes among them that count as its backlinks.
-
-    The second set follows `sections.backlink_map`: no self-links, no links inside
-    generated sections, only notes, and nothing from a note `backlinks.exclude` matches.
-    """
+    """Files the entry links to, and the notes among them that count as its backlinks
+    (`sections.counted_targets`, the one definition; `counted`: the note's links count
+    at all, not matched by `backlinks.exclude`)."""
     parsed = entry.parsed
     if parsed is None:
         return frozenset(), frozenset()
-    generated = generated_ranges(parsed) if counted else []
-    every: set[str] = set()
-    backlinks: set[str] = set()
-    for link in parsed.links:
-        if not link.linkpath:
-            continue
-        target = index.resolve(link.linkpath, entry.path).path
-        if target is None or target == entry.path:
-            continue
-        every.add(target)
-        if (
-            counted
-            and target in notes
-            and not (generated and in_ranges(link.span.start, generated))
-        ):
-            backlinks.add(target)
-    return frozenset(every), frozenset(backlinks)
+    path = entry.path
+    resolved = index.resolve_all(map(_LINKPATH, parsed.links), path)
+    every: frozenset[str] = frozenset(map(_PATH, resolved)) - {None, path}
+    if not counted:
+        return every, frozenset()
+    own = sections.own_links_from(parsed, resolved)
+    return every, frozenset(sections.counted_targets(path, own, notes))
 
 
 @dataclass(slots=True)

@@ -331,9 +331,11 @@ def _never(path: str) -> bool:
     return False
 
 
-def outside_sections(parsed: ParsedNote) -> Sequence[Link]:
-    """The note's links that are not inside a generated section (those are vaultsync's)."""
-    links = parsed.links
+def outside_sections(parsed: ParsedNote, links: Sequence[Link] | None = None) -> Sequence[Link]:
+    """The note's links (or those of `links`, some of them) that are not inside a
+    generated section (those are vaultsync's)."""
+    if links is None:
+        links = parsed.links
     generated = generated_ranges(parsed)
     if not generated:
         return links
@@ -352,6 +354,17 @@ class OwnLinks(NamedTuple):
 
     links: Sequence[Link]
     resolved: Sequence[Resolution]
+
+
+def own_links_from(parsed: ParsedNote, resolved: Sequence[Resolution]) -> OwnLinks:
+    """The note's `OwnLinks`, given how every one of its links resolves (in order): for a
+    caller that needs all of them resolved as well (the daemon's outgoing links)."""
+    links = parsed.links
+    generated = generated_ranges(parsed)
+    if not generated:
+        return OwnLinks(links, resolved)
+    kept = [i for i, link in enumerate(links) if not in_ranges(link.span.start, generated)]
+    return OwnLinks([links[i] for i in kept], [resolved[i] for i in kept])
 
 
 class _OwnLinks(dict[str, OwnLinks]):
@@ -400,15 +413,20 @@ def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:
     links_of = own_links(vault)
     sources: dict[str, set[str]] = defaultdict(set)
     for path, _parsed in _linking_notes(vault):
-        for target in _targets_of(path, links_of[path], notes):
+        for target in counted_targets(path, links_of[path], notes):
             sources[target].add(path)
     return vault.memos.put(
         _BACKLINKS, {target: frozenset(paths) for target, paths in sources.items()}
     )
 
 
-def _targets_of(path: str, own: OwnLinks, notes: Container[str]) -> list[str]:
-    """The notes `path`'s own links count as a backlink for: each once, in link order."""
+def counted_targets(path: str, own: OwnLinks, notes: Container[str]) -> list[str]:
+    """What a backlink is, in one place: the notes that `path`'s own links (`own`: its
+    links outside generated sections, resolved) count as a backlink for. Each once, in
+    link order; no self-links, only notes. Every path that works backlinks out
+    (`backlink_map`, `backlinks_of`, the halves, the daemon) goes through it, from a note
+    whose links count at all (`_linking_notes`: parsed, with links, not matched by
+    `backlinks.exclude`)."""
     # An empty link path (`[[#Heading]]`) resolves to the note itself, so dropping
     # self-links drops those too.
     targets = dict.fromkeys(map(_PATH, own.resolved))
@@ -423,7 +441,7 @@ def backlink_targets(vault: Vault, path: str) -> list[str]:
     parsed = None if entry is None else entry.parsed
     if parsed is None or not parsed.links or _backlinks_excluded(vault)(path):
         return []  # as `_linking_notes` leaves it out
-    return _targets_of(path, own_links(vault)[path], vault.notes)
+    return counted_targets(path, own_links(vault)[path], vault.notes)
 
 
 def targets_finder(
@@ -443,7 +461,7 @@ def targets_finder(
             return []  # as `_linking_notes` leaves it out
         links = outside_sections(parsed)
         resolved = index.resolve_all(map(_LINKPATH, links), path)
-        return _targets_of(path, OwnLinks(links, resolved), notes)
+        return counted_targets(path, OwnLinks(links, resolved), notes)
 
     return targets
 
@@ -481,16 +499,17 @@ def _scan_sources(vault: Vault, target: str) -> frozenset[str]:
     with a `.` or `..` segment is always resolved, since its last segment may not be the
     one it lands on.
     """
-    if target not in vault.notes:
+    notes = vault.notes
+    if target not in notes:
         return _NO_SOURCES
     name = fold(target.rsplit("/", 1)[-1])
     names = {name, name[:-3]} if name.endswith(".md") else {name}
-    resolve = vault.index.resolve
+    resolve_all = vault.index.resolve_all
     sources = set()
     for path, parsed in _linking_notes(vault):
         if path == target:
             continue
-        generated: list[tuple[int, int]] | None = None
+        candidates = []
         for link in parsed.links:
             linkpath = link.linkpath
             if not linkpath:
@@ -498,15 +517,15 @@ def _scan_sources(vault: Vault, target: str) -> frozenset[str]:
             last = linkpath.rsplit("/", 1)[-1]
             # For ASCII, fold is casefold: the common case skips the NFC call.
             key = last.casefold() if last.isascii() else fold(last)
-            if key not in names and last not in ("", ".", "..") and "./" not in linkpath:
-                continue
-            if generated is None:
-                generated = generated_ranges(parsed)
-            if in_ranges(link.span.start, generated):
-                continue  # inside a generated section: vaultsync's own, not counted
-            if resolve(linkpath, path).path == target:
-                sources.add(path)
-                break
+            if key in names or last in ("", ".", "..") or "./" in linkpath:
+                candidates.append(link)
+        if not candidates:
+            continue
+        # Counted as everywhere else, from the links that may name the target alone.
+        own = outside_sections(parsed, candidates)
+        found = OwnLinks(own, resolve_all(map(_LINKPATH, own), path))
+        if target in counted_targets(path, found, notes):
+            sources.add(path)
     return frozenset(sources)
 
 
