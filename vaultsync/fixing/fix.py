@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from vaultsync.core.model import Diagnostic, Edit, Fix, FixKind
+from vaultsync.core.model import Diagnostic, Edit, Fix, FixKind, apply_edits
 from vaultsync.core.text import fold, naming_style, strip_md
 from vaultsync.io import writer
 from vaultsync.io.files import (
@@ -147,18 +147,6 @@ def select_fixes(diagnostics: Iterable[Diagnostic]) -> tuple[list[Edit], Counter
         edits_taken.extend(edits)
         counts[diag.code] += 1
     return edits_taken, counts, held
-
-
-def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """Apply non-overlapping edits; bytes outside them are kept exactly."""
-    pieces: list[str] = []
-    position = 0
-    for edit in sorted(edits, key=lambda e: (e.span.start, e.span.end)):
-        pieces.append(text[position : edit.span.start])
-        pieces.append(edit.new_text)
-        position = edit.span.end
-    pieces.append(text[position:])
-    return "".join(pieces)
 
 
 class _Session:
