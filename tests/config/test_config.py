@@ -138,3 +138,33 @@ allowed-origins = ["app://obsidian.md"]
     code, out, err = run_cli(capsys, "check", str(root))
     assert (code, err) == (1, "")
     assert "L001" in out
+
+
+def test_the_plain_settings_and_the_schema_list_the_same_fields() -> None:
+    # A warm run reads the dataclasses of config/settings.py, a new config file is
+    # validated by the pydantic models of config/schema.py: they must never drift.
+    from vaultsync.config.settings import schema_differences
+
+    assert schema_differences() == []
+
+
+def test_a_drift_between_settings_and_schema_is_named() -> None:
+    import dataclasses
+
+    from pydantic import BaseModel, StrictInt
+
+    from vaultsync.config.settings import schema_differences
+
+    @dataclasses.dataclass(frozen=True)
+    class Plain:
+        port: int = 0
+        hosts: list[str] = dataclasses.field(default_factory=list)
+
+    class Model(BaseModel):
+        port: StrictInt = 1
+        host: list[str] = []
+
+    assert schema_differences(Plain, Model, "Api") == [
+        "Api: schema fields ['port', 'host'], settings fields ['port', 'hosts']",
+        "Api.port: schema default 1, settings default 0",
+    ]

@@ -15,9 +15,9 @@ from tests.clirun import apply_edits, diagnostics, run_cli
 from tests.conftest import SECTIONS_ON, write_vault
 from vaultsync.config.settings import load_config
 from vaultsync.core.model import Diagnostic, Edit, Fix, FixKind, Severity, Span
+from vaultsync.core.model import apply_edits as apply_fix_edits
 from vaultsync.core.text import link_key
 from vaultsync.fixing.fix import FixOptions, fix_vault, select_fixes
-from vaultsync.fixing.fix import apply_edits as apply_fix_edits
 from vaultsync.lint import engine
 from vaultsync.rules import RULES, Selection, define
 from vaultsync.rules.checkers import CHECKERS

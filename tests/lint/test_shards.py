@@ -274,7 +274,7 @@ def test_lazy_fixes_work_out_the_edits_an_eager_check_makes(tmp_path: Path) -> N
     eager = [d for entry in entries for d in engine.check_note(eager_ctx, entry)]
     lazy_ctx = engine.Context(vault, selection, lazy_fixes=True)
     lazy = [d for entry in entries for d in engine.check_note(lazy_ctx, entry)]
-    vault.cache.clear()
+    vault.memos.clear()
     assert any(isinstance(d.fix, LazyFix) for d in lazy)
     assert lazy == eager
     assert _flat(lazy) == _flat(eager)

@@ -1,4 +1,5 @@
-"""Backlinks of a few named notes are found by a scan that must agree with the full map.
+"""Backlinks of a few named notes are found by a scan that must agree with the full map
+(and with the map the daemon keeps).
 
 `vaultsync check NOTE` (a pre-commit hook's run) does not resolve every link of the
 vault to build the backlink map: it scans for links that can name the checked note.
@@ -18,7 +19,9 @@ from hypothesis import strategies as st
 from tests.clirun import check_json
 from tests.conftest import write_vault
 from vaultsync.config.settings import load_config
+from vaultsync.daemon.live import LiveVault
 from vaultsync.lint import engine
+from vaultsync.rules import Selection
 from vaultsync.vault import sections
 
 NOTES = ["Alpha.md", "sub/Alpha.md", "sub/deep/Beta.md", "Ünï.md", "x.y.md", "other/Gamma.md"]
@@ -83,6 +86,9 @@ def test_the_scan_finds_what_the_map_finds(files: dict[str, str], exclude: bool)
         sections.expect_few_targets(scanned)
         for path in NOTES:
             assert sections.backlinks_of(scanned, path) == full.get(path, frozenset()), path
+        # The daemon keeps its own map current (daemon/live.py): the same backlinks.
+        live = LiveVault(root, config, Selection.for_config(config), use_cache=False)
+        assert sections.backlink_map(live.vault) == full
 
 
 def test_a_relative_link_whose_last_segment_is_a_dot_is_found(tmp_path: Path) -> None:

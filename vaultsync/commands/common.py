@@ -7,11 +7,11 @@ import io
 import os
 import sys
 import unicodedata
-from collections.abc import Iterator, Sized
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from vaultsync.config.settings import Config, find_root, load_config
 from vaultsync.core.errors import ReportWriteError, UsageError
@@ -19,6 +19,7 @@ from vaultsync.rules import Selection, validate_selector
 
 if TYPE_CHECKING:
     from vaultsync.core.model import Diagnostic
+    from vaultsync.lint.api import ReportSubject
     from vaultsync.lint.engine import Listing
     from vaultsync.output.baseline import Entry
     from vaultsync.vault.loaded import Vault
@@ -156,11 +157,7 @@ def _notes_under(root: Path, folder: Path) -> set[str]:
 
 
 def selection(args: argparse.Namespace, config: Config) -> Selection:
-    # Like ruff: `--select` replaces the config's selection, ignores included; without it
-    # `--ignore` extends the config's ignore list.
-    if args.select:
-        return Selection.build(args.select, args.ignore, dict(config.severity))
-    return Selection.build(config.select, [*config.ignore, *args.ignore], dict(config.severity))
+    return Selection.for_config(config, args.select, args.ignore)
 
 
 # --- Report output, shared by `check` and `fix` -------------------------------------------
@@ -221,23 +218,6 @@ def without_baseline(
     from vaultsync.output import baseline
 
     return baseline.new_problems(diagnostics, known)
-
-
-class ReportSubject(Protocol):
-    """What a report names besides the diagnostics: the vault root and its notes."""
-
-    @property
-    def root(self) -> Path: ...
-
-    @property
-    def notes(self) -> Sized: ...
-
-
-class Summary(NamedTuple):
-    """A ReportSubject for a report answered from the results cache."""
-
-    root: Path
-    notes: Sized
 
 
 def render_report(

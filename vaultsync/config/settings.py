@@ -175,3 +175,55 @@ def load_config(root: Path, explicit: Path | None = None, use_cache: bool = True
     if use_cache and config.cache:
         statefile.save(store, {"key": key, "settings": settings})
     return config
+
+
+def schema_differences(
+    plain: type[Any] = Config, model: type[Any] | None = None, where: str = "Config"
+) -> list[str]:
+    """Where the plain settings (the dataclasses here, which a warm run reads without
+    pydantic) and the pydantic schema that validates a new file (`config.schema`)
+    disagree: field names and their order, types, defaults; nested sections alike.
+    The two list the same fields by design; this is the one place they are checked
+    against each other (tests/config/test_config.py runs it). Empty: they agree."""
+    import typing
+
+    from pydantic import BaseModel
+
+    if model is None:
+        from vaultsync.config import schema
+
+        model = schema.Config
+    found: list[str] = []
+    names = list(model.model_fields)
+    plain_names = [f.name for f in dataclasses.fields(plain)]
+    if names != plain_names:
+        found.append(f"{where}: schema fields {names}, settings fields {plain_names}")
+    hints = typing.get_type_hints(plain)
+    schema_default, plain_default = model(), plain()
+    for name in (n for n in names if n in plain_names):
+        ours, theirs = getattr(plain_default, name), getattr(schema_default, name)
+        if isinstance(theirs, BaseModel):
+            found += schema_differences(hints[name], type(theirs), f"{where}.{name}")
+            continue
+        annotation = model.model_fields[name].annotation
+        if _shape(annotation) != _shape(hints[name]):
+            found.append(f"{where}.{name}: schema type {annotation}, settings type {hints[name]}")
+        if ours != theirs:
+            found.append(f"{where}.{name}: schema default {theirs!r}, settings default {ours!r}")
+    return found
+
+
+def _shape(annotation: Any) -> object:
+    """A type as data, without the constraints pydantic adds (`Annotated[bool, Strict()]`
+    is `bool`): `X | None` and `Optional[X]` alike."""
+    import types
+    import typing
+
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _shape(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return frozenset(_shape(arg) for arg in typing.get_args(annotation))
+    if origin is None:
+        return annotation
+    return (origin, tuple(_shape(arg) for arg in typing.get_args(annotation)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -141,6 +141,21 @@ class ParsedNote:
 class Edit:
     span: Span
     new_text: str
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """The one edit applier (`fix`, `mv`, the daemon): non-overlapping edits applied in
+    text order, edits that start at the same offset in the order given (an insertion
+    before a replacement at its start lands before the replaced text); characters outside
+    the edits are kept exactly."""
+    pieces: list[str] = []
+    position = 0
+    for edit in sorted(edits, key=lambda e: (e.span.start, e.span.end)):
+        pieces.append(text[position : edit.span.start])
+        pieces.append(edit.new_text)
+        position = edit.span.end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 @dataclass(frozen=True, slots=True)

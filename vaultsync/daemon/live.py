@@ -11,6 +11,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 from vaultsync.config.settings import Config
@@ -24,53 +25,32 @@ from vaultsync.io.files import (
     read_note,
 )
 from vaultsync.lint import engine
-from vaultsync.parse.markers import generated_ranges, in_ranges
 from vaultsync.parse.scanner import parse
 from vaultsync.rules import Selection, context
 from vaultsync.vault import loaded, sections, templates
 from vaultsync.vault.index import NoteEntry, VaultIndex
 from vaultsync.vault.spellings import VariantTracker
 
-# Vault.cache entries that a change of note contents (not names or files) leaves valid.
-_CONTENT_INDEPENDENT = frozenset(
-    {
-        sections._BACKLINKS_CACHE,
-        sections._EXCLUDE_CACHE,
-        sections._HELD_CACHE,  # kept current here, as the backlink map is
-        templates._CACHE,  # depends on the file set and settings only
-        "fix.naming-style",
-    }
-)
+_PATH = attrgetter("path")
+_LINKPATH = attrgetter("linkpath")
 
 
 def _targets(
     index: VaultIndex, entry: NoteEntry, notes: dict[str, NoteEntry], counted: bool
 ) -> tuple[frozenset[str], frozenset[str]]:
-    """Files the entry links to, and the notes among them that count as its backlinks.
-
-    The second set follows `sections.backlink_map`: no self-links, no links inside
-    generated sections, only notes, and nothing from a note `backlinks.exclude` matches.
-    """
+    """Files the entry links to, and the notes among them that count as its backlinks
+    (`sections.counted_targets`, the one definition; `counted`: the note's links count
+    at all, not matched by `backlinks.exclude`)."""
     parsed = entry.parsed
     if parsed is None:
         return frozenset(), frozenset()
-    generated = generated_ranges(parsed) if counted else []
-    every: set[str] = set()
-    backlinks: set[str] = set()
-    for link in parsed.links:
-        if not link.linkpath:
-            continue
-        target = index.resolve(link.linkpath, entry.path).path
-        if target is None or target == entry.path:
-            continue
-        every.add(target)
-        if (
-            counted
-            and target in notes
-            and not (generated and in_ranges(link.span.start, generated))
-        ):
-            backlinks.add(target)
-    return frozenset(every), frozenset(backlinks)
+    path = entry.path
+    resolved = index.resolve_all(map(_LINKPATH, parsed.links), path)
+    every: frozenset[str] = frozenset(map(_PATH, resolved)) - {None, path}
+    if not counted:
+        return every, frozenset()
+    own = sections.own_links_from(parsed, resolved)
+    return every, frozenset(sections.counted_targets(path, own, notes))
 
 
 @dataclass(slots=True)
@@ -292,10 +272,8 @@ class LiveVault:
             self._drop_derived()
 
     def _drop_derived(self) -> None:
-        cache = self.vault.cache
-        for key in list(cache):
-            if key not in _CONTENT_INDEPENDENT:
-                del cache[key]
+        # Each memo says whether it survives an edit (vault/memos.Memo.survives_edit).
+        self.vault.memos.drop_edit_dependent()
 
     def _commit(
         self,
@@ -313,13 +291,11 @@ class LiveVault:
         if not (structural or aliases_changed):
             # The index is kept: what it remembers of the changed notes' headings goes.
             self.vault.index.forget(e.path for e in old_entries)
-        if structural or aliases_changed:
-            index = VaultIndex(files, notes)
-            self.vault = loaded.Vault(self.root, self.config, files, notes, index, self._variants)
-        elif update.variants_changed:
-            vault = self.vault
-            self.vault = loaded.Vault(
-                self.root, self.config, files, notes, vault.index, self._variants
+        if structural or aliases_changed or update.variants_changed:
+            # A new Vault (with no memos); the index is kept unless names changed.
+            index = None if structural or aliases_changed else self.vault.index
+            self.vault = loaded.build(
+                self.root, self.config, files, notes, index=index, variants=self._variants
             )
         else:
             # Same files, aliases and variants: the Vault object stays (so do per-vault caches

@@ -21,11 +21,11 @@ from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-from vaultsync.core.model import Diagnostic, Link
+from vaultsync.core.model import Diagnostic, Link, apply_edits
 from vaultsync.core.text import nfc
 from vaultsync.daemon.live import LiveVault, Update
 from vaultsync.fixing import mv
-from vaultsync.fixing.fix import FixOptions, apply_edits, select_fixes, wanted
+from vaultsync.fixing.fix import FixOptions, select_fixes, wanted
 from vaultsync.io import writer
 from vaultsync.output.report import shown_paths
 from vaultsync.parse import linktext

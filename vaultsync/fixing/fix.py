@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from vaultsync.core.model import Diagnostic, Edit, Fix, FixKind
+from vaultsync.core.model import Diagnostic, Edit, Fix, FixKind, apply_edits
 from vaultsync.core.text import fold, naming_style, strip_md
 from vaultsync.io import writer
 from vaultsync.io.files import (
@@ -37,6 +37,7 @@ from vaultsync.rules import Selection
 from vaultsync.vault import loaded, sections
 from vaultsync.vault.index import NoteEntry, majority_style
 from vaultsync.vault.loaded import Vault
+from vaultsync.vault.memos import Memo
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -146,18 +147,6 @@ def select_fixes(diagnostics: Iterable[Diagnostic]) -> tuple[list[Edit], Counter
         edits_taken.extend(edits)
         counts[diag.code] += 1
     return edits_taken, counts, held
-
-
-def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """Apply non-overlapping edits; bytes outside them are kept exactly."""
-    pieces: list[str] = []
-    position = 0
-    for edit in sorted(edits, key=lambda e: (e.span.start, e.span.end)):
-        pieces.append(text[position : edit.span.start])
-        pieces.append(edit.new_text)
-        position = edit.span.end
-    pieces.append(text[position:])
-    return "".join(pieces)
 
 
 class _Session:
@@ -301,13 +290,14 @@ def _styled(name: str, vault: Vault) -> str:
     return separator.join(name.replace("_", " ").replace("-", " ").split())
 
 
+# The vault's naming style depends on the names only: an edit of contents leaves it valid.
+_NAMING_STYLE: Memo[str] = Memo("fix.naming-style", True)
+
+
 def _majority(vault: Vault) -> str:
-    cached = vault.cache.get("fix.naming-style")
-    if isinstance(cached, str):
-        return cached
-    style = majority_style(e.name for e in vault.notes.values())
-    vault.cache["fix.naming-style"] = style
-    return style
+    return vault.memos.get_or_make(
+        _NAMING_STYLE, lambda: majority_style(e.name for e in vault.notes.values())
+    )
 
 
 def fix_vault(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vaultsync.core.errors import UsageError
-from vaultsync.core.model import Edit, Link
+from vaultsync.core.model import Edit, Link, apply_edits
 from vaultsync.core.text import fold, nfc, strip_md
 from vaultsync.io import writer
 from vaultsync.io.files import (
@@ -166,18 +166,15 @@ def _section_hash_edits(
         inside = [e for e in edits if start <= e.span.start and e.span.end <= end]
         if not inside or section.edited:
             continue
-        body = parsed_text[start:end]
-        for edit in sorted(inside, key=lambda e: e.span.start, reverse=True):
-            body = body[: edit.span.start - start] + edit.new_text + body[edit.span.end - start :]
+        # The body's edits, moved to offsets within the body.
+        moved = [
+            Edit(e.span._replace(start=e.span.start - start, end=e.span.end - start), e.new_text)
+            for e in inside
+        ]
+        body = apply_edits(parsed_text[start:end], moved)
         marker = begin_marker(section.kind, section.pair.options, body_hash(body))
         extra.append(Edit(section.pair.begin.span, marker))
     return extra
-
-
-def _apply(text: str, edits: list[Edit]) -> str:
-    for edit in sorted(edits, key=lambda e: e.span.start, reverse=True):
-        text = text[: edit.span.start] + edit.new_text + text[edit.span.end :]
-    return text
 
 
 def plan_move(vault: Vault, old: str, new: str, read: Reader | None = None) -> MovePlan:
@@ -255,7 +252,7 @@ def _change(
         entry.path,
         source,
         note.text,
-        _apply(note.text, all_edits),
+        apply_edits(note.text, all_edits),
         note.bom,
         note.digest,
         len(rewrites),

@@ -50,8 +50,8 @@ from vaultsync.lint.results import pack_by_note, unpack_by_note
 from vaultsync.output.report import fixable, text_line, write_text_summary
 from vaultsync.rules import Selection
 from vaultsync.rules.context import Context
-from vaultsync.vault import sections, templates
-from vaultsync.vault.index import NoteEntry, VaultIndex
+from vaultsync.vault import loaded, sections, templates
+from vaultsync.vault.index import NoteEntry
 from vaultsync.vault.loaded import Vault, read_entry
 from vaultsync.vault.spellings import VariantTracker
 
@@ -461,7 +461,7 @@ def _recheck_notes(
     tracker = VariantTracker.restore(document["tracker"], config.links.canonical)
     if tracker.replace(old, new):
         raise Unusable("a canonical spelling changed")  # L002 of any note may change
-    vault = Vault(root, config, files, notes, VaultIndex(files, notes), tracker.variants())
+    vault = loaded.build(root, config, files, notes, variants=tracker.variants())
     # Whether backlinks sections are kept may hang on the notes holding one (§6): an edit
     # that adds the vault's first or removes its last changes S001 of every note.
     held = before_held = int(document["held"])

@@ -8,7 +8,7 @@ built here alone, and each checker pays a copy-on-write page fault for every pag
 the parsed vault it reads (reference counts are writes).
 
 Here the child is forked before anything is parsed. Each process reads and parses its
-half and sends the other a `Summary` of it: what the rules of one note read of another
+half and sends the other a `HalfSummary` of it: what the rules of one note read of another
 note, that is its aliases, headings and block ids, how often each link spelling is
 written and which notes it links to (its backlink targets, resolved from the file list
 alone). Each then builds the same index, variants and backlink map, checks its own
@@ -100,7 +100,7 @@ class RemoteEntry(NoteEntry):
         raise AttributeError(name)
 
 
-class Summary(NamedTuple):
+class HalfSummary(NamedTuple):
     """What the rules of the other half read of one half's notes (builtins only)."""
 
     # Per note, in path order: path, error, excluded, bom, digest, name, aliases, outline
@@ -306,7 +306,7 @@ class _Child:
 
 
 class _Half(NamedTuple):
-    """One half of the vault as the process holding it has read it (and its `Summary`,
+    """One half of the vault as the process holding it has read it (and its `HalfSummary`,
     kept apart: what the vault built from it does not keep can then go)."""
 
     entries: list[NoteEntry]  # its notes, parsed
@@ -320,7 +320,7 @@ def _read_half(
     half: Sequence[VaultFile],
     progress: Progress | None = None,
     total: int = 0,
-) -> tuple[_Half, Summary]:
+) -> tuple[_Half, HalfSummary]:
     """Read and parse one half's notes, and summarise them for the other half."""
     max_size = config.max_file_size
     entries = []
@@ -351,11 +351,11 @@ def _read_half(
     counted = count_linkpaths(chain.from_iterable(parsed.links for parsed in parsed_notes))
     # Keyed here, where the other half is keying its own at the same time.
     keys = key_all(chain(counted, (entry.name for entry in entries)))
-    summary = Summary(notes, dict(counted), keys, dict(linked_from), holders, held)
+    summary = HalfSummary(notes, dict(counted), keys, dict(linked_from), holders, held)
     return _Half(entries, index), summary
 
 
-def _vault(job: _Job, own: _Half, summaries: tuple[Summary, Summary], first: bool) -> Vault:
+def _vault(job: _Job, own: _Half, summaries: tuple[HalfSummary, HalfSummary], first: bool) -> Vault:
     """The vault as this process holds it: its own half's notes parsed, the others
     remote. Index, variants and backlink map come out as loaded.build and
     sections.backlink_map make them from the whole vault.
@@ -396,7 +396,7 @@ def _vault(job: _Job, own: _Half, summaries: tuple[Summary, Summary], first: boo
     counted.update(halves[1].linkpaths)
     keys = {**halves[0].keys, **halves[1].keys}
     variants = find_variants(notes, counted, config.links.canonical, keys)
-    vault = Vault(root, config, files, notes, index, variants)
+    vault = loaded.build(root, config, files, notes, index=index, variants=variants)
     first_half, second_half = halves[0].linked_from, halves[1].linked_from
     backlinks = {
         target: frozenset(sources)
@@ -448,7 +448,7 @@ def _child(
             del summary  # as in the parent: what the vault did not keep goes
             diagnostics = _check_half(vault, job.selection, own.entries, job.text)
             linkers = None if job.stats is None else _linkers(vault, own.entries)
-            vault.cache.clear()  # what the rules shared goes before the results are packed
+            vault.memos.clear()  # what the rules shared goes before the results are packed
             if job.text:
                 diagnostics.sort(key=Diagnostic.sort_key)
                 forks.put(up, _text_part(diagnostics))
@@ -557,7 +557,7 @@ def _parent(
 
     if child.signal() != _SUMMARY:
         return classic(own.entries)
-    theirs_summary: Summary = forks.take(up)
+    theirs_summary: HalfSummary = forks.take(up)
     if summary.holders or theirs_summary.holders:
         return classic(own.entries)
     try:
@@ -583,13 +583,13 @@ def _parent(
         # and how many notes hold a backlinks section.
         backlinks = backlink_map(vault)
         held = backlinks_held(vault)
-        vault.cache.clear()
+        vault.memos.clear()
         seed_backlink_map(vault, backlinks)
         seed_backlinks_held(vault, held)
         part = _cache_rows(job, mine, own.entries, job.parts[0])
     else:
         # So do what the rules shared while checking (each note's resolved links, ...).
-        vault.cache.clear()
+        vault.memos.clear()
     if child.wait() != 0:
         return classic(own.entries)
     returned = forks.take(up, release=True)

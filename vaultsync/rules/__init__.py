@@ -5,11 +5,27 @@ The table itself is rules/codes.py, the checkers rules/checkers.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from vaultsync.core.model import Severity
 from vaultsync.rules.codes import RULES, Rule, define
+
+
+class RuleSettings(Protocol):
+    """A config's rule selection. config.settings.Config is one; it is named by this
+    protocol, not imported, because config/schema.py imports the rules (no circle)."""
+
+    @property
+    def select(self) -> list[str]: ...
+
+    @property
+    def ignore(self) -> list[str]: ...
+
+    @property
+    def severity(self) -> Mapping[str, str]: ...
+
 
 __all__ = ["RULES", "Rule", "Selection", "by_name_or_code", "define", "validate_selector"]
 
@@ -46,6 +62,18 @@ class Selection:
 
     enabled: frozenset[str]
     severities: dict[str, Severity]
+
+    @classmethod
+    def for_config(
+        cls, config: RuleSettings, select: Iterable[str] = (), ignore: Iterable[str] = ()
+    ) -> Selection:
+        """The config's selection with a run's own selectors (`--select`, `--ignore`):
+        like ruff, `select` replaces the config's selection, the config's ignores with
+        it; without it, `ignore` extends the config's ignore list."""
+        select, ignore = list(select), list(ignore)
+        if select:
+            return cls.build(select, ignore, dict(config.severity))
+        return cls.build(config.select, [*config.ignore, *ignore], dict(config.severity))
 
     @classmethod
     def build(

@@ -25,6 +25,7 @@ from vaultsync.rules.context import Context
 from vaultsync.vault import sections, templates
 from vaultsync.vault.index import NoteEntry, Resolution, VaultIndex
 from vaultsync.vault.loaded import Vault
+from vaultsync.vault.memos import Memo
 
 
 def retarget(link: Link, new: str, keep_reader_text: bool) -> Fix:
@@ -146,7 +147,7 @@ class _Verdict:
     canonical: str | None = None  # L002
 
 
-_VERDICTS_CACHE = "links.unresolved"
+_VERDICTS: Memo[_Verdicts] = Memo("links.unresolved", False)
 
 
 class _Verdicts(dict[str, _Verdict]):
@@ -178,14 +179,11 @@ class _Verdicts(dict[str, _Verdict]):
 
 
 def _verdicts(ctx: Context) -> _Verdicts:
-    cache = ctx.vault.cache
-    memo: _Verdicts | None = cache.get(_VERDICTS_CACHE)
-    if memo is None:
-        memo = cache[_VERDICTS_CACHE] = _Verdicts(ctx.vault)
-    return memo
+    vault = ctx.vault
+    return vault.memos.get_or_make(_VERDICTS, lambda: _Verdicts(vault))
 
 
-_SPELLINGS_CACHE = "links.spellings"
+_SPELLINGS: Memo[_Spellings] = Memo("links.spellings", False)
 
 
 class _Spellings(dict[tuple[str, str], str | None]):
@@ -201,11 +199,7 @@ class _Spellings(dict[tuple[str, str], str | None]):
 
 
 def _spellings(ctx: Context) -> _Spellings:
-    cache = ctx.vault.cache
-    memo: _Spellings | None = cache.get(_SPELLINGS_CACHE)
-    if memo is None:
-        memo = cache[_SPELLINGS_CACHE] = _Spellings()
-    return memo
+    return ctx.vault.memos.get_or_make(_SPELLINGS, _Spellings)
 
 
 def _spelled_like_file(written: str, path: str) -> str | None:

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any
 
 from vaultsync.config.settings import Config
 from vaultsync.io.files import UnreadableFile, VaultFile, read_note
 from vaultsync.parse.scanner import parse
 from vaultsync.vault.index import NoteEntry, Variants, VaultIndex, count_linkpaths, find_variants
+from vaultsync.vault.memos import Memos
 
 Progress = Callable[[int, int], None]
 
@@ -24,9 +24,10 @@ class Vault:
     notes: dict[str, NoteEntry]
     index: VaultIndex
     variants: Variants
-    # Vault-wide derived data computed once per load (e.g. the backlink map), keyed by
-    # the module that owns it; checkers of single notes read it instead of redoing it.
-    cache: dict[str, Any] = field(default_factory=dict)
+    # Vault-wide derived data computed once per load (e.g. the backlink map), each under
+    # a `Memo` of the module that owns it; checkers of single notes read it instead of
+    # redoing it.
+    memos: Memos = field(default_factory=Memos)
 
 
 def read_entry(root: Path, file: VaultFile, max_size: int) -> NoteEntry:
@@ -44,8 +45,27 @@ def read_entry(root: Path, file: VaultFile, max_size: int) -> NoteEntry:
     )
 
 
-def build(root: Path, config: Config, files: list[VaultFile], notes: dict[str, NoteEntry]) -> Vault:
-    index = VaultIndex(files, notes)
-    all_links = chain.from_iterable(e.parsed.links for e in notes.values() if e.parsed)
-    variants = find_variants(notes, count_linkpaths(all_links), config.links.canonical)
+def build(
+    root: Path,
+    config: Config,
+    files: list[VaultFile],
+    notes: dict[str, NoteEntry],
+    *,
+    index: VaultIndex | None = None,
+    variants: Variants | None = None,
+) -> Vault:
+    """The loaded vault: every path that checks a vault (plain, halves, incremental, the
+    daemon) makes its `Vault` here.
+
+    `index`: an index of these files and notes the caller holds already (kept across an
+    edit that changed no name, or one half's file index given the whole vault's notes);
+    None: built here. `variants`: the canonical spellings as the caller counted them (the
+    daemon's and a snapshot's VariantTracker, the two halves' merged counts); None:
+    counted here from every note's links.
+    """
+    if index is None:
+        index = VaultIndex(files, notes)
+    if variants is None:
+        all_links = chain.from_iterable(e.parsed.links for e in notes.values() if e.parsed)
+        variants = find_variants(notes, count_linkpaths(all_links), config.links.canonical)
     return Vault(root, config, files, notes, index, variants)

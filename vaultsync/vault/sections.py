@@ -3,7 +3,7 @@
 Everything here is a pure function of the vault (plus file mtimes for
 `sort="mtime"`, the one documented exception), so the same vault renders the
 same bytes on any machine. Vault-wide data (who links to whom, the unresolved
-targets) is computed once per loaded vault and kept in `Vault.cache`.
+targets) is computed once per loaded vault and kept in `Vault.memos`.
 """
 
 from __future__ import annotations
@@ -37,23 +37,26 @@ from vaultsync.parse.markers import (
 from vaultsync.vault import templates
 from vaultsync.vault.index import NoteEntry, Resolution, VaultIndex
 from vaultsync.vault.loaded import Vault
+from vaultsync.vault.memos import Memo
 
 BACKLINKS = "backlinks"
 INDEX = "index"
 UNRESOLVED = "unresolved"
 KINDS = (BACKLINKS, INDEX, UNRESOLVED)
 
-_BACKLINKS_CACHE = "sections.backlinks"
-_UNRESOLVED_CACHE = "sections.unresolved"
-_EXCLUDE_CACHE = "sections.backlinks-exclude"
-_ENTRIES_CACHE = "sections.entries"
-_NAME_ORDER_CACHE = "sections.name-order"
-_OWN_LINKS_CACHE = "sections.own-links"
-_SOURCES_CACHE = "sections.sources"
-_HELD_CACHE = "sections.backlinks-held"
+# Per-vault memos (loaded.Memo); `True`: kept by the daemon across an edit of contents.
+_BACKLINKS: Memo[dict[str, frozenset[str]]] = Memo("sections.backlinks", True)  # the daemon
+# keeps the map current itself and seeds it again after every change (seed_backlink_map)
+_UNRESOLVED: Memo[list[tuple[str, int]]] = Memo("sections.unresolved", False)
+_EXCLUDE: Memo[Callable[[str], bool]] = Memo("sections.backlinks-exclude", True)  # settings
+_ENTRIES: Memo[_Entries] = Memo("sections.entries", False)
+_NAME_ORDER: Memo[_NameOrder] = Memo("sections.name-order", False)
+_OWN_LINKS: Memo[_OwnLinks] = Memo("sections.own-links", False)
+_SOURCES: Memo[dict[str, frozenset[str]]] = Memo("sections.sources", False)
+_HELD: Memo[int] = Memo("sections.backlinks-held", True)  # seeded again by the daemon too
 # Set (by `expect_few_targets`) when only a few notes are checked: their backlinks are
 # found by scanning for links that can name them, not by resolving every link.
-_FEW_TARGETS = "sections.few-targets"
+_FEW_TARGETS: Memo[bool] = Memo("sections.few-targets", False)
 _NO_SOURCES: frozenset[str] = frozenset()
 _INDEX_OPTIONS = frozenset({"folder", "recursive", "tag", "sort", "group", "hash"})
 _BEGIN_KIND = re.compile(r"<!--\s*vaultsync:begin\s+([a-z][a-z0-9-]*)")
@@ -202,11 +205,12 @@ def backlinks_enabled(vault: Vault) -> bool:
 
 def backlinks_held(vault: Vault) -> int:
     """How many notes hold a backlinks section (`counts_as_holder`), once per vault."""
-    held: int | None = vault.cache.get(_HELD_CACHE)
+    held = vault.memos.get(_HELD)
     if held is None:
         skip = templates.of_vault(vault)
-        held = vault.cache[_HELD_CACHE] = sum(
-            1 for path, entry in vault.notes.items() if counts_as_holder(path, entry, skip)
+        held = vault.memos.put(
+            _HELD,
+            sum(1 for path, entry in vault.notes.items() if counts_as_holder(path, entry, skip)),
         )
     return held
 
@@ -214,7 +218,7 @@ def backlinks_held(vault: Vault) -> int:
 def seed_backlinks_held(vault: Vault, held: int) -> None:
     """Give the vault its `backlinks_held` count, kept elsewhere (the daemon's, a
     snapshot's, the other half's): counting reads every note's parsed text."""
-    vault.cache[_HELD_CACHE] = held
+    vault.memos.put(_HELD, held)
 
 
 def index_enabled(vault: Vault) -> bool:
@@ -309,20 +313,8 @@ def remove_edit(parsed: ParsedNote, found: Found) -> Edit:
 # --- backlinks --------------------------------------------------------------------------
 
 
-def _per_vault(vault: Vault, name: str, make: Callable[[Vault], Any]) -> Any:
-    """`vault.cache[name]`, made by `make(vault)` on first use."""
-    cached = vault.cache.get(name)
-    if cached is None:
-        cached = vault.cache[name] = make(vault)
-    return cached
-
-
 def _backlinks_excluded(vault: Vault) -> Callable[[str], bool]:
-    cached = vault.cache.get(_EXCLUDE_CACHE)
-    if cached is None:
-        cached = vault.cache[_EXCLUDE_CACHE] = excluded_by(vault.config.backlinks.exclude)
-    matcher: Callable[[str], bool] = cached
-    return matcher
+    return vault.memos.get_or_make(_EXCLUDE, lambda: excluded_by(vault.config.backlinks.exclude))
 
 
 def excluded_by(patterns: Sequence[str]) -> Callable[[str], bool]:
@@ -339,9 +331,11 @@ def _never(path: str) -> bool:
     return False
 
 
-def outside_sections(parsed: ParsedNote) -> Sequence[Link]:
-    """The note's links that are not inside a generated section (those are vaultsync's)."""
-    links = parsed.links
+def outside_sections(parsed: ParsedNote, links: Sequence[Link] | None = None) -> Sequence[Link]:
+    """The note's links (or those of `links`, some of them) that are not inside a
+    generated section (those are vaultsync's)."""
+    if links is None:
+        links = parsed.links
     generated = generated_ranges(parsed)
     if not generated:
         return links
@@ -360,6 +354,17 @@ class OwnLinks(NamedTuple):
 
     links: Sequence[Link]
     resolved: Sequence[Resolution]
+
+
+def own_links_from(parsed: ParsedNote, resolved: Sequence[Resolution]) -> OwnLinks:
+    """The note's `OwnLinks`, given how every one of its links resolves (in order): for a
+    caller that needs all of them resolved as well (the daemon's outgoing links)."""
+    links = parsed.links
+    generated = generated_ranges(parsed)
+    if not generated:
+        return OwnLinks(links, resolved)
+    kept = [i for i, link in enumerate(links) if not in_ranges(link.span.start, generated)]
+    return OwnLinks([links[i] for i in kept], [resolved[i] for i in kept])
 
 
 class _OwnLinks(dict[str, OwnLinks]):
@@ -381,7 +386,7 @@ class _OwnLinks(dict[str, OwnLinks]):
 
 def own_links(vault: Vault) -> Mapping[str, OwnLinks]:
     """Note path -> its links outside generated sections, resolved, once per vault."""
-    links: _OwnLinks = _per_vault(vault, _OWN_LINKS_CACHE, _OwnLinks)
+    links = vault.memos.get_or_make(_OWN_LINKS, lambda: _OwnLinks(vault))
     return links
 
 
@@ -401,23 +406,27 @@ def backlink_map(vault: Vault) -> dict[str, frozenset[str]]:
     in Obsidian's backlinks pane; self-links, links inside generated sections
     and links from notes matched by `backlinks.exclude` do not.
     """
-    cached = vault.cache.get(_BACKLINKS_CACHE)
+    cached = vault.memos.get(_BACKLINKS)
     if cached is not None:
-        result: dict[str, frozenset[str]] = cached
-        return result
+        return cached
     notes = vault.notes
     links_of = own_links(vault)
     sources: dict[str, set[str]] = defaultdict(set)
     for path, _parsed in _linking_notes(vault):
-        for target in _targets_of(path, links_of[path], notes):
+        for target in counted_targets(path, links_of[path], notes):
             sources[target].add(path)
-    result = {target: frozenset(paths) for target, paths in sources.items()}
-    vault.cache[_BACKLINKS_CACHE] = result
-    return result
+    return vault.memos.put(
+        _BACKLINKS, {target: frozenset(paths) for target, paths in sources.items()}
+    )
 
 
-def _targets_of(path: str, own: OwnLinks, notes: Container[str]) -> list[str]:
-    """The notes `path`'s own links count as a backlink for: each once, in link order."""
+def counted_targets(path: str, own: OwnLinks, notes: Container[str]) -> list[str]:
+    """What a backlink is, in one place: the notes that `path`'s own links (`own`: its
+    links outside generated sections, resolved) count as a backlink for. Each once, in
+    link order; no self-links, only notes. Every path that works backlinks out
+    (`backlink_map`, `backlinks_of`, the halves, the daemon) goes through it, from a note
+    whose links count at all (`_linking_notes`: parsed, with links, not matched by
+    `backlinks.exclude`)."""
     # An empty link path (`[[#Heading]]`) resolves to the note itself, so dropping
     # self-links drops those too.
     targets = dict.fromkeys(map(_PATH, own.resolved))
@@ -432,7 +441,7 @@ def backlink_targets(vault: Vault, path: str) -> list[str]:
     parsed = None if entry is None else entry.parsed
     if parsed is None or not parsed.links or _backlinks_excluded(vault)(path):
         return []  # as `_linking_notes` leaves it out
-    return _targets_of(path, own_links(vault)[path], vault.notes)
+    return counted_targets(path, own_links(vault)[path], vault.notes)
 
 
 def targets_finder(
@@ -452,30 +461,30 @@ def targets_finder(
             return []  # as `_linking_notes` leaves it out
         links = outside_sections(parsed)
         resolved = index.resolve_all(map(_LINKPATH, links), path)
-        return _targets_of(path, OwnLinks(links, resolved), notes)
+        return counted_targets(path, OwnLinks(links, resolved), notes)
 
     return targets
 
 
 def seed_backlink_map(vault: Vault, backlinks: dict[str, frozenset[str]]) -> None:
     """Give the vault a backlink map kept elsewhere (the daemon's, a snapshot's)."""
-    vault.cache[_BACKLINKS_CACHE] = backlinks
+    vault.memos.put(_BACKLINKS, backlinks)
 
 
 def expect_few_targets(vault: Vault) -> None:
     """Only a few notes' backlinks will be asked for (a check of a few named notes)."""
-    vault.cache[_FEW_TARGETS] = True
+    vault.memos.put(_FEW_TARGETS, True)
 
 
 def backlinks_of(vault: Vault, path: str) -> frozenset[str]:
     """`backlink_map(vault).get(path)`, without building the map for a check of a few
     notes: resolving every link of a 10,000-note vault was a fifth of checking one."""
-    full: dict[str, frozenset[str]] | None = vault.cache.get(_BACKLINKS_CACHE)
-    if full is None and not vault.cache.get(_FEW_TARGETS):
+    full = vault.memos.get(_BACKLINKS)
+    if full is None and not vault.memos.get(_FEW_TARGETS):
         full = backlink_map(vault)
     if full is not None:
         return full.get(path, _NO_SOURCES)
-    found: dict[str, frozenset[str]] = _per_vault(vault, _SOURCES_CACHE, lambda _: {})
+    found = vault.memos.get_or_make(_SOURCES, dict)
     sources = found.get(path)
     if sources is None:
         sources = found[path] = _scan_sources(vault, path)
@@ -490,16 +499,17 @@ def _scan_sources(vault: Vault, target: str) -> frozenset[str]:
     with a `.` or `..` segment is always resolved, since its last segment may not be the
     one it lands on.
     """
-    if target not in vault.notes:
+    notes = vault.notes
+    if target not in notes:
         return _NO_SOURCES
     name = fold(target.rsplit("/", 1)[-1])
     names = {name, name[:-3]} if name.endswith(".md") else {name}
-    resolve = vault.index.resolve
+    resolve_all = vault.index.resolve_all
     sources = set()
     for path, parsed in _linking_notes(vault):
         if path == target:
             continue
-        generated: list[tuple[int, int]] | None = None
+        candidates = []
         for link in parsed.links:
             linkpath = link.linkpath
             if not linkpath:
@@ -507,15 +517,15 @@ def _scan_sources(vault: Vault, target: str) -> frozenset[str]:
             last = linkpath.rsplit("/", 1)[-1]
             # For ASCII, fold is casefold: the common case skips the NFC call.
             key = last.casefold() if last.isascii() else fold(last)
-            if key not in names and last not in ("", ".", "..") and "./" not in linkpath:
-                continue
-            if generated is None:
-                generated = generated_ranges(parsed)
-            if in_ranges(link.span.start, generated):
-                continue  # inside a generated section: vaultsync's own, not counted
-            if resolve(linkpath, path).path == target:
-                sources.add(path)
-                break
+            if key in names or last in ("", ".", "..") or "./" in linkpath:
+                candidates.append(link)
+        if not candidates:
+            continue
+        # Counted as everywhere else, from the links that may name the target alone.
+        own = outside_sections(parsed, candidates)
+        found = OwnLinks(own, resolve_all(map(_LINKPATH, own), path))
+        if target in counted_targets(path, found, notes):
+            sources.add(path)
     return frozenset(sources)
 
 
@@ -580,12 +590,12 @@ class _NameOrder(dict[str, tuple[str, str]]):
 
 def entry_line(vault: Vault, path: str, source: str) -> str:
     """`- [[Name]]`, or `- [[folder/Name|Name]]` when the name alone would not resolve."""
-    entries: _Entries = _per_vault(vault, _ENTRIES_CACHE, _Entries)
+    entries = vault.memos.get_or_make(_ENTRIES, lambda: _Entries(vault))
     return entries.line(path, source)
 
 
 def _by_name(vault: Vault, paths: Iterable[str]) -> list[str]:
-    order: _NameOrder = _per_vault(vault, _NAME_ORDER_CACHE, _NameOrder)
+    order = vault.memos.get_or_make(_NAME_ORDER, lambda: _NameOrder(vault))
     return sorted(paths, key=order.__getitem__)
 
 
@@ -600,7 +610,7 @@ def sources_body(vault: Vault, path: str, sources: Iterable[str], newline: str) 
     """The body of the note's backlinks section, listing `sources` (`backlink_sources`)."""
     config = vault.config.backlinks
     lines = [config.heading] if config.heading else []
-    entries: _Entries = _per_vault(vault, _ENTRIES_CACHE, _Entries)
+    entries = vault.memos.get_or_make(_ENTRIES, lambda: _Entries(vault))
     # `entries[s]` answers at C speed for the usual entry, the same in every note.
     lines.extend([entries[s] or entries.line_from(s, path) for s in _by_name(vault, sources)])
     return newline + newline.join(lines) + newline
@@ -755,10 +765,9 @@ def unresolved_counts(vault: Vault) -> list[tuple[str, int]]:
     Spellings that differ only in case or in a written `.md` are one target
     (clicking either creates the same note); it is shown as most often written.
     """
-    cached = vault.cache.get(_UNRESOLVED_CACHE)
+    cached = vault.memos.get(_UNRESOLVED)
     if cached is not None:
-        result: list[tuple[str, int]] = cached
-        return result
+        return cached
     links_of = own_links(vault)
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     for path, entry in vault.notes.items():
@@ -775,8 +784,7 @@ def unresolved_counts(vault: Vault) -> list[tuple[str, int]]:
         for counts in spellings.values()
     ]
     result = sorted(counted, key=lambda item: (-item[1], item[0].casefold(), item[0]))
-    vault.cache[_UNRESOLVED_CACHE] = result
-    return result
+    return vault.memos.put(_UNRESOLVED, result)
 
 
 def block_body(vault: Vault, path: str, found: Found, newline: str) -> str:

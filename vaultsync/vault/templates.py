@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from vaultsync.config.settings import Config
 from vaultsync.io.files import VaultFile
+from vaultsync.vault.memos import Memo
 
 if TYPE_CHECKING:
     # For start-up speed: a warm `check` reads `settings_files` from here, and the loaded
@@ -32,7 +33,8 @@ SETTINGS = (
     ("templates.json", "folder"),
     ("plugins/templater-obsidian/data.json", "templates_folder"),
 )
-_CACHE = "templates.paths"
+# Depends on the file set and the settings only: an edit of contents leaves it valid.
+_PATHS: Memo[frozenset[str]] = Memo("templates.paths", True)
 _NONE: frozenset[str] = frozenset()
 
 
@@ -76,10 +78,9 @@ def template_paths(root: Path, config: Config, files: Iterable[VaultFile]) -> fr
 
 def of_vault(vault: Vault) -> frozenset[str]:
     """`template_paths` of a loaded vault, worked out once per vault."""
-    found: frozenset[str] | None = vault.cache.get(_CACHE)
-    if found is None:
-        found = vault.cache[_CACHE] = template_paths(vault.root, vault.config, vault.files)
-    return found
+    return vault.memos.get_or_make(
+        _PATHS, lambda: template_paths(vault.root, vault.config, vault.files)
+    )
 
 
 def is_template(vault: Vault, path: str) -> bool:
