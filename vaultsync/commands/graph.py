@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import io
 from pathlib import Path
 
 from vaultsync.commands.common import (
     add_root_option,
     add_vault_options,
-    load_vault,
-    report_stream,
     resolve_target,
     write_encoded_report,
 )
@@ -29,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vaultsync.output import graph
+    from vaultsync.lint.api import vault_graph
+    from vaultsync.output import progress
 
     target = resolve_target(
         [args.vault] if args.vault else [],
@@ -37,28 +35,13 @@ def run(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
         vault=args.vault_root,
     )
-    use_cache = not args.no_cache and target.config.cache
-    results = None
-    if use_cache:
-        from vaultsync.lint.results import GRAPH_FILE, ResultCache
-
-        # The graph is a pure function of the vault's files and settings: a vault that
-        # has not changed since the last graph of this format is answered from it.
-        results = ResultCache(target.root, target.config, None, None, report_file=GRAPH_FILE)
-        rendered = results.load_report_bytes(args.format)
-        if rendered is not None:
-            write_encoded_report(args, rendered[0])
-            return 0
-    listing = None if results is None else (results.files, results.stats)
-    vault = load_vault(target, args.quiet, use_cache=use_cache, listing=listing)
-    document = io.StringIO()
-    if args.format == "dot":
-        graph.write_dot(document, vault)
-    else:
-        graph.write_json(document, vault)
-    text = document.getvalue()
-    with report_stream(args) as out:
-        out.write(text)
-    if results is not None:
-        results.save_report(args.format, text, 0)
+    with progress.loading(args.quiet) as on_progress:
+        document = vault_graph(
+            target.root,
+            target.config,
+            args.format,
+            use_cache=not args.no_cache,
+            on_progress=on_progress,
+        )
+    write_encoded_report(args, document)
     return 0

@@ -10,7 +10,7 @@ Imported on every `vaultsync check`: it imports the strategies only when it uses
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence, Sized
+from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
@@ -182,6 +182,47 @@ def check_vault(
         else:
             results.save_packed(len(vault.notes), pack_by_note(diagnostics))
     return found(vault, diagnostics)
+
+
+def vault_graph(
+    root: Path,
+    config: Config,
+    form: str,
+    *,
+    use_cache: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> bytes:
+    """The vault's link graph as `form` ("json" or "dot"), encoded as UTF-8.
+
+    The graph is a pure function of the vault's files and settings: an unchanged vault
+    is answered from the graph made last time (kept apart from check's reports), without
+    indexing it again; otherwise the vault is loaded (from the parse cache) and the graph
+    made and kept.
+    """
+    from vaultsync.lint import engine
+    from vaultsync.output import graph
+
+    results = None
+    if use_cache and config.cache:
+        from vaultsync.lint.results import GRAPH_FILE, ResultCache
+
+        results = ResultCache(root, config, None, None, report_file=GRAPH_FILE)
+        kept = results.load_report_bytes(form)
+        if kept is not None:
+            return kept[0]
+    listing = None if results is None else (results.files, results.stats)
+    vault = engine.load(
+        root, config, on_progress, use_cache=use_cache and config.cache, listing=listing
+    )
+    document = io.StringIO()
+    if form == "dot":
+        graph.write_dot(document, vault)
+    else:
+        graph.write_json(document, vault)
+    text = document.getvalue()
+    if results is not None:
+        results.save_report(form, text, 0)
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _check_in_halves(
