@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from vaultsync.commands.common import (
+    Target,
     add_lint_options,
     add_output_options,
     check_output_options,
@@ -25,7 +26,10 @@ from vaultsync.output import jsonout, report
 from vaultsync.output.patch import unified_diff
 
 if TYPE_CHECKING:
-    from vaultsync.fixing.fix import FixResult
+    from vaultsync.core.model import Diagnostic
+    from vaultsync.fixing.fix import FileChange, FixOptions
+    from vaultsync.lint.api import ReportSubject
+    from vaultsync.rules import Selection
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +57,23 @@ def _counts(counter: Counter[str]) -> str:
     return ", ".join(f"{code}: {n}" for code, n in sorted(counter.items()))
 
 
+class _Outcome(NamedTuple):
+    """What a fix run reports: the vault it ends with, the problems left, the notes it
+    changed and the ones it could not write."""
+
+    subject: ReportSubject
+    diagnostics: list[Diagnostic]
+    changes: dict[str, FileChange]
+    skipped: dict[str, str]
+
+    @property
+    def fixed(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for change in self.changes.values():
+            total.update(change.fixed)
+        return total
+
+
 def run(args: argparse.Namespace) -> int:
     from vaultsync.fixing.fix import FixOptions, fix_vault
     from vaultsync.fixing.neighbours import follow
@@ -71,50 +92,85 @@ def run(args: argparse.Namespace) -> int:
     known = read_baseline(args)
     if not options.dry_run:
         writer.clean_temp_files(target.root)  # a crashed run's leftovers
-    vault = load_vault(target, args.quiet, use_cache=not args.no_cache)
     chosen = selection(args, target.config)
-    result = fix_vault(vault, chosen, target.only, options)
-    if target.only is not None:
-        # Notes outside the given ones whose backlinks sections must follow their links.
-        result = follow(result, chosen, target.only, options)
-    if not result.converged:
-        files = ", ".join(result.still_changing)
-        print(
-            f"vaultsync: error: fixes did not converge after {result.passes} passes, nothing "
-            f"was written; still changing: {files} (this is a bug in vaultsync, please report it)",
-            file=sys.stderr,
-        )
-        return 2
+    outcome = None if args.no_cache else _nothing_to_fix(target, chosen, options)
+    if outcome is None:
+        vault = load_vault(target, args.quiet, use_cache=not args.no_cache)
+        result = fix_vault(vault, chosen, target.only, options)
+        if target.only is not None:
+            # Notes outside the given ones whose backlinks sections must follow their links.
+            result = follow(result, chosen, target.only, options)
+        if not result.converged:
+            files = ", ".join(result.still_changing)
+            print(
+                f"vaultsync: error: fixes did not converge after {result.passes} passes, "
+                f"nothing was written; still changing: {files} (this is a bug in vaultsync, "
+                "please report it)",
+                file=sys.stderr,
+            )
+            return 2
+        outcome = _Outcome(result.vault, result.diagnostics, result.changes, result.skipped)
     if args.write_baseline is not None:
-        write_baseline(args, result.diagnostics)  # what the fixes could not fix
-    found = len(result.diagnostics)
-    result.diagnostics = [] if args.write_baseline else without_baseline(result.diagnostics, known)
+        write_baseline(args, outcome.diagnostics)  # what the fixes could not fix
+    found = len(outcome.diagnostics)
+    shown = [] if args.write_baseline else without_baseline(outcome.diagnostics, known)
+    outcome = outcome._replace(diagnostics=shown)
     with report_stream(args) as out:
         if args.format == "json":
-            _write_json(out, str(vault.root), result_doc(result))
+            _write_json(out, str(target.root), result_doc(outcome))
         elif args.format in ("github", "sarif"):
-            hidden = found - len(result.diagnostics)
-            render_report(out, args, result.vault, result.diagnostics, hidden)
+            hidden = found - len(outcome.diagnostics)
+            render_report(out, args, outcome.subject, outcome.diagnostics, hidden)
         elif options.dry_run:
-            for change in result.changes.values():
+            for change in outcome.changes.values():
                 out.writelines(
                     unified_diff(change.path, change.path, change.before, change.after, change.bom)
                 )
         else:
-            _write_text(out, result, quiet=args.quiet, statistics=args.statistics)
-    for path, reason in result.skipped.items():
+            _write_text(out, outcome, quiet=args.quiet, statistics=args.statistics)
+    for path, reason in outcome.skipped.items():
         why = reason.removeprefix(path + ": ")
         print(f"vaultsync: skipped {report.shown_path(path)}: {why}", file=sys.stderr)
     if args.exit_zero:
         return 0
     if options.dry_run:
-        return 1 if result.changes else 0
+        return 1 if outcome.changes else 0
     threshold = Severity.parse(target.config.fail_on)
-    remaining = any(d.severity >= threshold for d in result.diagnostics)
-    return 1 if remaining or result.skipped else 0
+    remaining = any(d.severity >= threshold for d in outcome.diagnostics)
+    return 1 if remaining or outcome.skipped else 0
 
 
-def _write_text(out: TextIO, result: FixResult, *, quiet: bool, statistics: bool) -> None:
+def _nothing_to_fix(target: Target, chosen: Selection, options: FixOptions) -> _Outcome | None:
+    """A fix with nothing to do is a warm check: the outcome when a check answered from
+    the caches (as `check` leaves them) shows nothing `fix` would apply; None: fix for
+    real (something to apply, or no cache to answer from).
+
+    With paths, the notes `fix` may touch are those notes and, through their backlinks
+    sections, any note's sections (`neighbours.follow`): a fixable problem elsewhere
+    that is no section's is not this fix's business.
+    """
+    from vaultsync.fixing.fix import CREATE_CODE, SECTION_PREFIX, wanted
+    from vaultsync.lint.api import NotWarm, check_vault
+
+    try:  # only from the caches: a fix with work to do must not load the vault twice
+        checked = check_vault(target.root, target.config, chosen, None, warm_only=True)
+    except NotWarm:
+        return None
+    only = target.only
+    for diag in checked.diagnostics:
+        if only is not None and diag.path not in only and not diag.code.startswith(SECTION_PREFIX):
+            continue
+        if wanted(diag.fix, diag.code, options):
+            return None
+        if options.create_missing and diag.code == CREATE_CODE:
+            return None
+    diagnostics = checked.diagnostics
+    if only is not None:
+        diagnostics = [d for d in diagnostics if d.path in only]
+    return _Outcome(checked.subject, diagnostics, {}, {})
+
+
+def _write_text(out: TextIO, result: _Outcome, *, quiet: bool, statistics: bool) -> None:
     if statistics:  # only the table of the problems left, as `check --statistics` has it
         report.write_statistics(out, result.diagnostics)
         return
@@ -133,12 +189,12 @@ def _write_text(out: TextIO, result: FixResult, *, quiet: bool, statistics: bool
     report.write_text(out, result.diagnostics, quiet=quiet)
 
 
-def result_doc(result: FixResult) -> dict[str, object]:
+def result_doc(result: _Outcome) -> dict[str, object]:
     summary = Counter(d.severity.label for d in result.diagnostics)
     return {
         "version": report.JSON_VERSION,
-        "vault": str(result.vault.root),
-        "notes": len(result.vault.notes),
+        "vault": str(result.subject.root),
+        "notes": len(result.subject.notes),
         "changes": [
             {"path": c.path, "created": c.before is None, "fixed": dict(sorted(c.fixed.items()))}
             for c in result.changes.values()

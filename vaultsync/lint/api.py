@@ -44,6 +44,11 @@ class CountedVault(NamedTuple):
     notes: Sized
 
 
+class NotWarm(Exception):
+    """A check asked to be answered from the caches alone (`warm_only`) found that it
+    needs the vault loaded: nothing was checked."""
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     """What the caller will render from the result.
@@ -90,10 +95,13 @@ def check_vault(
     *,
     use_cache: bool = True,
     report: Report = Report(),
+    warm_only: bool = False,
 ) -> CheckResult:
     """Check the vault at `root` with `selection` and report on `paths` (vault-relative
     note paths; None: every note). `use_cache`: read and write the caches (when the config
-    allows them). Whatever the strategy, the diagnostics are the plain path's."""
+    allows them). Whatever the strategy, the diagnostics are the plain path's.
+    `warm_only`: answer only from the caches (the results, or the snapshot and the few
+    notes changed since); raise `NotWarm` where the vault would have to be loaded."""
     results = None
     cached = None
     render_key = report.key
@@ -140,6 +148,8 @@ def check_vault(
         note_count, diagnostics = cached
         return found(CountedVault(root, range(note_count)), diagnostics)
 
+    if warm_only:
+        raise NotWarm(root)
     from vaultsync.lint import engine  # only now: a warm run never needs the parser
 
     listing = None if results is None else (results.files, results.stats)
