@@ -51,7 +51,7 @@ from vaultsync.output.report import fixable, text_line, write_text_summary
 from vaultsync.rules import Selection
 from vaultsync.rules.context import Context
 from vaultsync.vault import loaded, sections, templates
-from vaultsync.vault.index import NoteEntry
+from vaultsync.vault.index import DeferredEntry, NoteEntry
 from vaultsync.vault.loaded import Vault, read_entry
 from vaultsync.vault.spellings import VariantTracker
 
@@ -319,36 +319,28 @@ class Recheck:
         return _sum_tallies([_tally(fresh)], 1, totals)
 
 
-class _LazyEntry(NoteEntry):
-    """An unchanged note: its parse-cache row, unpacked when a rule first reads it.
+class _CachedRow:
+    """The source of an unchanged note (an `EntrySource`): its parse-cache row, in the
+    current row of the cache or in an earlier `row` of it. A damaged row raises
+    `Unusable`: nothing from this snapshot is trusted then."""
 
-    Built without NoteEntry's constructor; `path`, `excluded` and `aliases` (what
-    indexing the vault reads of every note) are set, the other fields come from the row.
-    """
+    __slots__ = ("cache", "row")
 
-    def __getattr__(self, name: str) -> Any:
-        if name not in ("parsed", "error", "bom", "digest"):
-            raise AttributeError(name)
-        state = self.__dict__
-        cache: NoteCache = state["_cache"]
-        packed = cache.unpack(self.path, state["_row"])
-        if packed is None:  # a damaged row: nothing from this snapshot is trusted
-            raise Unusable(f"cache row of {self.path}")
+    def __init__(self, cache: NoteCache, row: CacheRow | None) -> None:
+        self.cache = cache
+        self.row = row
+
+    def load(self, path: str) -> NoteEntry:
+        packed = self.cache.unpack(path, self.row)
+        if packed is None:
+            raise Unusable(f"cache row of {path}")
         entry = unpack_entry(packed)
         if entry.parsed is None:
-            raise Unusable(f"cache row of {self.path}")
-        state.update(parsed=entry.parsed, error=entry.error, bom=entry.bom, digest=entry.digest)
-        return state[name]
+            raise Unusable(f"cache row of {path}")
+        return entry
 
-
-def _lazy(
-    path: str, cache: NoteCache, row: CacheRow | None, excluded: bool, aliases: list[str]
-) -> NoteEntry:
-    """The note as cached: in its current row, or in an earlier `row` of it."""
-    entry = object.__new__(_LazyEntry)
-    # NoteEntry is a frozen dataclass: its fields are set the way its __init__ sets them.
-    entry.__dict__.update(_cache=cache, _row=row, path=path, excluded=excluded, aliases=aliases)
-    return entry
+    def __repr__(self) -> str:
+        return f"<cache row {self.row!r}>"
 
 
 def recheck(
@@ -430,6 +422,7 @@ def _recheck_notes(
 ) -> Recheck:
     seen: dict[str, tuple[int, int]] = document["stats"]
     cached = cache.rows
+    current = _CachedRow(cache, None)  # one source for every unchanged note
     aliases: dict[str, list[str]] = document["aliases"]
     changed_paths = {file.path for file in changed}
     notes: dict[str, NoteEntry] = {}
@@ -442,13 +435,17 @@ def _recheck_notes(
         if path not in changed_paths:
             if tuple(cached[path][:2]) != seen[path]:
                 raise Unusable(f"the parse cache moved on: {path}")
-            notes[path] = _lazy(path, cache, None, file.excluded, aliases.get(path, []))
+            notes[path] = DeferredEntry(
+                path, current, excluded=file.excluded, aliases=aliases.get(path, [])
+            )
             continue
         # The note as the snapshot saw it; `fix` (say) may have cached a newer version.
         row = cache.earlier(path, *seen[path])
         if row is None:
             raise Unusable(f"the snapshot's version of {path} is not cached")
-        before = _lazy(path, cache, row, file.excluded, aliases.get(path, []))
+        before: NoteEntry = DeferredEntry(
+            path, _CachedRow(cache, row), excluded=file.excluded, aliases=aliases.get(path, [])
+        )
         after = read_entry(root, file, config.max_file_size)
         if after.parsed is None or after.excluded != file.excluded:
             raise Unusable(f"unreadable or symlinked: {file.path}")

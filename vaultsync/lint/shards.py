@@ -15,8 +15,8 @@ alone). Each then builds the same index, variants and backlink map, checks its o
 half, and the child sends back its diagnostics: for a plain text report, the report
 lines it rendered from them; with the cache, packed as the results keep them and as
 report lines note by note, its parse cache rows going to a part file the parent
-copies into the cache file. A note of the other half is a `RemoteEntry` there:
-reading its parsed note raises `RemoteNote`.
+copies into the cache file. A note of the other half is a `DeferredEntry` there whose
+source is the other half: reading its parsed note raises `RemoteNote`.
 
 Whatever this cannot answer exactly is left to the classic way (the child's notes are
 then parsed again here): a note holding index or unresolved blocks (those list every
@@ -35,7 +35,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from vaultsync.config.settings import Config
 from vaultsync.core.model import Diagnostic
@@ -48,6 +48,7 @@ from vaultsync.rules import Selection
 from vaultsync.rules.context import Context
 from vaultsync.vault import loaded
 from vaultsync.vault.index import (
+    DeferredEntry,
     NoteEntry,
     Outline,
     VaultIndex,
@@ -88,16 +89,18 @@ class RemoteNote(Exception):
     """A note parsed by the other process was read: this check is done the classic way."""
 
 
-class RemoteEntry(NoteEntry):
-    """A note of the other half: path, flags, aliases; its parsed note is not here.
+class _Remote:
+    """The source of the other half's notes (an `EntrySource`): their parsed notes are
+    in the other process, so reading one raises `RemoteNote`. One for every note."""
 
-    Built without NoteEntry's constructor, with the fields NoteEntry's own __init__ sets.
-    """
+    def load(self, path: str) -> NoteEntry:
+        raise RemoteNote(path)
 
-    def __getattr__(self, name: str) -> Any:
-        if name == "parsed":
-            raise RemoteNote(self.path)
-        raise AttributeError(name)
+    def __repr__(self) -> str:
+        return "<the other half>"
+
+
+_REMOTE = _Remote()
 
 
 class HalfSummary(NamedTuple):
@@ -371,17 +374,14 @@ def _vault(job: _Job, own: _Half, summaries: tuple[HalfSummary, HalfSummary], fi
         if outline is None:
             remote[path] = NoteEntry(path, None, error, excluded, bom, digest)
             continue
-        entry = object.__new__(RemoteEntry)
-        # NoteEntry is a frozen dataclass: its fields are set the way its __init__ sets
-        # them, and the cached properties the other half has worked out already.
-        entry.__dict__.update(
-            path=path,
-            error=error,
+        # Name and aliases as the other half has worked them out already.
+        entry = DeferredEntry(
+            path,
+            _REMOTE,
             excluded=excluded,
-            bom=bom,
-            digest=digest,
-            name=name,
             aliases=aliases,
+            name=name,
+            read=(error, bom, digest),
         )
         remote[path] = entry
         outlines[path] = outline

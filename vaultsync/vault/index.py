@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
+from typing import Generic, Protocol, TypeVar, overload
 
 from vaultsync.core.model import Link, ParsedNote
 from vaultsync.core.properties import string_list
@@ -37,6 +38,91 @@ class NoteEntry:
     def aliases(self) -> list[str]:
         props = self.parsed.properties if self.parsed is not None else None
         return string_list(props.get("aliases")) if props else []
+
+
+class EntrySource(Protocol):
+    """Where a `DeferredEntry` gets the part of its note it was built without."""
+
+    def load(self, path: str) -> NoteEntry:
+        """`path`'s entry, parsed note included. May raise instead: the note cannot be
+        given here, and the strategy that built the entry checks the vault another way
+        (lint.shards.RemoteNote, lint.delta.Unusable)."""
+        ...
+
+
+_T = TypeVar("_T")
+
+
+class _FromSource(Generic[_T]):
+    """A field of a DeferredEntry read from its source on first read, then kept.
+
+    A non-data descriptor: once the value is in the instance's __dict__, attribute
+    lookup finds it there first, so later reads cost what a dataclass field costs.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, entry: None, owner: type | None = None) -> _FromSource[_T]: ...
+    @overload
+    def __get__(self, entry: DeferredEntry, owner: type | None = None) -> _T: ...
+    def __get__(
+        self, entry: DeferredEntry | None, owner: type | None = None
+    ) -> _T | _FromSource[_T]:
+        if entry is None:
+            return self
+        entry._load()
+        value: _T = entry.__dict__[self.name]
+        return value
+
+
+class DeferredEntry(NoteEntry):
+    """A note whose parsed note is not loaded yet: a row of the parse cache unpacked on
+    first read (lint.delta), or a note the other process of a halved check holds, which
+    is never here (lint.shards).
+
+    Holds from the start what indexing a vault reads of every note (path, excluded,
+    aliases, and the name when known); `parsed` - and `error`, `bom` and `digest` unless
+    given as `read` - come from `source.load` the first time one of them is read.
+    """
+
+    parsed: _FromSource[ParsedNote | None] = _FromSource()
+    error: _FromSource[str | None] = _FromSource()
+    bom: _FromSource[bool] = _FromSource()
+    digest: _FromSource[str] = _FromSource()
+
+    def __init__(
+        self,
+        path: str,
+        source: EntrySource,
+        *,
+        excluded: bool,
+        aliases: list[str],
+        name: str | None = None,
+        read: tuple[str | None, bool, str] | None = None,
+    ) -> None:
+        """`read`: the note's (error, bom, digest), when known without its source."""
+        # NoteEntry is frozen: fields go in the way its own __init__ and cached_property
+        # put them, straight into the instance's __dict__.
+        state = self.__dict__
+        state.update(path=path, source=source, excluded=excluded, aliases=aliases)
+        if name is not None:
+            state["name"] = name
+        if read is not None:
+            state["error"], state["bom"], state["digest"] = read
+
+    def _load(self) -> None:
+        state = self.__dict__
+        loaded = state["source"].load(self.path)
+        for field_name in _DEFERRED:
+            state.setdefault(field_name, getattr(loaded, field_name))
+
+    def __repr__(self) -> str:  # without loading: a remote note has nothing to load
+        return f"DeferredEntry(path={self.path!r}, source={self.__dict__['source']!r})"
+
+
+_DEFERRED = ("parsed", "error", "bom", "digest")
 
 
 @dataclass(frozen=True, slots=True)
