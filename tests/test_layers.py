@@ -1,6 +1,6 @@
 """The package's layers: every import (at the top, inside a function or under
-TYPE_CHECKING) points down this list, and only lint/ (and the daemon and commands
-that call it) reach the speed machinery. docs/architecture.md explains the layers."""
+TYPE_CHECKING) points down this list, and only lint/ (and the daemon) reach the speed
+machinery; the commands go through lint/api. docs/architecture.md explains the layers."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ MACHINERY = {
     "vaultsync.lint.delta",
     "vaultsync.lint.results",
 }
-MACHINERY_USERS = ("vaultsync.lint", "vaultsync.daemon", "vaultsync.commands")
+MACHINERY_USERS = ("vaultsync.lint", "vaultsync.daemon")  # commands go through lint.api
 
 
 def _modules() -> dict[str, Path]:
