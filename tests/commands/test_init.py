@@ -110,6 +110,10 @@ def test_init_refuses_to_overwrite_a_config_unless_forced(
     code, _, err = run_cli(capsys, "init", str(root), "--force")
     assert code == 0, err
     assert (root / ".vaultsync.toml").read_text() == starter_config(False)
+    # Replaced through a temp file: none is left, and the config stays readable to the
+    # user's other tools (git, editors), not only to its owner.
+    assert sorted(p.name for p in root.iterdir()) == [".vaultsync.toml"]
+    assert (root / ".vaultsync.toml").stat().st_mode & 0o777 == 0o644
 
 
 def test_init_of_a_missing_folder_is_exit_2(

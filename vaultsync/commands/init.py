@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         sections = args.sections
         if sections is None:
             sections = _ask_sections()
-        config_path.write_text(starter_config(sections, args.index), encoding="utf-8")
+        _write_file(config_path, starter_config(sections, args.index))
         state = "on" if sections else "off"
         print(f"Wrote {CONFIG_NAME} (generated sections {state})")
     config = load_config(root)
@@ -152,6 +152,15 @@ def run(args: argparse.Namespace) -> int:
                 continue
             print(f"Wrote {name}")
     return 0
+
+
+def _write_file(path: Path, text: str) -> None:
+    """A file of the user's vault that init writes (the config, a proposed schema), replaced
+    atomically: an interrupted `init --force` leaves the old file or the new one."""
+    from vaultsync.io import writer
+
+    data = text.encode("utf-8")
+    writer.replace_file(path, lambda out: out.write(data), mode=0o644, sync=True)
 
 
 def _ask_sections() -> bool:
@@ -373,5 +382,5 @@ def write_schemas(root: Path, config: Config, force: bool) -> None:
         count, specs = infer(notes, resolves)
         text = schema_text(folder, count, specs)
         parse_schema(text, rel)  # what we write must load: a bug here is ours, not the user's
-        target.write_text(text, encoding="utf-8")
+        _write_file(target, text)
         print(f"Wrote {rel} ({len(specs)} properties from {count} notes)")
