@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -24,6 +25,22 @@ def seeds_copy(tmp_path: Path) -> Path:
 
 # Generated sections are opt-in (§6): the config of a fixture vault that uses them.
 SECTIONS_ON = "[backlinks]\nenabled = true\n"
+
+
+def imported_by_check(packages: set[str]) -> list[str]:
+    """Which of `packages` a `vaultsync check seeds -q` in a fresh interpreter imports."""
+    code = (
+        "import json, sys\n"
+        "from vaultsync.cli import main\n"
+        "main(['check', 'seeds', '-q', '--exit-zero'])\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & {packages!r})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded
 
 
 def write_vault(root: Path, files: dict[str, str | bytes]) -> Path:

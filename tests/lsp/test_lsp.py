@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.clirun import run_cli
-from tests.conftest import snapshot, write_vault
+from tests.conftest import imported_by_check, snapshot, write_vault
 from tests.lsp_client import (
     FULL_CLIENT,
-    REPO,
     LspClient,
     LspError,
     apply_edits,
@@ -916,18 +913,7 @@ def test_malformed_requests_are_answered_and_the_server_goes_on(
 
 def test_check_does_not_import_the_language_server() -> None:
     """pygls and lsprotocol load for `vaultsync lsp` only: `check` starts as fast as before."""
-    code = (
-        "import sys\n"
-        "from vaultsync.cli import main\n"
-        "main(['check', 'seeds', '-q', '--exit-zero'])\n"
-        "heavy = {'pygls', 'lsprotocol', 'cattrs'}\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert imported_by_check({"pygls", "lsprotocol", "cattrs"}) == []
 
 
 def test_a_rename_rewrites_links_in_unsaved_buffers_as_typed(

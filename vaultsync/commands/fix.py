@@ -68,10 +68,9 @@ class _Outcome(NamedTuple):
 
     @property
     def fixed(self) -> Counter[str]:
-        total: Counter[str] = Counter()
-        for change in self.changes.values():
-            total.update(change.fixed)
-        return total
+        from vaultsync.fixing.fix import fixed_codes
+
+        return fixed_codes(self.changes)
 
 
 def run(args: argparse.Namespace) -> int:

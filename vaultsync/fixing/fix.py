@@ -83,10 +83,15 @@ class FixResult:
 
     @property
     def fixed(self) -> Counter[str]:
-        total: Counter[str] = Counter()
-        for change in self.changes.values():
-            total.update(change.fixed)
-        return total
+        return fixed_codes(self.changes)
+
+
+def fixed_codes(changes: dict[str, FileChange]) -> Counter[str]:
+    """How many problems of each code the `changes` fixed, over all their notes."""
+    total: Counter[str] = Counter()
+    for change in changes.values():
+        total.update(change.fixed)
+    return total
 
 
 def wanted(fix: Fix | None, code: str, options: FixOptions) -> bool:
