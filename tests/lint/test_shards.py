@@ -306,8 +306,9 @@ def _cache_documents(root: Path) -> dict[str, Any]:
         snapshot = pickle.load(handle)
     for key in ("written_at", "token"):
         snapshot.pop(key)
+    maps = snapshot["maps"]
     for key in ("backlinks", "linkers"):
-        snapshot[key] = {target: set(sources) for target, sources in snapshot[key].items()}
+        maps[key] = {target: set(sources) for target, sources in maps[key].items()}
     snapshot["tracker"] = repr(snapshot["tracker"])
     with open(folder / NOTES_FILE, "rb") as handle:
         notes = pickle.load(handle)

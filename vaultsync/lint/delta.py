@@ -34,8 +34,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, compress
-from operator import attrgetter
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -50,19 +49,20 @@ from vaultsync.lint.results import pack_by_note, unpack_by_note
 from vaultsync.output.report import fixable, text_line, write_text_summary
 from vaultsync.rules import Selection
 from vaultsync.rules.context import Context
-from vaultsync.vault import loaded, sections, templates
+from vaultsync.vault import loaded
 from vaultsync.vault.index import DeferredEntry, NoteEntry
+from vaultsync.vault.linkmaps import LinkMaps
 from vaultsync.vault.loaded import Vault, read_entry
 from vaultsync.vault.spellings import VariantTracker
 
 SNAPSHOT_FILE = "snapshot.pickle"
 DIAGNOSTICS_FILE = "snapshot-diagnostics.pickle"
 # 2: diagnostics in a file of their own; 3: spelling counts stored in buckets; 4: the
-# report lines kept note by note; 5: how many notes hold a backlinks section
-FORMAT = 5
+# report lines kept note by note; 5: how many notes hold a backlinks section; 6: the link
+# maps as vault/linkmaps.py keeps them
+FORMAT = 6
 # More changed notes than this: a full check costs about as much, and is simpler.
 _MAX_CHANGED = 64
-_SUBPATH = attrgetter("subpath")
 # Files whose mtime is this close to the snapshot's own writing are taken as changed: a
 # write in the same clock tick would not show in their stat.
 _RACY_SECONDS = 2.0
@@ -89,16 +89,12 @@ def save(
     """Leave a snapshot of a whole-vault check for the next check to start from.
 
     `lines` and `packed`: the check's diagnostics as `note_lines` and
-    results.pack_by_note give them. `linkers`: what `subpath_linkers` gives for every
+    results.pack_by_note give them. `linkers`: what `linkmaps.linkers_of` gives for every
     note, when worked out already (a vault checked in halves, which holds no note that
     holds index blocks).
     """
     notes = vault.notes
-    backlinks = sections.backlink_map(vault)
-    holders: list[str] = []
-    if linkers is None:
-        linkers = subpath_linkers(vault, notes)
-        holders = [path for path, entry in notes.items() if sections.holds_blocks(entry.parsed)]
+    maps = LinkMaps.of_vault(vault, linkers)
     tracker = VariantTracker.of_vault(notes, vault.variants, vault.config.links.canonical)
     token = f"{base_key}:{time.time_ns()}:{os.getpid()}"
     document = {
@@ -107,10 +103,7 @@ def save(
         "notes": len(notes),
         "token": token,
         **_per_note(lines),
-        "backlinks": {target: tuple(sources) for target, sources in backlinks.items()},
-        "linkers": {target: tuple(sources) for target, sources in linkers.items()},
-        "holders": holders,
-        "held": sections.backlinks_held(vault),
+        "maps": maps.state(),
         "aliases": {path: entry.aliases for path, entry in notes.items() if entry.aliases},
         "tracker": tracker.state(),
     }
@@ -118,24 +111,6 @@ def save(
     # after its diagnostics, which carry the same token.
     if statefile.save(_diagnostics_path(root), {"by_note": packed}, key=(FORMAT, token)):
         statefile.save(_snapshot_path(root), document, key=(FORMAT, base_key))
-
-
-def subpath_linkers(vault: Vault, notes: Iterable[str]) -> dict[str, set[str]]:
-    """Note path -> the notes among `notes` whose links into its headings or blocks
-    (links with a subpath) resolve to it: they go stale when it changes."""
-    own = sections.own_links(vault)
-    linkers: dict[str, set[str]] = {}
-    for path in notes:
-        entry = vault.notes[path]
-        if entry.excluded or entry.parsed is None:
-            continue  # never checked: nothing of theirs goes stale
-        links, resolved = own[path]
-        # Only links with a subpath depend on the target's contents; `compress` skips
-        # the others at C speed.
-        for resolution in compress(resolved, map(_SUBPATH, links)):
-            if resolution.path is not None and resolution.path != path:
-                linkers.setdefault(resolution.path, set()).add(path)
-    return linkers
 
 
 Tally = tuple[int, int, int, int]  # safely fixable problems; problems by severity 0, 1, 2
@@ -459,34 +434,10 @@ def _recheck_notes(
     if tracker.replace(old, new):
         raise Unusable("a canonical spelling changed")  # L002 of any note may change
     vault = loaded.build(root, config, files, notes, variants=tracker.variants())
-    # Whether backlinks sections are kept may hang on the notes holding one (§6): an edit
-    # that adds the vault's first or removes its last changes S001 of every note.
-    held = before_held = int(document["held"])
-    skip = templates.of_vault(vault)
-    for before, after in zip(old, new, strict=True):
-        held += sections.counts_as_holder(after.path, after, skip)
-        held -= sections.counts_as_holder(before.path, before, skip)
-    if config.backlinks.enabled is None and (held > 0) != (before_held > 0):
+    maps = LinkMaps.restore(document["maps"])
+    stale = maps.edit(vault, old, new)
+    if stale is None:
         raise Unusable("the vault's first backlinks section appeared, or its last went")
-    sections.seed_backlinks_held(vault, held)
-
-    # The backlink map as the snapshot had it, with the changed notes' links redone.
-    backlinks = {target: frozenset(sources) for target, sources in document["backlinks"].items()}
-    before_targets: dict[str, set[str]] = {path: set() for path in changed_paths}
-    for target, sources in backlinks.items():
-        for path in sources & changed_paths:
-            before_targets[path].add(target)
-    stale = set(changed_paths) | set(document["holders"])
-    linkers: dict[str, Iterable[str]] = document["linkers"]
-    for path in changed_paths:
-        after_targets = set(sections.backlink_targets(vault, path))
-        for target in before_targets[path] - after_targets:
-            backlinks[target] = backlinks[target] - {path}
-        for target in after_targets - before_targets[path]:
-            backlinks[target] = backlinks.get(target, frozenset()) | {path}
-        stale |= before_targets[path] ^ after_targets  # their backlinks sections
-        stale.update(linkers.get(path, ()))  # their links into the note's headings
-    sections.seed_backlink_map(vault, {t: s for t, s in backlinks.items() if s})
 
     context = Context(vault, selection)
     fresh: dict[str, list[Diagnostic]] = {}

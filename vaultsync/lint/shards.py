@@ -154,7 +154,7 @@ class Halves(NamedTuple):
     # `report` is set for a plain text report (check(text=True)): its lines stand in.
     diagnostics: list[Diagnostic]
     text: TextPart | None  # the second half's text report part, when it was asked for
-    # delta.subpath_linkers of every note, for the snapshot of a check with the cache
+    # linkmaps.linkers_of every note, for the snapshot of a check with the cache
     # (None: the vault holds every note parsed, delta.save works them out itself).
     linkers: dict[str, set[str]] | None = None
     report: CheckedReport | None = None  # a check with the cache: all its diagnostics
@@ -188,7 +188,7 @@ class _Results(NamedTuple):
     packed: dict[str, bytes]  # its diagnostics, results.pack_by_note packed
     lines: NoteLines  # and their text report, note by note
     part: _Part | None  # its parse cache rows (None: they could not be written)
-    linkers: dict[str, set[str]]  # delta.subpath_linkers of its notes
+    linkers: dict[str, set[str]]  # linkmaps.linkers_of its notes
 
 
 # The part files of the parse cache (`_Job.parts`), named for the process that made
@@ -473,10 +473,10 @@ def _packed(diagnostics: list[Diagnostic]) -> tuple[dict[str, bytes], NoteLines]
 
 
 def _linkers(vault: Vault, entries: list[NoteEntry]) -> dict[str, set[str]]:
-    """delta.subpath_linkers of this half's notes."""
-    from vaultsync.lint.delta import subpath_linkers
+    """linkmaps.linkers_of this half's notes."""
+    from vaultsync.vault.linkmaps import linkers_of
 
-    return subpath_linkers(vault, [entry.path for entry in entries])
+    return linkers_of(vault, [entry.path for entry in entries])
 
 
 def _cache_rows(

@@ -370,6 +370,22 @@ class VaultIndex:
             known = found[subpath] = self._has_heading(path, subpath)
         return known
 
+    def edited(self, notes: dict[str, NoteEntry], changed: Iterable[str]) -> VaultIndex:
+        """This index for `notes`: the same files, names and aliases, with the notes in
+        `changed` edited in their contents only (the fix loop's passes; the vault it
+        was made for is left as it is).
+
+        Resolution and link texts read only names and aliases, so what was worked out of
+        them is shared; what is remembered of the changed notes' headings is not.
+        """
+        copy = object.__new__(VaultIndex)
+        copy.__dict__.update(self.__dict__)
+        copy.notes = notes
+        copy._heading_keys = dict(self._heading_keys)
+        copy._heading_found = dict(self._heading_found)
+        copy.forget(changed)
+        return copy
+
     def forget(self, paths: Iterable[str]) -> None:
         """Drop what is remembered of these notes' headings: their contents changed.
 

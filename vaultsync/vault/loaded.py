@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -69,3 +69,20 @@ def build(
         all_links = chain.from_iterable(e.parsed.links for e in notes.values() if e.parsed)
         variants = find_variants(notes, count_linkpaths(all_links), config.links.canonical)
     return Vault(root, config, files, notes, index, variants)
+
+
+def edited(vault: Vault, notes: dict[str, NoteEntry], changed: Iterable[str]) -> Vault:
+    """The vault after the notes in `changed` were edited in their contents only (same
+    files, names, aliases and canonical spellings): its index and the memos that survive
+    such an edit are carried over; `vault` itself is left as it was."""
+    changed = list(changed)
+    index = vault.index.edited(notes, changed)
+    return Vault(
+        vault.root,
+        vault.config,
+        vault.files,
+        notes,
+        index,
+        vault.variants,
+        vault.memos.surviving_edit(),
+    )

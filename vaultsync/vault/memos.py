@@ -54,6 +54,13 @@ class Memos:
     def clear(self) -> None:
         self._values.clear()
 
+    def surviving_edit(self) -> Memos:
+        """A new set of memos holding the values of these that survive an edit of notes'
+        contents (`survives_edit`), for the vault such an edit makes."""
+        carried = Memos()
+        carried._values = {m: v for m, v in self._values.items() if m.survives_edit}
+        return carried
+
     def drop_edit_dependent(self) -> None:
         """Drop the memos an edit of notes' contents makes stale (not `survives_edit`)."""
         for memo in [m for m in self._values if not m.survives_edit]:

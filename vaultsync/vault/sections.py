@@ -313,7 +313,8 @@ def remove_edit(parsed: ParsedNote, found: Found) -> Edit:
 # --- backlinks --------------------------------------------------------------------------
 
 
-def _backlinks_excluded(vault: Vault) -> Callable[[str], bool]:
+def backlinks_excluded(vault: Vault) -> Callable[[str], bool]:
+    """Whether a note's links are left out of the vault's backlinks, once per vault."""
     return vault.memos.get_or_make(_EXCLUDE, lambda: excluded_by(vault.config.backlinks.exclude))
 
 
@@ -392,7 +393,7 @@ def own_links(vault: Vault) -> Mapping[str, OwnLinks]:
 
 def _linking_notes(vault: Vault) -> Iterator[tuple[str, ParsedNote]]:
     """The notes whose links count as backlinks: parsed, with links, not excluded."""
-    excluded = _backlinks_excluded(vault)
+    excluded = backlinks_excluded(vault)
     for path, entry in vault.notes.items():
         parsed = entry.parsed
         if parsed is not None and parsed.links and not excluded(path):
@@ -439,7 +440,7 @@ def backlink_targets(vault: Vault, path: str) -> list[str]:
     """The notes whose backlinks list `path`: `backlink_map` seen from the linking side."""
     entry = vault.notes.get(path)
     parsed = None if entry is None else entry.parsed
-    if parsed is None or not parsed.links or _backlinks_excluded(vault)(path):
+    if parsed is None or not parsed.links or backlinks_excluded(vault)(path):
         return []  # as `_linking_notes` leaves it out
     return counted_targets(path, own_links(vault)[path], vault.notes)
 
@@ -601,7 +602,7 @@ def _by_name(vault: Vault, paths: Iterable[str]) -> list[str]:
 
 def backlink_sources(vault: Vault, path: str) -> frozenset[str] | None:
     """The notes the note's backlinks section should list; None: it should have none."""
-    if _backlinks_excluded(vault)(path):
+    if backlinks_excluded(vault)(path):
         return None
     return backlinks_of(vault, path) or None
 
