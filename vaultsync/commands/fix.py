@@ -27,8 +27,8 @@ from vaultsync.output.patch import unified_diff
 
 if TYPE_CHECKING:
     from vaultsync.core.model import Diagnostic
-    from vaultsync.fixing.fix import FileChange, FixOptions
-    from vaultsync.lint.api import ReportSubject
+    from vaultsync.fixing.fix import FileChange, FixOptions, FixResult
+    from vaultsync.lint.api import CheckResult, ReportSubject
     from vaultsync.rules import Selection
 
 
@@ -92,13 +92,20 @@ def run(args: argparse.Namespace) -> int:
     if not options.dry_run:
         writer.clean_temp_files(target.root)  # a crashed run's leftovers
     chosen = selection(args, target.config)
-    outcome = None if args.no_cache else _nothing_to_fix(target, chosen, options)
-    if outcome is None:
-        vault = load_vault(target, args.quiet, use_cache=not args.no_cache)
-        result = fix_vault(vault, chosen, target.only, options)
-        if target.only is not None:
-            # Notes outside the given ones whose backlinks sections must follow their links.
-            result = follow(result, chosen, target.only, options)
+    outcome = None
+    warm = None if args.no_cache else _warm_start(target, chosen, options)
+    if isinstance(warm, _Outcome):
+        outcome = warm  # nothing to fix: the check from the caches is the answer
+    else:
+        result = None
+        if warm is not None:
+            result = _fix_from_caches(target, chosen, options, warm)
+        if result is None:
+            vault = load_vault(target, args.quiet, use_cache=not args.no_cache)
+            result = fix_vault(vault, chosen, target.only, options)
+            if target.only is not None:
+                # Notes outside the given ones whose backlinks sections follow their links.
+                result = follow(result, chosen, target.only, options)
         if not result.converged:
             files = ", ".join(result.still_changing)
             print(
@@ -139,10 +146,18 @@ def run(args: argparse.Namespace) -> int:
     return 1 if remaining or outcome.skipped else 0
 
 
-def _nothing_to_fix(target: Target, chosen: Selection, options: FixOptions) -> _Outcome | None:
-    """A fix with nothing to do is a warm check: the outcome when a check answered from
-    the caches (as `check` leaves them) shows nothing `fix` would apply; None: fix for
-    real (something to apply, or no cache to answer from).
+class _WarmStart(NamedTuple):
+    """A check answered from the caches that found something to fix."""
+
+    checked: CheckResult
+
+
+def _warm_start(
+    target: Target, chosen: Selection, options: FixOptions
+) -> _Outcome | _WarmStart | None:
+    """A fix starts as a warm check: the outcome when a check answered from the caches
+    (as `check` leaves them) shows nothing `fix` would apply; that check when it shows
+    something; None: no cache to answer from.
 
     With paths, the notes `fix` may touch are those notes and, through their backlinks
     sections, any note's sections (`neighbours.follow`): a fixable problem elsewhere
@@ -160,13 +175,48 @@ def _nothing_to_fix(target: Target, chosen: Selection, options: FixOptions) -> _
         if only is not None and diag.path not in only and not diag.code.startswith(SECTION_PREFIX):
             continue
         if wanted(diag.fix, diag.code, options):
-            return None
+            return _WarmStart(checked)
         if options.create_missing and diag.code == CREATE_CODE:
-            return None
+            return _WarmStart(checked)
     diagnostics = checked.diagnostics
     if only is not None:
         diagnostics = [d for d in diagnostics if d.path in only]
     return _Outcome(checked.subject, diagnostics, {}, {})
+
+
+def _fix_from_caches(
+    target: Target, chosen: Selection, options: FixOptions, warm: _WarmStart
+) -> FixResult | None:
+    """The fix, starting from the vault the caches give (the last whole check's snapshot
+    and the notes changed since, as `check` starts from it): it checks again only what
+    its edits touch. None: the caches cannot give that vault; fix the vault as loaded."""
+    from vaultsync.fixing.fix import fix_vault
+    from vaultsync.fixing.neighbours import follow
+    from vaultsync.lint.api import NotWarm, tracked_vault
+
+    checked = warm.checked
+    edited = checked.edited
+    try:
+        tracked = checked.tracked
+        if tracked is None:  # no note changed since the snapshot: make its vault now
+            tracked = tracked_vault(target.root, target.config, chosen)
+            edited = set()
+        if tracked is None or edited is None:
+            return None
+        vault = tracked.vault
+        result = fix_vault(
+            vault, chosen, target.only, options, tracked=tracked, checked=checked.diagnostics
+        )
+        if target.only is not None:
+            # The notes whose backlinks the edits since the last check changed, and
+            # those the fix's own edits touched.
+            result = follow(result, chosen, target.only, options, edited)
+    except NotWarm:  # a cache row went bad under us: fix the vault as loaded
+        return None
+    if target.only is None:  # what is left, as a whole check reports it
+        return result
+    result.diagnostics = [d for d in result.diagnostics if d.path in target.only]
+    return result
 
 
 def _write_text(out: TextIO, result: _Outcome, *, quiet: bool, statistics: bool) -> None:

@@ -10,7 +10,6 @@ and a file edited during the run is skipped, never overwritten (§10).
 
 from __future__ import annotations
 
-import dataclasses
 from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -34,8 +33,9 @@ from vaultsync.io.files import (
 from vaultsync.lint import engine
 from vaultsync.parse.scanner import parse
 from vaultsync.rules import Selection
-from vaultsync.vault import loaded, sections
+from vaultsync.vault import linkmaps, loaded, sections
 from vaultsync.vault.index import NoteEntry, majority_style
+from vaultsync.vault.linkmaps import Tracked
 from vaultsync.vault.loaded import Vault
 from vaultsync.vault.memos import Memo
 
@@ -80,6 +80,11 @@ class FixResult:
     converged: bool = True
     still_changing: list[str] = field(default_factory=list)  # set when not converged
     passes: int = 0
+    # The notes the fixes' edits may have changed the diagnostics of (`linkmaps.edit`),
+    # fixed or not; None: any note's (a pass had to check the vault whole).
+    touched: set[str] | None = None
+    # `vault` with its link maps and spelling counts, for a fix that goes on from it.
+    tracked: Tracked | None = field(default=None, repr=False)
 
     @property
     def fixed(self) -> Counter[str]:
@@ -311,6 +316,8 @@ def fix_vault(
     only: Iterable[str] | None = None,
     options: FixOptions | None = None,
     texts: Mapping[str, NoteText] | None = None,
+    tracked: Tracked | None = None,
+    checked: list[Diagnostic] | None = None,
 ) -> FixResult:
     """Fix `vault` (or the notes in `only`) until a re-check finds nothing more to apply.
 
@@ -323,11 +330,20 @@ def fix_vault(
 
     `texts`: notes' texts as the vault's entries were parsed from, when they are not
     what is on disk (an editor's unsaved buffers; used with `dry_run`).
+    `tracked`: `vault` with its link maps and spelling counts, when the caller has them
+    (used up); otherwise they are worked out here. A pass after the first checks again
+    only the notes its edits touched (`linkmaps.edit`), not the vault whole.
+    `checked`: the diagnostics of `tracked`'s vault as the caller has them (a check from
+    the caches), sorted; the first pass starts from them instead of checking again.
     """
     options = options or FixOptions()
     held: dict[str, str] = {}
     for _ in range(MAX_ATTEMPTS):
-        result, trouble = _fix(vault, selection, only, options, held, texts)
+        # A run after one that held notes back starts from the vault as read again.
+        start = tracked if tracked is not None and tracked.vault is vault else None
+        found = checked if start is not None else None
+        tracked = checked = None
+        result, trouble = _fix(vault, selection, only, options, held, texts, start, found)
         if not trouble:
             return result
         held.update(trouble)
@@ -343,6 +359,8 @@ def _fix(
     options: FixOptions,
     held: dict[str, str],
     texts: Mapping[str, NoteText] | None,
+    tracked: Tracked | None,
+    checked: list[Diagnostic] | None,
 ) -> tuple[FixResult, dict[str, str]]:
     """One run of the fix loop with the notes in `held` (path -> why) left alone.
 
@@ -353,7 +371,13 @@ def _fix(
     session = _Session(vault, options)
     session.skipped.update(held)
     session.texts.update(texts or {})
-    diagnostics = engine.check(vault, selection, wanted_paths)
+    if checked is None:
+        diagnostics = engine.check(vault, selection, wanted_paths)
+    elif wanted_paths is None:
+        diagnostics = list(checked)
+    else:
+        diagnostics = [d for d in checked if d.path in wanted_paths]
+    touched: set[str] | None = set()
     last_changed: list[str] = []
     for passes in range(1, options.max_passes + 1):
         per_file: dict[str, list[Diagnostic]] = {}
@@ -389,10 +413,15 @@ def _fix(
             if path in session.added and not sections.reads_back(parsed, session.added[path])
         }
         if lost:
-            return _result(session, diagnostics, passes, converged=False), lost
+            return _result(session, diagnostics, passes, False, touched, tracked), lost
         for path, parsed in zip(rewritten, reparsed, strict=True):
-            notes[path] = dataclasses.replace(
-                notes[path], parsed=parsed, digest=session.texts[path].digest
+            before = notes[path]  # a plain entry, even where this one's parse was deferred
+            notes[path] = NoteEntry(
+                path,
+                parsed,
+                excluded=before.excluded,
+                bom=before.bom,
+                digest=session.texts[path].digest,
             )
             last_changed.append(path)
         new_files: list[VaultFile] = []
@@ -412,11 +441,34 @@ def _fix(
         if not last_changed:
             if not options.dry_run:
                 session.commit()
-            return _result(session, diagnostics, passes, converged=True), {}
+            return _result(session, diagnostics, passes, True, touched, tracked), {}
+        stale = None
         if new_files:
-            files = sorted([*files, *new_files], key=lambda f: f.path)
-        session.vault = loaded.build(vault.root, vault.config, files, notes)
-        diagnostics = engine.check(session.vault, selection, wanted_paths)
+            tracked = None
+        else:
+            if tracked is None or tracked.vault is not session.vault:
+                tracked = Tracked.of_vault(session.vault)
+            edited = linkmaps.edit(tracked, {path: notes[path] for path in last_changed})
+            tracked, stale = (None, None) if edited is None else edited
+        if tracked is None:  # the file set or an alias changed: the vault afresh
+            if new_files:
+                files = sorted([*files, *new_files], key=lambda f: f.path)
+            session.vault = loaded.build(vault.root, vault.config, files, notes)
+            diagnostics = engine.check(session.vault, selection, wanted_paths)
+            touched = None
+            continue
+        session.vault = tracked.vault
+        if stale is None:  # a canonical spelling changed: L002 of any note may have
+            diagnostics = engine.check(session.vault, selection, wanted_paths)
+            touched = None
+            continue
+        if touched is not None:
+            touched |= stale
+        if wanted_paths is not None:
+            stale &= wanted_paths
+        diagnostics = [d for d in diagnostics if d.path not in stale]
+        diagnostics += engine.check(session.vault, selection, stale)
+        diagnostics.sort(key=Diagnostic.sort_key)
     # Still changing after the last pass: a rule's fix does not converge on these notes,
     # and text that keeps changing may be growing without bound. Nothing is written.
     flagged = {d.path for d in diagnostics}
@@ -426,11 +478,16 @@ def _fix(
         "as it was (this is a bug in vaultsync, please report it)"
         for path in still
     }
-    return _result(session, diagnostics, options.max_passes, converged=False), trouble
+    return _result(session, diagnostics, options.max_passes, False, touched, tracked), trouble
 
 
 def _result(
-    session: _Session, diagnostics: list[Diagnostic], passes: int, converged: bool
+    session: _Session,
+    diagnostics: list[Diagnostic],
+    passes: int,
+    converged: bool,
+    touched: set[str] | None,
+    tracked: Tracked | None,
 ) -> FixResult:
     changes = {p: c for p, c in sorted(session.changes.items()) if c.before != c.after}
     return FixResult(
@@ -441,4 +498,6 @@ def _result(
         converged,
         [],
         passes,
+        touched,
+        tracked if tracked is not None and tracked.vault is session.vault else None,
     )

@@ -50,20 +50,32 @@ def neighbours(vault: Vault, paths: Iterable[str]) -> set[str]:
 
 
 def follow(
-    result: FixResult, selection: Selection, only: Iterable[str], options: FixOptions
+    result: FixResult,
+    selection: Selection,
+    only: Iterable[str],
+    options: FixOptions,
+    edited: Iterable[str] | None = None,
 ) -> FixResult:
-    """Bring the backlinks sections around the fixed notes up to date; one merged result."""
+    """Bring the backlinks sections around the fixed notes up to date; one merged result.
+
+    `edited`: the notes whose diagnostics the edits made before the fix may have changed
+    (`linkmaps.edit` from the last check's snapshot); with them, and the notes the fix's
+    own edits touched, no note is scanned to find the neighbours.
+    """
     code = STALE_BACKLINKS.code
     if code not in selection.enabled or not backlinks_enabled(result.vault):
         return result  # the user turned the backlinks rule or the sections (§6) off
     if not result.converged:
         return result  # nothing of the fix was written; its neighbours must not be either
     fixed = set(only) | set(result.changes)
-    around = neighbours(result.vault, fixed)
+    if edited is not None and result.touched is not None:
+        around = (set(edited) | result.touched) - fixed
+    else:
+        around = neighbours(result.vault, fixed)
     if not around:
         return result
     backlinks_only = Selection(frozenset({code}), selection.severities)
-    extra = fix_vault(result.vault, backlinks_only, around, options)
+    extra = fix_vault(result.vault, backlinks_only, around, options, tracked=result.tracked)
     # `around` excludes every note changed so far, so the two sets of changes are disjoint.
     result.changes = dict(sorted({**result.changes, **extra.changes}.items()))
     result.skipped = dict(sorted({**result.skipped, **extra.skipped}.items()))

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
+from vaultsync.core.errors import NotWarm as NotWarm  # raised by check_vault(warm_only=True)
+
 if TYPE_CHECKING:
     from vaultsync.config.settings import Config
     from vaultsync.core.model import Diagnostic
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from vaultsync.lint.results import ResultCache
     from vaultsync.lint.shards import Halves, TextPart
     from vaultsync.rules import Selection
+    from vaultsync.vault.linkmaps import Tracked
     from vaultsync.vault.loaded import Vault
 
 
@@ -42,11 +45,6 @@ class CountedVault(NamedTuple):
 
     root: Path
     notes: Sized
-
-
-class NotWarm(Exception):
-    """A check asked to be answered from the caches alone (`warm_only`) found that it
-    needs the vault loaded: nothing was checked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +77,10 @@ class CheckResult:
     worst: int = -1
     _results: ResultCache | None = field(default=None, repr=False)
     _key: str | None = field(default=None, repr=False)
+    # Answered from the snapshot and the notes changed since: the vault as it is now, and
+    # the notes whose diagnostics those changes may have changed (`linkmaps.edit`).
+    tracked: Tracked | None = field(default=None, repr=False)
+    edited: set[str] | None = None
 
     def keep(self, text: str | Sequence[str], worst: int) -> None:
         """Keep the report the caller rendered (and wrote) from this result, so the same
@@ -144,6 +146,11 @@ def check_vault(
                 results.save_packed(recheck.notes, recheck.packed())
             except delta.Unusable:
                 cached = None  # its diagnostics went missing: check the vault whole
+            else:
+                note_count, diagnostics = cached
+                answer = found(CountedVault(root, range(note_count)), diagnostics)
+                answer.tracked, answer.edited = recheck.tracked, recheck.stale
+                return answer
     if cached is not None:  # nothing changed since the last run: its report stands
         note_count, diagnostics = cached
         return found(CountedVault(root, range(note_count)), diagnostics)
@@ -192,6 +199,22 @@ def check_vault(
         else:
             results.save_packed(len(vault.notes), pack_by_note(diagnostics))
     return found(vault, diagnostics)
+
+
+def tracked_vault(root: Path, config: Config, selection: Selection) -> Tracked | None:
+    """The vault as the last whole check's snapshot and the notes changed since give it,
+    with its link maps and spelling counts (for a fix that starts from the caches);
+    None: no snapshot can give it. Its unchanged notes are parse-cache rows, unpacked
+    when read: one that cannot be raises `NotWarm`."""
+    if not config.cache:
+        return None
+    from vaultsync.lint import delta
+    from vaultsync.lint.results import ResultCache
+
+    results = ResultCache(root, config, selection, None)
+    listing = (results.files, results.stats)
+    recheck = delta.recheck(root, config, selection, results.base_key, listing, vault=True)
+    return None if recheck is None else recheck.tracked
 
 
 def vault_graph(

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from vaultsync.config.settings import Config
+from vaultsync.core.errors import NotWarm
 from vaultsync.core.model import Diagnostic
 from vaultsync.io import statefile
 from vaultsync.io.files import VaultFile
@@ -51,7 +52,7 @@ from vaultsync.rules import Selection
 from vaultsync.rules.context import Context
 from vaultsync.vault import loaded
 from vaultsync.vault.index import DeferredEntry, NoteEntry
-from vaultsync.vault.linkmaps import LinkMaps
+from vaultsync.vault.linkmaps import LinkMaps, Tracked
 from vaultsync.vault.loaded import Vault, read_entry
 from vaultsync.vault.spellings import VariantTracker
 
@@ -214,7 +215,7 @@ class _Lines:
         return self.starts[i], self.starts[i], None
 
 
-class Unusable(Exception):
+class Unusable(NotWarm):
     """The snapshot cannot answer for the vault as it is now: check it whole."""
 
 
@@ -230,6 +231,9 @@ class Recheck:
     only: set[str] | None  # the notes asked about; None: all
     fresh: dict[str, list[Diagnostic]]  # note checked again -> its diagnostics, sorted
     stored: Callable[[], dict[str, bytes] | None]  # the snapshot's packed diagnostics
+    # The vault as it is now, when one was made: unchanged notes are their parse-cache
+    # rows, unpacked when read (a damaged row raises Unusable then).
+    tracked: Tracked | None = None
 
     def _order(self) -> list[str]:
         # Reports sort by path first: whole notes in path order are report order.
@@ -325,18 +329,21 @@ def recheck(
     base_key: str,
     listing: tuple[list[VaultFile], dict[str, os.stat_result]],
     only: set[str] | None = None,
+    *,
+    vault: bool = False,
 ) -> Recheck | None:
     """A check of the vault, or of the notes in `only`, answered from the snapshot;
     None: check it all.
 
-    `listing`: the vault's files and their stats, just taken.
+    `listing`: the vault's files and their stats, just taken. `vault`: make the vault as
+    it is now (`Recheck.tracked`) even when no note changed since the snapshot.
     """
     document = statefile.load(_snapshot_path(root), ALLOWED_GLOBALS, key=(FORMAT, base_key))
     if document is None:
         return None
     files, stats = listing
     try:
-        return _recheck(root, config, selection, files, stats, document, only)
+        return _recheck(root, config, selection, files, stats, document, only, vault)
     except (Unusable, KeyError, TypeError, ValueError, AttributeError):
         return None
 
@@ -371,14 +378,17 @@ def _recheck(
     stats: dict[str, os.stat_result],
     document: dict[str, Any],
     only: set[str] | None,
+    vault: bool,
 ) -> Recheck:
     seen: dict[str, tuple[int, int]] = document["stats"]
     written_at = float(document["written_at"])
     changed = _changed_notes(files, stats, seen, written_at)
-    if not changed:  # the results file went missing, say: the snapshot is the answer
+    if not changed and not vault:  # the results file went missing, say: the snapshot is the answer
         return _answer(root, document, set(), only, {})
 
     cache = NoteCache(root, config, enabled=True, lazy=True)
+    if vault:  # its unchanged notes are unpacked from the cache as they are read
+        return _recheck_notes(root, config, selection, files, document, changed, cache, only)
     try:
         return _recheck_notes(root, config, selection, files, document, changed, cache, only)
     finally:
@@ -438,6 +448,7 @@ def _recheck_notes(
     stale = maps.edit(vault, old, new)
     if stale is None:
         raise Unusable("the vault's first backlinks section appeared, or its last went")
+    tracked = Tracked(vault, maps, tracker)
 
     context = Context(vault, selection)
     fresh: dict[str, list[Diagnostic]] = {}
@@ -447,7 +458,9 @@ def _recheck_notes(
             found = check_note(context, entry)
             found.sort(key=Diagnostic.sort_key)  # stable: as engine.check orders them
             fresh[path] = found
-    return _answer(root, document, stale, only, fresh)
+    answer = _answer(root, document, stale, only, fresh)
+    answer.tracked = tracked
+    return answer
 
 
 def _answer(

@@ -27,6 +27,7 @@ from typing import Any
 from vaultsync.vault import loaded, sections, templates
 from vaultsync.vault.index import NoteEntry
 from vaultsync.vault.loaded import Vault
+from vaultsync.vault.spellings import VariantTracker
 
 _SUBPATH = attrgetter("subpath")
 _LINKPATH = attrgetter("linkpath")
@@ -93,9 +94,7 @@ class LinkMaps:
     held: int  # notes holding a backlinks section (`sections.counts_as_holder`)
 
     @classmethod
-    def of_vault(
-        cls, vault: Vault, linkers: Mapping[str, Iterable[str]] | None = None
-    ) -> LinkMaps:
+    def of_vault(cls, vault: Vault, linkers: Mapping[str, Iterable[str]] | None = None) -> LinkMaps:
         """The maps of a loaded vault. `linkers`: worked out already (a vault checked in
         halves, where each half did its own notes' and no note holds index blocks)."""
         notes = vault.notes
@@ -188,15 +187,48 @@ class LinkMaps:
             mapping.pop(target, None)
 
 
-def edited_vault(
-    vault: Vault, maps: LinkMaps, changed: Mapping[str, NoteEntry]
-) -> tuple[Vault, set[str] | None]:
-    """The vault after the notes in `changed` (path -> new entry) were edited in their
-    contents only, with `maps` (which must describe `vault`) brought up to date and
-    seeded into it; and the notes whose diagnostics may have changed (`LinkMaps.edit`).
-    `vault` itself is left as it was."""
+@dataclass(slots=True)
+class Tracked:
+    """A loaded vault with what judging an edit of it takes: its link maps and the counts
+    behind its canonical spellings (`edit` uses both up)."""
+
+    vault: Vault
+    maps: LinkMaps
+    tracker: VariantTracker
+
+    @classmethod
+    def of_vault(cls, vault: Vault) -> Tracked:
+        config = vault.config
+        tracker = VariantTracker.of_vault(vault.notes, vault.variants, config.links.canonical)
+        return cls(vault, LinkMaps.of_vault(vault), tracker)
+
+
+def edit(
+    tracked: Tracked, changed: Mapping[str, NoteEntry]
+) -> tuple[Tracked, set[str] | None] | None:
+    """The vault after the notes in `changed` (path -> new entry, each a note of the
+    vault) were edited, with its maps and counts brought up to date (`tracked`'s are used
+    up), and the notes whose diagnostics may have changed (None: any note's).
+
+    None when the edit changed what the index is made of (an alias): the caller builds
+    the vault afresh."""
+    vault = tracked.vault
+    old = [vault.notes[path] for path in changed]
+    new = list(changed.values())
+    if any(before.aliases != after.aliases for before, after in zip(old, new, strict=True)):
+        return None
     notes = dict(vault.notes)
-    old = [notes[path] for path in changed]
     notes.update(changed)
     after = loaded.edited(vault, notes, changed)
-    return after, maps.edit(after, old, list(changed.values()))
+    everything = tracked.tracker.replace(old, new)  # a canonical spelling changed
+    if everything:
+        after = loaded.build(
+            after.root,
+            after.config,
+            after.files,
+            notes,
+            index=after.index,
+            variants=tracked.tracker.variants(),
+        )
+    stale = tracked.maps.edit(after, old, new)
+    return Tracked(after, tracked.maps, tracked.tracker), None if everything else stale
