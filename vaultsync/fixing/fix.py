@@ -50,6 +50,10 @@ CREATE_CODE = "L001"
 # Generated sections (backlinks, index) describe the rest of the vault: they are rewritten
 # in a pass of their own once the other fixes have settled, not recomputed after each.
 SECTION_PREFIX = "S"
+# A pass that changed more than this share of the notes (1/N) checks the vault whole
+# again: bringing the link maps and spelling counts up to date note by note costs more
+# than building them afresh (10,000 notes, 9,772 changed: 7.7 s against 0.5 s).
+_INCREMENTAL_SHARE = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,7 +447,7 @@ def _fix(
                 session.commit()
             return _result(session, diagnostics, passes, True, touched, tracked), {}
         stale = None
-        if new_files:
+        if new_files or len(last_changed) * _INCREMENTAL_SHARE > len(notes):
             tracked = None
         else:
             if tracked is None or tracked.vault is not session.vault:
