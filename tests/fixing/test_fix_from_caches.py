@@ -137,3 +137,16 @@ def test_a_cache_row_gone_bad_during_the_fix_falls_back_to_the_vault_as_loaded(
     assert run_cli(capsys, "fix", str(cached / "Hub.md")) == expected
     assert calls[0] is True and False in calls  # tried from the caches, then as loaded
     assert _notes(cached) == _notes(plain)
+
+
+@pytest.mark.parametrize("flags", [("--create-missing",), ("--diff",), ("--unsafe",)], ids=str)
+def test_fix_options_from_the_caches_match_the_vault_as_loaded(
+    tmp_path: Path, capsys: Capsys, flags: tuple[str, ...]
+) -> None:
+    cached, plain = _twins(tmp_path, capsys)
+    text = "# Hub\n\n## Plans\n\nSee [[Topic A]], [[Topic B]], [[Brand New]], [[topic a]].\n"
+    _edit((cached, plain), "Hub.md", text)
+    expected = run_cli(capsys, "fix", str(plain / "Hub.md"), *flags, "--no-cache")
+    code, out, err = run_cli(capsys, "fix", str(cached / "Hub.md"), *flags)
+    assert (code, out.replace(str(cached), str(plain)), err) == expected
+    assert _notes(cached) == _notes(plain)
