@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 if TYPE_CHECKING:
     from vaultsync.config.settings import Config
     from vaultsync.core.model import Diagnostic
-    from vaultsync.lint.delta import NoteLines
+    from vaultsync.lint.delta import NoteLines, Start
     from vaultsync.lint.engine import Listing
     from vaultsync.lint.results import ResultCache
     from vaultsync.lint.shards import Halves, TextPart
@@ -192,6 +192,20 @@ def check_vault(
         else:
             results.save_packed(len(vault.notes), pack_by_note(diagnostics))
     return found(vault, diagnostics)
+
+
+def snapshot_start(root: Path, config: Config, selection: Selection) -> Start | None:
+    """The vault as the last whole check with `selection` left it (its snapshot), with
+    the notes changed since read again: for a process that keeps the vault (the daemon),
+    without parsing every note. None: the caches are off, or no snapshot can say (no
+    whole check yet, or whatever a few edits cannot change changed since)."""
+    if not config.cache:
+        return None
+    from vaultsync.lint import delta
+    from vaultsync.lint.results import ResultCache
+
+    results = ResultCache(root, config, selection, None)
+    return delta.start(root, config, results.base_key, (results.files, results.stats))
 
 
 def vault_graph(

@@ -146,8 +146,9 @@ class NoteCache:
             if self._tail is not None:
                 data: bytes | memoryview = memoryview(self._tail)[offset : offset + length]
             elif self._file is not None:
-                self._file.seek(self._tail_start + offset)
-                data = self._file.read(length)
+                # pread: no shared file position, so threads may read rows at once (the
+                # daemon's notes are rows until read, from whichever thread reads them).
+                data = os.pread(self._file.fileno(), length, self._tail_start + offset)
             else:
                 return None  # closed, or there was no file to read
         except (KeyError, TypeError, ValueError, OSError):
