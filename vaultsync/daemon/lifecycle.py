@@ -162,6 +162,10 @@ def _serve(options: Options, state: Path, out: TextIO) -> int:
         todo = set(live.vault.notes)
         if start is not None:
             todo = _to_settle(start, fix_selection, options.selection, todo)
+            log.info(
+                "started from the last whole check's caches: %d notes to check again",
+                len(todo),
+            )
         with worker.write_lock:
             written = worker.settle(todo)
         live.drop_derived()
@@ -214,6 +218,7 @@ def _from_caches(
     start = api.snapshot_start(root, config, selection)
     if start is not None:
         return start, observer
+    log.info("no caches of a whole check to start from: checking the whole vault first")
     if observer is not None:
         observer.stop()
         observer.join()
