@@ -149,7 +149,9 @@ def _serve(options: Options, state: Path, out: TextIO) -> int:
         start = None
         if options.use_cache and config.cache:
             start, observer = _from_caches(options, events, observer)
-        live = LiveVault(root, config, options.selection, use_cache=options.use_cache, start=start)
+        # Without a start from the caches, every note is parsed here, as before the
+        # daemon started from them (the path its memory figures were measured on).
+        live = LiveVault(root, config, options.selection, use_cache=False, start=start)
         fix_selection = Selection.build(config.watch.fix, [], dict(config.severity))
         worker = Worker(
             live,
@@ -212,7 +214,7 @@ def _from_caches(
     with its thread running; what changed then, the snapshot's file stats tell).
     None: the caches cannot say (a vault changed within the last seconds leaves none);
     the vault is loaded instead."""
-    from vaultsync.lint import api
+    from vaultsync.lint import api, forks
 
     root, config, selection = options.root, options.config, options.selection
     start = api.snapshot_start(root, config, selection)
@@ -222,7 +224,9 @@ def _from_caches(
     if observer is not None:
         observer.stop()
         observer.join()
-    api.check_vault(root, config, selection)
+    # In a child of its own: what the check held goes back to the OS when it ends.
+    if forks.apart(lambda: api.check_vault(root, config, selection)) is None:
+        api.check_vault(root, config, selection)
     observer = _observe(options, events)
     return api.snapshot_start(root, config, selection), observer
 

@@ -62,7 +62,7 @@ def _links_of(
         every = outgoing[path] = _every(index, entry)
         for target in every:
             incoming[target].add(path)
-    return incoming, outgoing
+    return dict(incoming), outgoing
 
 
 class _LaterIncoming(Mapping[str, set[str]]):
