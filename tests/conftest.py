@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,16 @@ def write_vault(root: Path, files: dict[str, str | bytes]) -> Path:
             path.write_bytes(content)
         else:
             path.write_bytes(content.encode("utf-8"))
+    return root
+
+
+def aged(root: Path, seconds: float = 3600.0) -> Path:
+    """Make every file of the vault at `root` (but vaultsync's own state) `seconds` old:
+    a check stores no results, and leaves no snapshot, for files written a moment ago."""
+    past = time.time() - seconds
+    for path in root.rglob("*"):
+        if path.is_file() and ".vaultsync" not in path.relative_to(root).parts:
+            os.utime(path, (past, past))
     return root
 
 

@@ -30,7 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from vaultsync.daemon import lifecycle as daemon
 
-    target = resolve_target([args.vault] if args.vault else [], args.config, vault=args.vault_root)
+    target = resolve_target(
+        [args.vault] if args.vault else [],
+        args.config,
+        use_cache=not args.no_cache,
+        vault=args.vault_root,
+    )
     options = daemon.Options(
         root=target.root,
         config=target.config,
@@ -38,5 +43,6 @@ def run(args: argparse.Namespace) -> int:
         verbose=args.verbose,
         quiet=args.quiet,
         once=args.once,
+        use_cache=not args.no_cache,
     )
     return daemon.run(options)

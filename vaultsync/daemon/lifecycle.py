@@ -33,8 +33,11 @@ from vaultsync.io import writer
 from vaultsync.rules import Selection
 
 if TYPE_CHECKING:  # for start-up speed, as in _serve: no watchdog or web stack until served
+    from watchdog.observers.api import BaseObserver
+
     from vaultsync.daemon.live import LiveVault
-    from vaultsync.daemon.watch import Worker
+    from vaultsync.daemon.watch import FsEvent, Worker
+    from vaultsync.lint.delta import Start
 
 STATE_DIR = ".vaultsync"
 LOCK_NAME = "daemon.lock"
@@ -52,6 +55,7 @@ class Options:
     verbose: int = 0
     quiet: bool = False
     once: bool = False  # index and settle, then exit (no watching, no API)
+    use_cache: bool = True  # start from check's caches, and leave them (`--no-cache`: not)
 
 
 def acquire_lock(state: Path) -> IO[bytes]:
@@ -121,10 +125,8 @@ def _say(options: Options, out: TextIO, text: str) -> None:
 
 def _serve(options: Options, state: Path, out: TextIO) -> int:
     # Heavy imports only here: `vaultsync check` never pays for watchdog or the web stack.
-    from watchdog.observers import Observer
-
     from vaultsync.daemon.live import LiveVault
-    from vaultsync.daemon.watch import FsEvent, Handler, Worker
+    from vaultsync.daemon.watch import Worker
 
     root, config = options.root, options.config
     stop = threading.Event()
@@ -133,21 +135,23 @@ def _serve(options: Options, state: Path, out: TextIO) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    observer = None
     try:
         started = time.perf_counter()
         writer.clean_temp_files(root)
         _say(options, out, f"indexing {root}")
         events: queue.Queue[FsEvent | None] = queue.Queue()
-        observer = None
-        if not options.once:
-            # Watch before indexing: a save made meanwhile is queued, not missed. (With
-            # the observer's thread running, the index is also parsed in this process
-            # alone, not shared with forked copies: fork() is unsafe with threads, and
-            # records sent back from a child take ~30% more memory.)
-            observer = Observer()
-            observer.schedule(Handler(root, events), str(root), recursive=True)
-            observer.start()
-        live = LiveVault(root, config, options.selection, use_cache=False)
+        # Watch before indexing: a save made meanwhile is queued, not missed. (With the
+        # observer's thread running, the index is also parsed in this process alone, not
+        # shared with forked copies: fork() is unsafe with threads, and records sent back
+        # from a child take ~30% more memory.)
+        observer = _observe(options, events)
+        start = None
+        if options.use_cache and config.cache:
+            start, observer = _from_caches(options, events, observer)
+        # Without a start from the caches, every note is parsed here, as before the
+        # daemon started from them (the path its memory figures were measured on).
+        live = LiveVault(root, config, options.selection, use_cache=False, start=start)
         fix_selection = Selection.build(config.watch.fix, [], dict(config.severity))
         worker = Worker(
             live,
@@ -157,8 +161,15 @@ def _serve(options: Options, state: Path, out: TextIO) -> int:
             publish=lambda event, data: None,
             events=events,
         )
+        todo = set(live.vault.notes)
+        if start is not None:
+            todo = _to_settle(start, fix_selection, options.selection, todo)
+            log.info(
+                "started from the last whole check's caches: %d notes to check again",
+                len(todo),
+            )
         with worker.write_lock:
-            written = worker.settle(set(live.vault.notes))
+            written = worker.settle(todo)
         live.drop_derived()
         release_memory()
         vault = live.vault
@@ -171,15 +182,76 @@ def _serve(options: Options, state: Path, out: TextIO) -> int:
         )
         if options.once or stop.is_set():
             return 0
-        assert observer is not None
-        try:
-            return _listen(options, state, out, live, worker, stop)
-        finally:
+        return _listen(options, state, out, live, worker, stop)
+    finally:
+        if observer is not None:
             observer.stop()
             observer.join(5)
-    finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _observe(options: Options, events: queue.Queue[FsEvent | None]) -> BaseObserver | None:
+    """A running watch of the vault, its events into `events`; None with `--once`."""
+    if options.once:
+        return None
+    from watchdog.observers import Observer
+
+    from vaultsync.daemon.watch import Handler
+
+    observer = Observer()
+    observer.schedule(Handler(options.root, events), str(options.root), recursive=True)
+    observer.start()
+    return observer
+
+
+def _from_caches(
+    options: Options, events: queue.Queue[FsEvent | None], observer: BaseObserver | None
+) -> tuple[Start | None, BaseObserver | None]:
+    """The vault as the caches a whole `check` leaves say it is now (lint.api), and the
+    observer watching it. Without such caches, a whole check makes them first, as
+    `check` would (in two processes: the watch pauses meanwhile, since fork() is unsafe
+    with its thread running; what changed then, the snapshot's file stats tell).
+    None: the caches cannot say (a vault changed within the last seconds leaves none);
+    the vault is loaded instead."""
+    from vaultsync.lint import api, forks
+
+    root, config, selection = options.root, options.config, options.selection
+    start = api.snapshot_start(root, config, selection)
+    if start is not None:
+        return start, observer
+    log.info("no caches of a whole check to start from: checking the whole vault first")
+    if observer is not None:
+        observer.stop()
+        observer.join()
+    # In a child of its own: what the check held goes back to the OS when it ends.
+    if forks.apart(lambda: api.check_vault(root, config, selection)) is None:
+        api.check_vault(root, config, selection)
+    observer = _observe(options, events)
+    return api.snapshot_start(root, config, selection), observer
+
+
+def _to_settle(start: Start, fix: Selection, reported: Selection, every: set[str]) -> set[str]:
+    """The notes the first pass must check: those changed since the snapshot (and the
+    notes they touch), and those whose diagnostics in it have a fix of the `watch.fix`
+    rules that `fix` would apply. All of `every` when the snapshot cannot tell: its
+    check (`reported`) left some of those rules out, or its diagnostics are gone."""
+    from vaultsync.fixing.fix import FixOptions, wanted
+    from vaultsync.lint.results import unpack_by_note
+
+    stored = start.stored()
+    if not fix.enabled <= reported.enabled or stored is None:
+        return every
+    todo = set(start.edited.stale)
+    options = FixOptions()
+    try:
+        for path in start.fixable:
+            found = unpack_by_note([stored[path]])
+            if any(d.code in fix.enabled and wanted(d.fix, d.code, options) for d in found):
+                todo.add(path)
+    except (KeyError, TypeError, ValueError):
+        return every
+    return todo
 
 
 def _listen(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vaultsync.config.settings import Config
 from vaultsync.core.model import Diagnostic, Link, ParsedNote
@@ -27,30 +28,68 @@ from vaultsync.io.files import (
 from vaultsync.lint import engine
 from vaultsync.parse.scanner import parse
 from vaultsync.rules import Selection, context
-from vaultsync.vault import loaded, sections, templates
+from vaultsync.vault import loaded
 from vaultsync.vault.index import NoteEntry, VaultIndex
+from vaultsync.vault.linkmaps import LinkMaps
 from vaultsync.vault.spellings import VariantTracker
+
+if TYPE_CHECKING:
+    from vaultsync.lint.delta import Start
 
 _PATH = attrgetter("path")
 _LINKPATH = attrgetter("linkpath")
 
 
-def _targets(
-    index: VaultIndex, entry: NoteEntry, notes: dict[str, NoteEntry], counted: bool
-) -> tuple[frozenset[str], frozenset[str]]:
-    """Files the entry links to, and the notes among them that count as its backlinks
-    (`sections.counted_targets`, the one definition; `counted`: the note's links count
-    at all, not matched by `backlinks.exclude`)."""
+def _every(index: VaultIndex, entry: NoteEntry) -> frozenset[str]:
+    """The files `entry`'s links (all of them, generated sections' too) resolve to."""
     parsed = entry.parsed
     if parsed is None:
-        return frozenset(), frozenset()
+        return frozenset()
     path = entry.path
     resolved = index.resolve_all(map(_LINKPATH, parsed.links), path)
     every: frozenset[str] = frozenset(map(_PATH, resolved)) - {None, path}
-    if not counted:
-        return every, frozenset()
-    own = sections.own_links_from(parsed, resolved)
-    return every, frozenset(sections.counted_targets(path, own, notes))
+    return every
+
+
+def _links_of(
+    notes: Mapping[str, NoteEntry], index: VaultIndex
+) -> tuple[dict[str, set[str]], dict[str, frozenset[str]]]:
+    """(file -> the notes linking to it, note -> the files it links to) of every note:
+    what the API's incoming links, the LSP and rename following read."""
+    incoming: dict[str, set[str]] = defaultdict(set)
+    outgoing: dict[str, frozenset[str]] = {}
+    for path, entry in notes.items():
+        every = outgoing[path] = _every(index, entry)
+        for target in every:
+            incoming[target].add(path)
+    return dict(incoming), outgoing
+
+
+class _LaterIncoming(Mapping[str, set[str]]):
+    """The incoming links of the vault as it is now, worked out only if read (reading
+    them parses, or unpacks, every note): `LiveVault.incoming_map` before a batch, when
+    the live vault has not needed them yet. Only a batch that removes or renames files
+    reads it, and such a batch leaves the notes and index it was taken of as they were
+    (it makes new ones)."""
+
+    def __init__(self, notes: dict[str, NoteEntry], index: VaultIndex) -> None:
+        self._notes = dict(notes)
+        self._index = index
+        self._map: dict[str, set[str]] | None = None
+
+    def _built(self) -> dict[str, set[str]]:
+        if self._map is None:
+            self._map = _links_of(self._notes, self._index)[0]
+        return self._map
+
+    def __getitem__(self, target: str) -> set[str]:
+        return self._built()[target]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())
 
 
 @dataclass(slots=True)
@@ -70,97 +109,85 @@ class Update:
 
 
 class LiveVault:
-    """A Vault plus the maps the daemon keeps current; every access holds `lock`."""
+    """A Vault plus the maps the daemon keeps current; every access holds `lock`.
+
+    `start`: the vault as the last whole check's snapshot and the notes changed since
+    make it (lint.delta.start), its unchanged notes still rows of the parse cache; None:
+    the vault is loaded (`use_cache`: from the parse cache where it can be).
+    """
 
     def __init__(
-        self, root: Path, config: Config, selection: Selection, use_cache: bool = True
+        self,
+        root: Path,
+        config: Config,
+        selection: Selection,
+        use_cache: bool = True,
+        start: Start | None = None,
     ) -> None:
         self.root = root
         self.config = config
         self.selection = selection  # what the API reports: the config's select/ignore
         self.lock = threading.RLock()
-        self.vault = engine.load(root, config, use_cache=use_cache)
-        self.tracker = VariantTracker(self.vault.notes, config.links.canonical)
+        if start is None:
+            self.vault = engine.load(root, config, use_cache=use_cache)
+            self.tracker = VariantTracker(self.vault.notes, config.links.canonical)
+            self.maps = LinkMaps.of_vault(self.vault)
+        else:
+            edited = start.edited
+            self.vault, self.tracker, self.maps = edited.vault, edited.tracker, edited.maps
+        # The parse cache the notes not read yet come from, open while they may be read.
+        self.rows = None if start is None else start.cache
         self._variants = self.tracker.variants()
         self.generation = 0
         self._diagnostics: dict[str, list[Diagnostic]] = {}
-        self._outgoing: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
-        self._incoming: dict[str, set[str]] = defaultdict(set)
-        self._backlinks: dict[str, frozenset[str]] = {}
-        self._holders: set[str] = set()
-        self._held: set[str] = set()  # notes holding a backlinks section (§6)
-        self._backlinks_excluded = sections.excluded_by(config.backlinks.exclude)
+        # Every link's resolution, both ways: worked out when first needed (every note's
+        # links resolved), then kept current; None until then.
+        self._incoming: dict[str, set[str]] | None = None
+        self._outgoing: dict[str, frozenset[str]] | None = None
         self._locations: dict[str, str] = {}
         self._files: dict[str, VaultFile] = {}
-        self._map_links()
+        self._map_files()
+        if start is None:
+            self._map_links()  # every note is parsed already: no dearer now than later
 
     # --- derived maps -------------------------------------------------------------------
 
-    def _map_links(self) -> None:
+    def _map_files(self) -> None:
         self._files = {f.path: f for f in self.vault.files}
         self._locations = {f.path: f.location for f in self.vault.files if f.disk_path}
-        # Fresh maps rather than cleared ones: a caller may still hold the previous ones.
-        self._outgoing = {}
-        self._incoming = defaultdict(set)
-        self._backlinks = {}
-        self._holders = set()
-        self._held = set()
-        for entry in self.vault.notes.values():
-            self._map_note(entry)
-        self._seed_cache()
 
-    def _map_note(self, entry: NoteEntry) -> None:
-        path = entry.path
-        counted = not self._backlinks_excluded(path)
-        every, backlinks = _targets(self.vault.index, entry, self.vault.notes, counted)
-        self._outgoing[path] = (every, every if backlinks == every else backlinks)
-        for target in every:
-            self._incoming[target].add(path)
-        for target in backlinks:
-            self._backlinks[target] = self._backlinks.get(target, frozenset()) | {path}
-        if sections.holds_blocks(entry.parsed):
-            self._holders.add(path)
-        if sections.counts_as_holder(path, entry, templates.of_vault(self.vault)):
-            self._held.add(path)
+    def _map_links(self) -> None:
+        # Fresh maps rather than changed ones: a caller may still hold the previous ones.
+        self._incoming, self._outgoing = _links_of(self.vault.notes, self.vault.index)
 
-    def _unmap_note(self, path: str) -> frozenset[str]:
-        """Forget a note's links; the files it linked to."""
-        every, backlinks = self._outgoing.pop(path, (frozenset(), frozenset()))
-        for target in every:
-            sources = self._incoming.get(target)
+    def _remap_note(self, path: str, entry: NoteEntry) -> None:
+        """Bring the incoming and outgoing links up to date with `path`'s new contents."""
+        incoming, outgoing = self._incoming, self._outgoing
+        if incoming is None or outgoing is None:
+            return  # not worked out yet: they will be from the notes as they are then
+        for target in outgoing.pop(path, frozenset()):
+            sources = incoming.get(target)
             if sources is not None:
                 sources.discard(path)
                 if not sources:
-                    del self._incoming[target]
-        for target in backlinks:
-            remaining = self._backlinks.get(target, frozenset()) - {path}
-            if remaining:
-                self._backlinks[target] = remaining
-            else:
-                self._backlinks.pop(target, None)
-        self._holders.discard(path)
-        self._held.discard(path)
-        return every
+                    del incoming[target]
+        every = outgoing[path] = _every(self.vault.index, entry)
+        for target in every:
+            incoming.setdefault(target, set()).add(path)
 
-    def _seed_cache(self) -> None:
-        # The sections module computes the backlink map once per Vault from every link in
-        # the vault; the daemon keeps the same map current and hands it over instead.
-        # The map is shared, not copied: it is only read there, and replaced per target here.
-        sections.seed_backlink_map(self.vault, self._backlinks)
-        sections.seed_backlinks_held(self.vault, len(self._held))
-
-    def _backlinks_on(self) -> bool:
-        """sections.backlinks_enabled, from the daemon's own count."""
-        setting = self.config.backlinks.enabled
-        return bool(self._held) if setting is None else setting
-
-    def incoming_map(self) -> dict[str, set[str]]:
+    def incoming_map(self) -> Mapping[str, set[str]]:
         """The current map of incoming links (replaced, not cleared, on a rebuild)."""
-        return self._incoming
+        with self.lock:
+            if self._incoming is not None:
+                return self._incoming
+            return _LaterIncoming(self.vault.notes, self.vault.index)
 
     def incoming(self, path: str) -> list[str]:
         """Notes with a link resolving to `path`, sorted."""
         with self.lock:
+            if self._incoming is None:
+                self._map_links()
+            assert self._incoming is not None
             return sorted(self._incoming.get(path, ()))
 
     # --- reading the disk ---------------------------------------------------------------
@@ -307,31 +334,33 @@ class LiveVault:
         if structural:
             # Resolution itself may change anywhere: remap every link, revisit every note.
             update.everything = True
-            self._map_links()
+            self._map_files()
+            self.maps = LinkMaps.of_vault(self.vault)
+            if self._incoming is not None:
+                self._map_links()
             self._diagnostics.clear()
             update.affected = {p for p, e in notes.items() if not e.excluded}
             return update
-        # Sections depend on who links where (links inside sections do not count), on
-        # names and on the file set; a content change alters only the first.
-        affected = set(update.changed) | self._holders
-        stale = set(update.changed)
-        was_on = self._backlinks_on()
-        for path in update.changed:
-            linkers = self._incoming.get(path, set())
-            before = self._outgoing.get(path, (frozenset(), frozenset()))[1]
-            self._unmap_note(path)
-            self._map_note(notes[path])
-            affected |= before ^ self._outgoing[path][1]  # notes that gained or lost it
-            stale |= linkers  # their links into this note (headings, blocks) may break
-        self._seed_cache()
-        affected |= self._holders
-        if self._backlinks_on() != was_on:
+        # What the edit makes stale is LinkMaps' rule (the one a check after an edit
+        # follows). Sections depend on who links where (links inside sections do not
+        # count), on names and on the file set; a content change alters only the first:
+        # the sections of the edited notes, of the notes they started or stopped linking
+        # to, and index blocks.
+        before = {entry.path: entry for entry in old_entries}
+        edited = [entry for entry in new_entries if entry.path in before]
+        holders = self.maps.holders
+        sections_of: set[str] = set()
+        stale = self.maps.edit(self.vault, [before[e.path] for e in edited], edited, sections_of)
+        for entry in new_entries:
+            self._remap_note(entry.path, entry)
+        affected = set(update.changed) | holders | sections_of | self.maps.holders
+        if stale is None:
             # The vault's first backlinks section appeared, or its last went: whether
             # any note should have one changed with it (§6).
             self._diagnostics.clear()
             affected = set(notes)
-        stale |= affected
-        for path in stale:
+            stale = set()
+        for path in stale | affected:
             self._diagnostics.pop(path, None)
         update.affected = {p for p in affected if p in notes and not notes[p].excluded}
         return update

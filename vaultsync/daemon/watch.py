@@ -14,7 +14,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -425,7 +425,7 @@ class Worker:
 
     def _rewrite_links(
         self,
-        old_incoming: dict[str, set[str]],
+        old_incoming: Mapping[str, set[str]],
         renames: list[tuple[str, str]],
         update: Update,
         more_sources: set[str] | None = None,

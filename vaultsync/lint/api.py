@@ -20,7 +20,7 @@ from vaultsync.core.errors import NotWarm as NotWarm  # raised by check_vault(wa
 if TYPE_CHECKING:
     from vaultsync.config.settings import Config
     from vaultsync.core.model import Diagnostic
-    from vaultsync.lint.delta import NoteLines
+    from vaultsync.lint.delta import NoteLines, Start
     from vaultsync.lint.engine import Listing
     from vaultsync.lint.results import ResultCache
     from vaultsync.lint.shards import Halves, TextPart
@@ -215,6 +215,20 @@ def tracked_vault(root: Path, config: Config, selection: Selection) -> Tracked |
     listing = (results.files, results.stats)
     recheck = delta.recheck(root, config, selection, results.base_key, listing, vault=True)
     return None if recheck is None else recheck.tracked
+
+
+def snapshot_start(root: Path, config: Config, selection: Selection) -> Start | None:
+    """The vault as the last whole check with `selection` left it (its snapshot), with
+    the notes changed since read again: for a process that keeps the vault (the daemon),
+    without parsing every note. None: the caches are off, or no snapshot can say (no
+    whole check yet, or whatever a few edits cannot change changed since)."""
+    if not config.cache:
+        return None
+    from vaultsync.lint import delta
+    from vaultsync.lint.results import ResultCache
+
+    results = ResultCache(root, config, selection, None)
+    return delta.start(root, config, results.base_key, (results.files, results.stats))
 
 
 def vault_graph(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -99,6 +100,7 @@ class NoteCache:
         self.dirty = False
         self._lazy = lazy
         self._file: BinaryIO | None = None
+        self._reading = threading.Lock()
         self._tail_start = 0
         self._tail: bytes | None = None
         if self.enabled:
@@ -146,8 +148,11 @@ class NoteCache:
             if self._tail is not None:
                 data: bytes | memoryview = memoryview(self._tail)[offset : offset + length]
             elif self._file is not None:
-                self._file.seek(self._tail_start + offset)
-                data = self._file.read(length)
+                # One read at a time: the daemon's notes are rows until read, from
+                # whichever thread reads them, and a seek and its read go together.
+                with self._reading:
+                    self._file.seek(self._tail_start + offset)
+                    data = self._file.read(length)
             else:
                 return None  # closed, or there was no file to read
         except (KeyError, TypeError, ValueError, OSError):

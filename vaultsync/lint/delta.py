@@ -405,6 +405,47 @@ def _recheck_notes(
     cache: NoteCache,
     only: set[str] | None,
 ) -> Recheck:
+    edited = _edited_vault(root, config, files, document, changed, cache)
+    notes = edited.vault.notes
+    context = Context(edited.vault, selection)
+    fresh: dict[str, list[Diagnostic]] = {}
+    for path in edited.stale if only is None else edited.stale & only:
+        entry = notes.get(path)
+        if entry is not None and not entry.excluded:
+            found = check_note(context, entry)
+            found.sort(key=Diagnostic.sort_key)  # stable: as engine.check orders them
+            fresh[path] = found
+    answer = _answer(root, document, edited.stale, only, fresh)
+    answer.tracked = edited.tracked
+    return answer
+
+
+@dataclass
+class Edited:
+    """The vault as it is now, built from the snapshot and the notes changed since: every
+    unchanged note a row of the parse cache (`DeferredEntry`), unpacked when read."""
+
+    vault: Vault  # seeded with `maps`
+    maps: LinkMaps  # brought up to date with the changed notes
+    tracker: VariantTracker  # the canonical spellings' counts, as of now
+    stale: set[str]  # notes whose diagnostics the snapshot may have no longer right
+
+    @property
+    def tracked(self) -> Tracked:
+        """The vault with its maps and counts, for a fix that goes on from it."""
+        return Tracked(self.vault, self.maps, self.tracker)
+
+
+def _edited_vault(
+    root: Path,
+    config: Config,
+    files: list[VaultFile],
+    document: dict[str, Any],
+    changed: list[VaultFile],
+    cache: NoteCache,
+) -> Edited:
+    """The snapshot's vault with the `changed` notes read again (Unusable: whatever few
+    edits could change across the vault changed, see the module's docstring)."""
     seen: dict[str, tuple[int, int]] = document["stats"]
     cached = cache.rows
     current = _CachedRow(cache, None)  # one source for every unchanged note
@@ -445,22 +486,56 @@ def _recheck_notes(
         raise Unusable("a canonical spelling changed")  # L002 of any note may change
     vault = loaded.build(root, config, files, notes, variants=tracker.variants())
     maps = LinkMaps.restore(document["maps"])
+    if not new:  # nothing changed since (a process starting from the snapshot)
+        maps.seed(vault)
+        return Edited(vault, maps, tracker, set())
     stale = maps.edit(vault, old, new)
     if stale is None:
         raise Unusable("the vault's first backlinks section appeared, or its last went")
-    tracked = Tracked(vault, maps, tracker)
+    return Edited(vault, maps, tracker, stale)
 
-    context = Context(vault, selection)
-    fresh: dict[str, list[Diagnostic]] = {}
-    for path in stale if only is None else stale & only:
-        entry = notes.get(path)
-        if entry is not None and not entry.excluded:
-            found = check_note(context, entry)
-            found.sort(key=Diagnostic.sort_key)  # stable: as engine.check orders them
-            fresh[path] = found
-    answer = _answer(root, document, stale, only, fresh)
-    answer.tracked = tracked
-    return answer
+
+@dataclass
+class Start:
+    """What a long-running process (the daemon) starts from instead of parsing the
+    vault: the vault as it is now (`Edited`), and which notes the snapshot says have a
+    problem with a fix."""
+
+    edited: Edited
+    cache: NoteCache  # open while the vault lives: its unchanged notes are read from it
+    stored: Callable[[], dict[str, bytes] | None]  # the snapshot's packed diagnostics
+    fixable: list[str]  # notes not stale whose snapshot diagnostics include a safe fix
+
+
+def start(
+    root: Path,
+    config: Config,
+    base_key: str,
+    listing: tuple[list[VaultFile], dict[str, os.stat_result]],
+) -> Start | None:
+    """The vault as the snapshot and the notes changed since make it, for a process that
+    keeps it (the daemon); None: no snapshot of this vault's files, configuration and
+    rule selection (`base_key`, results.ResultCache's) can say (no whole check yet, or too
+    much changed since). `listing`: the vault's files and their stats, just taken."""
+    document = statefile.load(_snapshot_path(root), ALLOWED_GLOBALS, key=(FORMAT, base_key))
+    if document is None:
+        return None
+    files, stats = listing
+    cache = NoteCache(root, config, enabled=True, lazy=True)
+    try:
+        seen: dict[str, tuple[int, int]] = document["stats"]
+        changed = _changed_notes(files, stats, seen, float(document["written_at"]))
+        edited = _edited_vault(root, config, files, document, changed, cache)
+        order, tallies = document["order"], document["tallies"]
+        stale = edited.stale
+        fixable = [  # strict: ValueError when the report lines disagree
+            p for p, tally in zip(order, tallies, strict=True) if tally[0] and p not in stale
+        ]
+        stored = _stored(root, str(document["token"]))
+    except (Unusable, KeyError, TypeError, ValueError, AttributeError):
+        cache.close()
+        return None
+    return Start(edited, cache, stored, fixable)
 
 
 def _answer(
@@ -480,7 +555,14 @@ def _answer(
     if not len(lines.starts) == len(lines.order) + 1 == len(lines.tallies) + 1:
         raise Unusable("the snapshot's report lines disagree")
     kept = [p for p in lines.order if p not in stale and (only is None or p in only)]
-    key = (FORMAT, str(document["token"]))
+    stored = _stored(root, str(document["token"]))
+    return Recheck(int(document["notes"]), kept, lines, stale, only, fresh, stored)
+
+
+def _stored(root: Path, token: str) -> Callable[[], dict[str, bytes] | None]:
+    """The loader of the packed diagnostics of the snapshot with `token` (read once, on
+    first call; None: gone, or another check's)."""
+    key = (FORMAT, token)
 
     @functools.cache
     def stored() -> dict[str, bytes] | None:
@@ -488,4 +570,4 @@ def _answer(
         by_note = None if found is None else found.get("by_note")
         return by_note if isinstance(by_note, dict) else None
 
-    return Recheck(int(document["notes"]), kept, lines, stale, only, fresh, stored)
+    return stored

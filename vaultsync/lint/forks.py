@@ -68,6 +68,29 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+def apart(work: Callable[[], object]) -> bool | None:
+    """Run `work` in a forked child and wait for it, so that the memory it takes goes
+    back to the OS when the child ends (the daemon's whole check before it starts,
+    which leaves only files behind). Whether it ran to its end; None: no child could be
+    forked (no fork() here, or other threads run), so it did not run at all."""
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # pragma: no cover - the child ends in os._exit, never returns
+        code = 1
+        try:
+            die_with_parent()
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
 # The parent's share of the items, relative to a child's: a child also packs and sends its
 # results, which the parent then unpacks (about a quarter more work per item, measured).
 _PARENT_WEIGHT = 1.25

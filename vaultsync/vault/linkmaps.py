@@ -139,7 +139,11 @@ class LinkMaps:
         sections.seed_backlinks_held(vault, self.held)
 
     def edit(
-        self, vault: Vault, old: Sequence[NoteEntry], new: Sequence[NoteEntry]
+        self,
+        vault: Vault,
+        old: Sequence[NoteEntry],
+        new: Sequence[NoteEntry],
+        sections_of: set[str] | None = None,
     ) -> set[str] | None:
         """Account for notes whose contents changed (`old[i]` became `new[i]`; same
         files, names, aliases and canonical spellings), and seed `vault`, the vault
@@ -148,6 +152,8 @@ class LinkMaps:
         Returns the notes whose diagnostics may have changed, or None when every note's
         may have: the vault's first backlinks section appeared or its last went, while
         whether sections are kept hangs on that (`[backlinks] enabled` unset, §6).
+        `sections_of`: given, it gets the notes that gained or lost one of the edited
+        notes as a backlink (whose backlinks sections the edit changed).
         """
         stale = {entry.path for entry in new} | set(self.holders)
         held_before = self.held
@@ -160,7 +166,10 @@ class LinkMaps:
                 self._remove(self.backlinks, target, path)
             for target in now.counted - was.counted:
                 self.backlinks[target] = self.backlinks.get(target, frozenset()) | {path}
-            stale |= was.counted ^ now.counted  # their backlinks sections
+            gained_or_lost = was.counted ^ now.counted
+            stale |= gained_or_lost  # their backlinks sections
+            if sections_of is not None:
+                sections_of |= gained_or_lost
             for target in was.into - now.into:
                 self._remove(self.linkers, target, path)
             for target in now.into - was.into:
