@@ -75,8 +75,8 @@ class Report:
 @dataclass(slots=True)
 class CheckResult:
     """What a check found: the diagnostics (sorted) and what the report names, or, when
-    a strategy or the results cache made the text report itself, that report's `pieces`
-    and the `worst` severity in it (-1: none)."""
+    a strategy or the results cache made the report itself (text or JSON), that
+    report's `pieces` and the `worst` severity in it (-1: none)."""
 
     subject: ReportSubject
     diagnostics: list[Diagnostic]
@@ -169,11 +169,11 @@ def check_vault(
     # lines (without the cache) or its lines by note (with it); or a JSON report, made
     # from each note's records (with the cache: they are kept for the next one).
     plain = report.plain_text and render_key is not None
-    records = report.json and render_key is not None and results is not None
+    by_records = report.json and render_key is not None and results is not None
     # A whole check without the cache, or the first with it, runs in two halves.
     if paths is None and (results is None or not _parse_cache_exists(root)):
         listing, halves = _check_in_halves(
-            root, config, selection, report.quiet, (plain, records), listing
+            root, config, selection, report.quiet, listing, text=plain, json=by_records
         )
     if halves is not None and halves.text is not None:
         pieces, worst = _halves_text(halves.diagnostics, halves.text, report.quiet)
@@ -209,10 +209,10 @@ def check_vault(
 
         if paths is None:
             lines = note_lines(diagnostics)
-            json = note_lines(diagnostics, json_records) if records else None
-            _save_results(results, vault, lines, pack_by_note(diagnostics), linkers, json)
-            if json is not None:  # the report is made of the records the snapshot keeps
-                return found(vault, [], *json_report_of(json, str(root), len(vault.notes)))
+            records = note_lines(diagnostics, json_records) if by_records else None
+            _save_results(results, vault, lines, pack_by_note(diagnostics), linkers, records)
+            if records is not None:  # the report is made of the records the snapshot keeps
+                return found(vault, [], *json_report_of(records, str(root), len(vault.notes)))
         else:
             results.save_packed(len(vault.notes), pack_by_note(diagnostics))
     return found(vault, diagnostics)
@@ -264,14 +264,16 @@ def _check_in_halves(
     config: Config,
     selection: Selection,
     quiet: bool,
-    wanted: tuple[bool, bool],
     listing: Listing | None,
+    *,
+    text: bool,
+    json: bool,
 ) -> tuple[Listing, Halves | None]:
     """A whole vault checked in two processes, each parsing and checking half of it
     (shards.py). The vault's files and stats (`listing`, taken by the results cache;
     None: without the cache, the files are listed here and no stats are read), and what
-    the halves found, or None when one process is better here. `wanted`: only a plain
-    text report is wanted; a JSON report is (with the cache), made of records."""
+    the halves found, or None when one process is better here. `text`: only a plain
+    text report is wanted; `json`: a JSON report is (with the cache), made of records."""
     from vaultsync.io.files import discover
     from vaultsync.lint import shards
     from vaultsync.output import progress
@@ -281,7 +283,6 @@ def _check_in_halves(
         stats = None
     else:
         stats = listing[1]
-    text, json = wanted
     with progress.loading(quiet) as on_progress:
         found = shards.check(root, config, selection, listing[0], on_progress, text, stats, json)
         return listing, found

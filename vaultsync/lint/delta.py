@@ -276,9 +276,9 @@ def discard(root: Path) -> None:
 
 @dataclass
 class _Lines:
-    """The snapshot's check by note (see `_per_note`): which notes have problems and
-    what each one's count; their text lines are the snapshot's, their JSON records in a
-    file of their own."""
+    """The snapshot's check by note (see `_per_note`): which notes have problems, and
+    what each one's lines count; the lines themselves are the snapshot's (text) or in a
+    file of their own (JSON records)."""
 
     order: list[str]  # notes with problems, in report (path) order
     tallies: list[Tally]  # what each note's lines count
