@@ -162,7 +162,8 @@ class CheckedReport(NamedTuple):
 class Halves(NamedTuple):
     vault: Vault  # as this process holds it: the other half's notes are not parsed here
     # Sorted; only the first half's when `text` or `report` is set, and none when
-    # `report` is set for a plain text report (check(text=True)): its lines stand in.
+    # `report` is set for a plain text or JSON report (check(text=True) or
+    # check(json=True)): its lines or records stand in.
     diagnostics: list[Diagnostic]
     text: TextPart | None  # the second half's text report part, when it was asked for
     # delta.subpath_linkers of every note, for the snapshot of a check with the cache
