@@ -211,3 +211,21 @@ def test_a_first_check_in_halves_makes_its_json_of_both_halves_records(
     assert (spy.encoded, spy.unpacked) == (0, 0)
     assert edited == _fresh(capsys, spy, str(root))
     assert '"Zeta#Gone"' in edited or "Gone" in edited
+
+
+@pytest.mark.parametrize("damaged", [["records"], ["records", "diagnostics"]])
+def test_damaged_records_are_made_again_or_the_vault_checked_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: Spy, damaged: list[str]
+) -> None:
+    root = _vault(tmp_path, BASE)
+    _json(capsys, str(root))
+    files = {
+        "records": _records_file(root),
+        "diagnostics": root / CACHE_DIR / delta.DIAGNOSTICS_FILE,
+    }
+    for name in damaged:
+        files[name].write_bytes(b"garbage")
+    _edit(root, "Hub.md", f"{BASE['Hub.md']!s}[[Edited link]]\n", 1)
+    edited = _json(capsys, str(root))
+    assert '"Edited link"' in edited
+    assert edited == _fresh(capsys, spy, str(root))
