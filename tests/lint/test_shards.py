@@ -286,11 +286,12 @@ def test_lazy_fixes_work_out_the_edits_an_eager_check_makes(tmp_path: Path) -> N
 
 def _cache_documents(root: Path) -> dict[str, Any]:
     """The parse cache's rows, the snapshot and the results' diagnostics (with those
-    of the snapshot), as plain data (times and tokens left out)."""
+    of the snapshot and its JSON records, if kept), as plain data (times and tokens left
+    out)."""
     import pickle
 
     from vaultsync.lint.cache import CACHE_DIR, NOTES_FILE
-    from vaultsync.lint.delta import DIAGNOSTICS_FILE, SNAPSHOT_FILE
+    from vaultsync.lint.delta import DIAGNOSTICS_FILE, JSON_FILE, SNAPSHOT_FILE
     from vaultsync.lint.results import RESULTS_FILE
 
     folder = root / CACHE_DIR
@@ -315,7 +316,18 @@ def _cache_documents(root: Path) -> dict[str, Any]:
     rows = {
         path: (size, mtime, digest) for path, (size, mtime, digest, *_) in notes["rows"].items()
     }
-    return {"snapshot": snapshot, "rows": rows, "results": packed[0], "diagnostics": packed[1]}
+    records = None
+    if (folder / JSON_FILE).exists():
+        with open(folder / JSON_FILE, "rb") as handle:
+            pickle.load(handle)  # its key
+            records = pickle.load(handle)
+    return {
+        "snapshot": snapshot,
+        "rows": rows,
+        "results": packed[0],
+        "diagnostics": packed[1],
+        "records": records,
+    }
 
 
 @pytest.mark.parametrize(
@@ -362,6 +374,9 @@ def test_a_first_check_with_the_cache_in_halves_leaves_what_one_process_leaves(
     assert documents[0]["rows"].keys() == documents[1]["rows"].keys()
     assert documents[0]["results"] == documents[1]["results"] == documents[1]["diagnostics"]
     assert documents[0]["results"]  # it has some
+    # JSON records, kept for a JSON report only, the halves' the same as one process's.
+    assert documents[0]["records"] == documents[1]["records"]
+    assert (documents[0]["records"] is not None) == ("json" in options)
     assert _part_files(two) == []  # the halves' parse cache rows, copied and removed
     # An edit: both start from their snapshot and agree with a check without the cache.
     for root in (one, two):

@@ -6,7 +6,8 @@ import io
 import json
 from typing import Any
 
-from hypothesis import given
+import pytest
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from vaultsync.output import jsonout
@@ -78,3 +79,34 @@ def test_a_single_record_holding_records_is_opened_down_to_them() -> None:
 def test_keys_that_are_not_strings_are_written_as_json_writes_them() -> None:
     document = {1: [{"a": 1}, {"b": 2}], None: 0, 2.5: 1}
     assert json.loads(_written(document)) == json.loads(json.dumps(document))
+
+
+_records = st.lists(
+    st.dictionaries(st.text(max_size=3), _values, max_size=3) | st.lists(_values, max_size=3),
+    max_size=5,
+)
+
+
+@given(_records, st.integers(min_value=1, max_value=3))
+@example([{"fix": {"edits": [{"a": 1}, {"b": 2}]}}], 1)  # one record, opened down to its own
+@example([{1: [{}, {}]}], 2)  # a key that is no string, in a record written alone
+@example([{}, {}], 1)
+@example([], 1)
+def test_records_rendered_before_are_written_as_the_list_they_were_made_of(
+    items: list[Any], group: int
+) -> None:
+    # A report kept note by note (lint/delta.py) is written from each note's records:
+    # byte for byte the document written from the records themselves, however few.
+    document: dict[str, Any] = {"version": 1, "items": items, "summary": {"n": len(items)}}
+    pieces = [
+        jsonout.record_lines(items[start : start + group], depth=1)
+        for start in range(0, len(items), group)
+    ]
+    rendered = {**document, "items": jsonout.Records(["", *pieces, ""], len(items), 1)}
+    assert "".join(jsonout.pieces(rendered)) == _written(document)
+
+
+def test_records_rendered_for_another_depth_are_refused() -> None:
+    pieces = [jsonout.record_lines([{"a": 1}, {"b": 2}], depth=2)]
+    with pytest.raises(ValueError, match="depth"):
+        jsonout.pieces({"items": jsonout.Records(pieces, 2, 2)})

@@ -40,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
     key = None
     if known is None and args.write_baseline is None:
         key = repr((args.format, args.quiet, args.statistics, str(Path.cwd())))
-    wanted = Report(key, args.format == "text" and not args.statistics, args.quiet)
+    wanted = Report(
+        key, args.format == "text" and not args.statistics, args.quiet, args.format == "json"
+    )
     result = check_vault(
         target.root,
         target.config,

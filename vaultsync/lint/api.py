@@ -9,6 +9,7 @@ Imported on every `vaultsync check`: it imports the strategies only when it uses
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass, field
@@ -58,18 +59,22 @@ class Report:
     `plain_text`: the report is the plain text one (no statistics), whose lines a strategy
     may write itself instead of building every diagnostic; only with a `key`.
     `quiet`: the text report without its summary, and no progress bar.
+    `json`: the report is the JSON one (`report.write_json`), which a strategy may put
+    together from each note's JSON records made before instead of building every
+    diagnostic; only with a `key`.
     """
 
     key: str | None = None
     plain_text: bool = False
     quiet: bool = True
+    json: bool = False
 
 
 @dataclass(slots=True)
 class CheckResult:
     """What a check found: the diagnostics (sorted) and what the report names, or, when
-    a strategy or the results cache made the text report itself, that report's `pieces`
-    and the `worst` severity in it (-1: none)."""
+    a strategy or the results cache made the report itself (text or JSON), that
+    report's `pieces` and the `worst` severity in it (-1: none)."""
 
     subject: ReportSubject
     diagnostics: list[Diagnostic]
@@ -141,6 +146,12 @@ def check_vault(
                 # the snapshot again.
                 text, worst = recheck.text_report(report.quiet)
                 return found(CountedVault(root, ()), [], [text], worst)
+            if report.json and render_key is not None:
+                # The same for JSON: the notes not checked again are the snapshot's
+                # records of them.
+                with contextlib.suppress(delta.Unusable):  # its diagnostics went missing
+                    pieces, worst = recheck.json_report(str(root))
+                    return found(CountedVault(root, ()), [], pieces, worst)
             try:
                 cached = (recheck.notes, recheck.diagnostics())
                 results.save_packed(recheck.notes, recheck.packed())
@@ -162,21 +173,30 @@ def check_vault(
     listing = None if results is None else (results.files, results.stats)
     halves = None
     # A plain text report, which the second half of a check in halves may send as its
-    # lines (without the cache) or its lines by note (with it).
+    # lines (without the cache) or its lines by note (with it); or a JSON report, made
+    # from each note's records (with the cache: they are kept for the next one).
     plain = report.plain_text and render_key is not None
+    by_records = report.json and render_key is not None and results is not None
     # A whole check without the cache, or the first with it, runs in two halves.
     if paths is None and (results is None or not _parse_cache_exists(root)):
-        listing, halves = _check_in_halves(root, config, selection, report.quiet, plain, listing)
+        listing, halves = _check_in_halves(
+            root, config, selection, report.quiet, listing, text=plain, json=by_records
+        )
     if halves is not None and halves.text is not None:
         pieces, worst = _halves_text(halves.diagnostics, halves.text, report.quiet)
         return found(halves.vault, [], pieces, worst)
     if halves is not None and halves.report is not None:
         assert results is not None  # halves send one only for a check with the cache
         vault, checked = halves.vault, halves.report
-        _save_results(results, vault, checked.lines, checked.packed, halves.linkers)
+        _save_results(
+            results, vault, checked.lines, checked.packed, halves.linkers, checked.records
+        )
         if plain:  # the report is its lines: the second half's are not rebuilt
             pieces, worst = checked.text(report.quiet)
             return found(vault, [], pieces, worst)
+        made = checked.json(vault)
+        if made is not None:  # the same for the JSON report, made of the records
+            return found(vault, [], *made)
         return found(vault, checked.diagnostics(halves.diagnostics))
     linkers = None
     if halves is not None:
@@ -190,12 +210,16 @@ def check_vault(
             )
         diagnostics = engine.check(vault, selection, paths)
     if results is not None:
-        from vaultsync.lint.delta import note_lines
+        from vaultsync.lint.delta import json_report_of, note_lines
         from vaultsync.lint.results import pack_by_note
+        from vaultsync.output.report import json_records
 
         if paths is None:
             lines = note_lines(diagnostics)
-            _save_results(results, vault, lines, pack_by_note(diagnostics), linkers)
+            records = note_lines(diagnostics, json_records) if by_records else None
+            _save_results(results, vault, lines, pack_by_note(diagnostics), linkers, records)
+            if records is not None:  # the report is made of the records the snapshot keeps
+                return found(vault, [], *json_report_of(records, str(root), len(vault.notes)))
         else:
             results.save_packed(len(vault.notes), pack_by_note(diagnostics))
     return found(vault, diagnostics)
@@ -277,14 +301,16 @@ def _check_in_halves(
     config: Config,
     selection: Selection,
     quiet: bool,
-    text: bool,
     listing: Listing | None,
+    *,
+    text: bool,
+    json: bool,
 ) -> tuple[Listing, Halves | None]:
     """A whole vault checked in two processes, each parsing and checking half of it
     (shards.py). The vault's files and stats (`listing`, taken by the results cache;
     None: without the cache, the files are listed here and no stats are read), and what
-    the halves found, or None when one process is better here. `text`: only a text
-    report is wanted (without the cache)."""
+    the halves found, or None when one process is better here. `text`: only a plain
+    text report is wanted; `json`: a JSON report is (with the cache), made of records."""
     from vaultsync.io.files import discover
     from vaultsync.lint import shards
     from vaultsync.output import progress
@@ -295,7 +321,7 @@ def _check_in_halves(
     else:
         stats = listing[1]
     with progress.loading(quiet) as on_progress:
-        found = shards.check(root, config, selection, listing[0], on_progress, text, stats)
+        found = shards.check(root, config, selection, listing[0], on_progress, text, stats, json)
         return listing, found
 
 
@@ -330,13 +356,14 @@ def _save_results(
     lines: NoteLines,
     packed: dict[str, bytes],
     linkers: dict[str, set[str]] | None,
+    records: NoteLines | None = None,
 ) -> None:
     """After a whole-vault check: its results, and the snapshot the next check after a
     few edits starts from.
 
     `lines`, `packed`: the diagnostics as delta.note_lines and results.pack_by_note
     give them; `linkers`: for a vault checked in halves, the links into headings and
-    blocks (shards.Halves).
+    blocks (shards.Halves); `records`: their JSON records, when the check made them.
     """
     from vaultsync.lint import delta
     from vaultsync.lint.shards import RemoteNote
@@ -346,6 +373,8 @@ def _save_results(
         delta.discard(vault.root)  # it no longer matches the parse cache just written
         return
     try:
-        delta.save(vault.root, results.base_key, vault, results.stats, lines, packed, linkers)
+        delta.save(
+            vault.root, results.base_key, vault, results.stats, lines, packed, linkers, records
+        )
     except RemoteNote:  # it read a note of a half this process does not hold
         delta.discard(vault.root)  # the next check after an edit checks the vault whole

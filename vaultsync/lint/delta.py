@@ -3,17 +3,19 @@
 A whole-vault `check` with the cache on leaves a snapshot beside its results: every
 file's size and mtime, the backlink map, which notes link into which by heading or
 block, the notes holding index blocks, every note's aliases, the counts behind
-canonical spellings, the text report's lines note by note, and (in a file of their
-own) every note's diagnostics. A later check of the same files, configuration and rule
-selection, in which only a few notes changed, starts from it:
+canonical spellings, the text report's lines note by note, and (in files of their own)
+every note's diagnostics and, once a JSON report was asked for, its JSON records. A
+later check of the same files, configuration and rule selection, in which only a few
+notes changed, starts from it:
 
 - the changed notes are read and parsed; every other note stays a row of the parse
   cache, unpacked only if a rule reads it (a heading a re-checked link points into);
 - the notes checked again are the ones the daemon (live.py) checks again after a save:
   the changed notes, the notes linking into one of them by heading or block, the notes
   that gained or lost one of them as a backlink, and the notes holding index blocks;
-- the notes not checked again keep their diagnostics: a text report is the snapshot's
-  with the changed notes' lines replaced, other reports rebuild from the stored ones;
+- the notes not checked again keep their diagnostics: a text or JSON report is the
+  snapshot's with the changed notes' lines or records replaced, other reports rebuild
+  from the stored diagnostics;
 - whatever a few edits could change across the vault makes it a full check instead: a
   file added, removed or renamed, an attachment or a setting changed, an alias changed,
   a canonical spelling changed, a note unreadable, or more changed notes than pays.
@@ -34,7 +36,6 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -47,7 +48,13 @@ from vaultsync.lint.cache import ALLOWED_GLOBALS, CACHE_DIR, CacheRow, NoteCache
 from vaultsync.lint.codec import unpack_entry
 from vaultsync.lint.engine import check_note
 from vaultsync.lint.results import pack_by_note, unpack_by_note
-from vaultsync.output.report import fixable, text_line, write_text_summary
+from vaultsync.output.report import (
+    fixable,
+    json_records,
+    json_report,
+    text_lines,
+    write_text_summary,
+)
 from vaultsync.rules import Selection
 from vaultsync.rules.context import Context
 from vaultsync.vault import loaded
@@ -58,6 +65,7 @@ from vaultsync.vault.spellings import VariantTracker
 
 SNAPSHOT_FILE = "snapshot.pickle"
 DIAGNOSTICS_FILE = "snapshot-diagnostics.pickle"
+JSON_FILE = "snapshot-json.pickle"
 # 2: diagnostics in a file of their own; 3: spelling counts stored in buckets; 4: the
 # report lines kept note by note; 5: how many notes hold a backlinks section; 6: the link
 # maps as vault/linkmaps.py keeps them
@@ -78,6 +86,13 @@ def _diagnostics_path(root: Path) -> Path:
     return root / CACHE_DIR / DIAGNOSTICS_FILE
 
 
+def _json_path(root: Path) -> Path:
+    """The JSON report's records of the snapshot's diagnostics, note by note: read by a
+    JSON report alone, and written only once one was asked for (a check with a text
+    report does not pay for them)."""
+    return root / CACHE_DIR / JSON_FILE
+
+
 def save(
     root: Path,
     base_key: str,
@@ -86,13 +101,15 @@ def save(
     lines: NoteLines,
     packed: dict[str, bytes],
     linkers: Mapping[str, Iterable[str]] | None = None,
+    records: NoteLines | None = None,
 ) -> None:
     """Leave a snapshot of a whole-vault check for the next check to start from.
 
     `lines` and `packed`: the check's diagnostics as `note_lines` and
     results.pack_by_note give them. `linkers`: what `linkmaps.linkers_of` gives for every
     note, when worked out already (a vault checked in halves, which holds no note that
-    holds index blocks).
+    holds index blocks). `records`: their JSON records (`note_lines(..., json_records)`),
+    when the check made them for its report.
     """
     notes = vault.notes
     maps = LinkMaps.of_vault(vault, linkers)
@@ -109,29 +126,44 @@ def save(
         "tracker": tracker.state(),
     }
     # Written after the rows it describes (the parse cache is saved by engine.load) and
-    # after its diagnostics, which carry the same token.
+    # after its diagnostics and records, which carry the same token.
+    if records is None:
+        with contextlib.suppress(OSError):
+            _json_path(root).unlink()  # another snapshot's: never used, only in the way
+    else:
+        _save_records(root, token, records.order, records.texts)
     if statefile.save(_diagnostics_path(root), {"by_note": packed}, key=(FORMAT, token)):
         statefile.save(_snapshot_path(root), document, key=(FORMAT, base_key))
+
+
+def _save_records(root: Path, token: str, order: list[str], texts: list[str]) -> None:
+    statefile.save(_json_path(root), {"order": order, "texts": texts}, key=(FORMAT, token))
 
 
 Tally = tuple[int, int, int, int]  # safely fixable problems; problems by severity 0, 1, 2
 
 
+# How a report renders one note's diagnostics: report.text_lines, report.json_records.
+Render = Callable[[list[Diagnostic]], str]
+
+
 class NoteLines(NamedTuple):
-    """A check's text report by note: what the snapshot keeps of its diagnostics."""
+    """A check's report by note (its text lines, or its JSON records): what the snapshot
+    keeps of its diagnostics."""
 
     order: list[str]  # notes with problems, in report (path) order
-    texts: list[str]  # each one's lines
+    texts: list[str]  # each one's lines (or records)
     tallies: list[Tally]  # what each one's lines count
 
 
-def note_lines(diagnostics: Sequence[Diagnostic]) -> NoteLines:
-    """The text report's lines of `diagnostics` (sorted), note by note."""
+def note_lines(diagnostics: Sequence[Diagnostic], render: Render = text_lines) -> NoteLines:
+    """The report's lines of `diagnostics` (sorted), note by note, as `render` renders
+    them (the text report's lines unless told)."""
     grouped: dict[str, list[Diagnostic]] = {}
     for d in diagnostics:
         grouped.setdefault(d.path, []).append(d)
     order = sorted(grouped)
-    texts = ["".join(map(text_line, grouped[path])) for path in order]
+    texts = [render(grouped[path]) for path in order]
     return NoteLines(order, texts, [_tally(grouped[path]) for path in order])
 
 
@@ -151,6 +183,13 @@ def text_report(lines: NoteLines, quiet: bool) -> tuple[list[str], int]:
     return _with_summary(lines.texts, _sum_tallies(lines.tallies), quiet)
 
 
+def json_report_of(records: NoteLines, vault: str, notes: int) -> tuple[list[str], int]:
+    """The JSON report (`report.write_json`) of the diagnostics whose JSON records
+    `records` are (`note_lines(..., json_records)`), in pieces; and the worst severity
+    in it or -1."""
+    return _json_with_summary(records.texts, _sum_tallies(records.tallies), vault, notes)
+
+
 def _with_summary(pieces: list[str], totals: Tally, quiet: bool) -> tuple[list[str], int]:
     """`pieces` of a report and its summary line after them unless `quiet`; and the
     worst severity in it or -1."""
@@ -158,8 +197,21 @@ def _with_summary(pieces: list[str], totals: Tally, quiet: bool) -> tuple[list[s
     summary = io.StringIO()
     if not quiet:
         write_text_summary(summary, sum(by_level), fixes)
-    worst = max((level for level, count in enumerate(by_level) if count), default=-1)
-    return [*pieces, summary.getvalue()], worst
+    return [*pieces, summary.getvalue()], _worst(totals)
+
+
+def _json_with_summary(
+    records: list[str], totals: Tally, vault: str, notes: int
+) -> tuple[list[str], int]:
+    """The JSON report of `records` (pieces of `json_records`) and the worst severity in
+    it or -1."""
+    fixes, *by_level = totals
+    return json_report(vault, notes, records, by_level, fixes), _worst(totals)
+
+
+def _worst(totals: Tally) -> int:
+    _fixes, *by_level = totals
+    return max((level for level, count in enumerate(by_level) if count), default=-1)
 
 
 def _per_note(lines: NoteLines) -> dict[str, Any]:
@@ -192,27 +244,28 @@ def _sum_tallies(tallies: Iterable[Tally], sign: int = 1, start: Tally = (0, 0, 
 
 def discard(root: Path) -> None:
     """Forget the snapshot (a full check that cannot leave a new one)."""
-    for path in (_snapshot_path(root), _diagnostics_path(root)):
+    for path in (_snapshot_path(root), _diagnostics_path(root), _json_path(root)):
         with contextlib.suppress(OSError):
             path.unlink()
 
 
 @dataclass
 class _Lines:
-    """The text report of the snapshot's check, by note (see `_per_note`)."""
+    """The snapshot's check by note (see `_per_note`): which notes have problems, and
+    what each one's lines count; the lines themselves are the snapshot's (text) or in a
+    file of their own (JSON records)."""
 
-    text: str
     order: list[str]  # notes with problems, in report (path) order
-    starts: list[int]  # where each note's lines start in `text`; then len(text)
     tallies: list[Tally]  # what each note's lines count
     totals: Tally
 
-    def lines_of(self, path: str) -> tuple[int, int, Tally | None]:
-        """Where `path`'s lines are, or would go; and their tally if it has any."""
+    def lines_of(self, path: str) -> tuple[int, Tally | None]:
+        """Where `path`'s lines are, or would go, in `order`; and their tally if it has
+        any."""
         i = bisect_left(self.order, path)
         if i < len(self.order) and self.order[i] == path:
-            return self.starts[i], self.starts[i + 1], self.tallies[i]
-        return self.starts[i], self.starts[i], None
+            return i, self.tallies[i]
+        return i, None
 
 
 class Unusable(NotWarm):
@@ -226,11 +279,15 @@ class Recheck:
 
     notes: int  # notes in the vault
     kept: list[str]  # notes whose diagnostics stand (those with any), in report order
-    lines: _Lines  # the snapshot's text report
+    lines: _Lines  # the snapshot's notes with problems
+    texts: list[str]  # their text report's lines, note by note
     stale: set[str]  # notes whose diagnostics the snapshot has no longer right
     only: set[str] | None  # the notes asked about; None: all
     fresh: dict[str, list[Diagnostic]]  # note checked again -> its diagnostics, sorted
     stored: Callable[[], dict[str, bytes] | None]  # the snapshot's packed diagnostics
+    # The snapshot's JSON records by note, if it has them; and keeping them for it.
+    records: Callable[[], list[str] | None]
+    keep_records: Callable[[list[str]], None]
     # The vault as it is now, when one was made: unchanged notes are their parse-cache
     # rows, unpacked when read (a damaged row raises Unusable then).
     tracked: Tracked | None = None
@@ -262,39 +319,58 @@ class Recheck:
 
     def text_report(self, quiet: bool) -> tuple[str, int]:
         """The text report (`report.write_text`), and the worst severity in it or -1."""
+        pieces, totals = self._spliced(self.texts, text_lines)
+        report, worst = _with_summary(pieces, totals, quiet)
+        return "".join(report), worst
+
+    def json_report(self, vault: str) -> tuple[list[str], int]:
+        """The JSON report (`report.write_json`) in pieces, and the worst severity in it
+        or -1 (Unusable: the snapshot cannot say). The snapshot's records of its notes
+        are rendered from its diagnostics the first time a JSON report asks for them."""
+        records = self.records()
+        if records is None:
+            kept = self._kept()
+            records = [json_records(unpack_by_note([kept[path]])) for path in self.lines.order]
+            self.keep_records(records)
+        pieces, totals = self._spliced(records, json_records)
+        return _json_with_summary(pieces, totals, vault, self.notes)
+
+    def _spliced(self, texts: list[str], render: Render) -> tuple[list[str], Tally]:
+        """The report's lines (or records) in pieces, and what they count: the snapshot's
+        `texts` (note by note, in `lines.order`) of the notes not checked again, and the
+        notes checked again rendered by `render`."""
         lines = self.lines
-        text = lines.text
         pieces: list[str] = []
         if self.only is None:
             # The snapshot's report with each stale note's lines replaced by its new ones.
             totals = lines.totals
             done = 0
             for path in sorted(self.stale):
-                start, end, tally = lines.lines_of(path)
-                pieces.append(text[done:start])
-                done = end
+                at, tally = lines.lines_of(path)
+                pieces.extend(texts[done:at])
+                done = at
                 if tally is not None:
+                    done += 1
                     totals = _sum_tallies([tally], -1, totals)
-                totals = self._add_fresh(path, pieces, totals)
-            pieces.append(text[done:])
+                totals = self._add_fresh(path, pieces, totals, render)
+            pieces.extend(texts[done:])
         else:
             totals = (0, 0, 0, 0)
             for path in sorted({*self.kept, *self.fresh}):
                 if path in self.fresh:
-                    totals = self._add_fresh(path, pieces, totals)
+                    totals = self._add_fresh(path, pieces, totals, render)
                     continue
-                start, end, tally = lines.lines_of(path)
+                at, tally = lines.lines_of(path)
                 assert tally is not None  # `_answer` made sure every kept note has lines
-                pieces.append(text[start:end])
+                pieces.append(texts[at])
                 totals = _sum_tallies([tally], 1, totals)
-        report, worst = _with_summary(pieces, totals, quiet)
-        return "".join(report), worst
+        return pieces, totals
 
-    def _add_fresh(self, path: str, pieces: list[str], totals: Tally) -> Tally:
+    def _add_fresh(self, path: str, pieces: list[str], totals: Tally, render: Render) -> Tally:
         fresh = self.fresh.get(path)
         if not fresh:
             return totals
-        pieces.append("".join(map(text_line, fresh)))
+        pieces.append(render(fresh))
         return _sum_tallies([_tally(fresh)], 1, totals)
 
 
@@ -546,17 +622,29 @@ def _answer(
     fresh: dict[str, list[Diagnostic]],
 ) -> Recheck:
     texts = document["texts"]
-    try:
-        text = "".join(texts)
-        starts = [0, *accumulate(map(len, texts))]
-    except TypeError:
-        raise Unusable("the snapshot's report lines are damaged") from None
-    lines = _Lines(text, document["order"], starts, document["tallies"], tuple(document["totals"]))
-    if not len(lines.starts) == len(lines.order) + 1 == len(lines.tallies) + 1:
+    if not isinstance(texts, list) or not all(isinstance(text, str) for text in texts):
+        raise Unusable("the snapshot's report lines are damaged")
+    lines = _Lines(document["order"], document["tallies"], tuple(document["totals"]))
+    if not len(texts) == len(lines.order) == len(lines.tallies):
         raise Unusable("the snapshot's report lines disagree")
     kept = [p for p in lines.order if p not in stale and (only is None or p in only)]
-    stored = _stored(root, str(document["token"]))
-    return Recheck(int(document["notes"]), kept, lines, stale, only, fresh, stored)
+    token = str(document["token"])
+    stored = _stored(root, token)
+
+    def records() -> list[str] | None:
+        found = statefile.load(_json_path(root), ALLOWED_GLOBALS, key=(FORMAT, token))
+        if found is None or found.get("order") != lines.order:
+            return None  # none kept yet (a snapshot of a text report), or damaged
+        kept_texts = found.get("texts")
+        if not isinstance(kept_texts, list) or len(kept_texts) != len(lines.order):
+            return None
+        return kept_texts if all(isinstance(text, str) for text in kept_texts) else None
+
+    def keep_records(found: list[str]) -> None:
+        _save_records(root, token, lines.order, found)
+
+    notes = int(document["notes"])
+    return Recheck(notes, kept, lines, texts, stale, only, fresh, stored, records, keep_records)
 
 
 def _stored(root: Path, token: str) -> Callable[[], dict[str, bytes] | None]:

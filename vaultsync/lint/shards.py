@@ -14,9 +14,10 @@ written and which notes it links to (its backlink targets, resolved from the fil
 alone). Each then builds the same index, variants and backlink map, checks its own
 half, and the child sends back its diagnostics: for a plain text report, the report
 lines it rendered from them; with the cache, packed as the results keep them and as
-report lines note by note, its parse cache rows going to a part file the parent
-copies into the cache file. A note of the other half is a `DeferredEntry` there whose
-source is the other half: reading its parsed note raises `RemoteNote`.
+report lines note by note (and, for a JSON report, as its JSON records note by note),
+its parse cache rows going to a part file the parent copies into the cache file. A
+note of the other half is a `DeferredEntry` there whose source is the other half:
+reading its parsed note raises `RemoteNote`.
 
 Whatever this cannot answer exactly is left to the classic way (the child's notes are
 then parsed again here): a note holding index or unresolved blocks (those list every
@@ -134,12 +135,22 @@ class CheckedReport(NamedTuple):
     packed: dict[str, bytes]  # results.pack_by_note of all of them, in report order
     lines: NoteLines  # their text report, note by note
     second: list[bytes]  # the second half's packed diagnostics
+    records: NoteLines | None  # their JSON records, note by note, when asked for
 
     def text(self, quiet: bool) -> tuple[list[str], int]:
         """The text report in pieces, and the worst severity in it or -1."""
         from vaultsync.lint.delta import text_report
 
         return text_report(self.lines, quiet)
+
+    def json(self, vault: Vault) -> tuple[list[str], int] | None:
+        """The JSON report in pieces, and the worst severity in it or -1; None when the
+        halves did not render their records (check(json=False))."""
+        from vaultsync.lint.delta import json_report_of
+
+        if self.records is None:
+            return None
+        return json_report_of(self.records, str(vault.root), len(vault.notes))
 
     def diagnostics(self, first: list[Diagnostic]) -> list[Diagnostic]:
         """Every diagnostic, sorted, given the first half's (sorted)."""
@@ -151,7 +162,8 @@ class CheckedReport(NamedTuple):
 class Halves(NamedTuple):
     vault: Vault  # as this process holds it: the other half's notes are not parsed here
     # Sorted; only the first half's when `text` or `report` is set, and none when
-    # `report` is set for a plain text report (check(text=True)): its lines stand in.
+    # `report` is set for a plain text or JSON report (check(text=True) or
+    # check(json=True)): its lines or records stand in.
     diagnostics: list[Diagnostic]
     text: TextPart | None  # the second half's text report part, when it was asked for
     # linkmaps.linkers_of every note, for the snapshot of a check with the cache
@@ -173,6 +185,7 @@ class _Job(NamedTuple):
     # second's), for the parent to copy into the parse cache file.
     parts: tuple[Path, Path]
     plain: bool  # only a text report is wanted (with the cache or without)
+    json: bool  # with the cache, a JSON report is wanted: each half renders its records
 
 
 class _Part(NamedTuple):
@@ -189,6 +202,7 @@ class _Results(NamedTuple):
     lines: NoteLines  # and their text report, note by note
     part: _Part | None  # its parse cache rows (None: they could not be written)
     linkers: dict[str, set[str]]  # linkmaps.linkers_of its notes
+    records: NoteLines | None  # their JSON records, note by note (_Job.json)
 
 
 # The part files of the parse cache (`_Job.parts`), named for the process that made
@@ -204,6 +218,7 @@ def check(
     progress: Progress | None = None,
     text: bool = False,
     stats: dict[str, os.stat_result] | None = None,
+    json: bool = False,
 ) -> Halves | None:
     """`engine.check(engine.load(root, config, use_cache=False), selection)`, sorted, in
     two processes; None when this vault is checked better the classic way (too few
@@ -214,7 +229,9 @@ def check(
     second half sorts after every note of the first, so its lines follow theirs.
     `stats`: the files' stats, for a check with the cache (and none yet): the parse
     cache is written as engine.load writes it, and `Halves.linkers` and
-    `Halves.report` are given for the results and the snapshot.
+    `Halves.report` are given for the results and the snapshot. `json` (with `stats`):
+    a JSON report is wanted; each half renders its diagnostics' records for it
+    (`CheckedReport.json`), the second half's never rebuilt.
     """
     note_files = [file for file in files if file.is_note]
     if forks.usable(len(note_files), THRESHOLD) < 2:
@@ -223,7 +240,7 @@ def check(
     parts = (folder / f"{_PART_PREFIX}{os.getpid()}-1", folder / f"{_PART_PREFIX}{os.getpid()}-2")
     if stats is not None:
         _remove_dead_parts(folder)
-    job = _Job(root, config, selection, files, text and stats is None, stats, parts, text)
+    job = _Job(root, config, selection, files, text and stats is None, stats, parts, text, json)
     try:
         return _check(job, note_files, progress)
     finally:
@@ -453,9 +470,9 @@ def _child(
                 diagnostics.sort(key=Diagnostic.sort_key)
                 forks.put(up, _text_part(diagnostics))
             elif linkers is not None:
-                packed, lines = _packed(diagnostics)
+                packed, lines, records = _packed(diagnostics, job.json)
                 part = _cache_rows(job, half, own.entries, job.parts[1])
-                forks.put(up, _Results(packed, lines, part, linkers))
+                forks.put(up, _Results(packed, lines, part, linkers, records))
             else:
                 forks.put(up, [flatten(d) for d in diagnostics])
             status = 0
@@ -463,13 +480,18 @@ def _child(
         os._exit(status)
 
 
-def _packed(diagnostics: list[Diagnostic]) -> tuple[dict[str, bytes], NoteLines]:
-    """This half's diagnostics (sorted here) as the results and the snapshot keep them."""
+def _packed(
+    diagnostics: list[Diagnostic], json: bool
+) -> tuple[dict[str, bytes], NoteLines, NoteLines | None]:
+    """This half's diagnostics (sorted here) as the results and the snapshot keep them;
+    with `json`, also their JSON records note by note."""
     from vaultsync.lint.delta import note_lines
     from vaultsync.lint.results import pack_by_note
+    from vaultsync.output.report import json_records
 
     diagnostics.sort(key=Diagnostic.sort_key)
-    return pack_by_note(diagnostics), note_lines(diagnostics)
+    records = note_lines(diagnostics, json_records) if json else None
+    return pack_by_note(diagnostics), note_lines(diagnostics), records
 
 
 def _linkers(vault: Vault, entries: list[NoteEntry]) -> dict[str, set[str]]:
@@ -574,10 +596,11 @@ def _parent(
         return classic(own.entries)
     linkers: dict[str, set[str]] | None = None
     part: _Part | None = None
+    records: NoteLines | None = None
     if job.stats is not None:  # while the child finishes its half
         linkers = _linkers(vault, own.entries)
-        packed, lines = _packed(diagnostics)
-        if job.plain:
+        packed, lines, records = _packed(diagnostics, job.json)
+        if job.plain or job.json:
             diagnostics = []  # the report is made of the lines: at 100,000 notes ~100 MB
         # What the rules shared goes too, but what the snapshot keeps: the backlink map
         # and how many notes hold a backlinks section.
@@ -600,7 +623,7 @@ def _parent(
         text = returned
     elif isinstance(returned, _Results):
         assert linkers is not None
-        theirs_packed, theirs_lines, theirs_part, theirs_linkers = returned
+        theirs_packed, theirs_lines, theirs_part, theirs_linkers, theirs_records = returned
         del returned
         for target, sources in theirs_linkers.items():
             linkers.setdefault(target, set()).update(sources)
@@ -608,7 +631,11 @@ def _parent(
         from vaultsync.lint.delta import join_lines
 
         second = list(theirs_packed.values())
-        report = CheckedReport(packed | theirs_packed, join_lines(lines, theirs_lines), second)
+        both = None
+        if records is not None and theirs_records is not None:
+            both = join_lines(records, theirs_records)
+        joined = join_lines(lines, theirs_lines)
+        report = CheckedReport(packed | theirs_packed, joined, second, both)
     else:
         diagnostics.extend(map(rebuild, returned))
     diagnostics.sort(key=Diagnostic.sort_key)

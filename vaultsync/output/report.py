@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
 from vaultsync.core.model import Diagnostic, FixKind, Severity
@@ -11,6 +11,8 @@ from vaultsync.output import jsonout
 from vaultsync.rules import RULES
 
 JSON_VERSION = 1
+# The depth of the JSON report's list of diagnostics in its document (jsonout.Records).
+_DIAGNOSTICS_DEPTH = 1
 
 
 def fixable(diagnostics: Sequence[Diagnostic]) -> int:
@@ -37,6 +39,11 @@ def shown_paths(paths: Iterable[str], limit: int = 10) -> str:
 def text_line(d: Diagnostic) -> str:
     """One diagnostic as the text report shows it, line end included."""
     return f"{shown_path(d.path)}:{d.span.line}:{d.span.column}: {d.code} {d.message}\n"
+
+
+def text_lines(diagnostics: Iterable[Diagnostic]) -> str:
+    """`diagnostics`' lines of the text report."""
+    return "".join(map(text_line, diagnostics))
 
 
 def write_text(out: TextIO, diagnostics: Sequence[Diagnostic], quiet: bool = False) -> None:
@@ -86,18 +93,40 @@ def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
 
 
 def write_json(out: TextIO, vault: str, notes: int, diagnostics: Sequence[Diagnostic]) -> None:
-    summary = Counter(d.severity.label for d in diagnostics)
-    document = {
+    by_level = Counter(int(d.severity) for d in diagnostics)
+    records = [diagnostic_json(d) for d in diagnostics]
+    jsonout.write(out, _json_document(vault, notes, records, by_level, fixable(diagnostics)))
+
+
+def json_records(diagnostics: Iterable[Diagnostic]) -> str:
+    """`diagnostics` as the JSON report's list of them holds them, for `json_report`."""
+    return jsonout.record_lines(map(diagnostic_json, diagnostics), _DIAGNOSTICS_DEPTH)
+
+
+def json_report(
+    vault: str, notes: int, records: Sequence[str], by_level: Sequence[int], safe_fixes: int
+) -> list[str]:
+    """`write_json`'s report, in pieces, of diagnostics given as `records`: pieces of
+    `json_records` of them all, in report order; `by_level`: how many there are of each
+    severity (by its number), `safe_fixes`: how many are fixable."""
+    listed = jsonout.Records(records, sum(by_level), _DIAGNOSTICS_DEPTH)
+    counts = dict(enumerate(by_level))
+    return jsonout.pieces(_json_document(vault, notes, listed, counts, safe_fixes))
+
+
+def _json_document(
+    vault: str, notes: int, diagnostics: object, by_level: Mapping[int, int], safe_fixes: int
+) -> dict[str, Any]:
+    return {
         "version": JSON_VERSION,
         "vault": vault,
         "notes": notes,
-        "diagnostics": [diagnostic_json(d) for d in diagnostics],
+        "diagnostics": diagnostics,
         "summary": {
-            **{s.label: summary.get(s.label, 0) for s in Severity},
-            "fixable": fixable(diagnostics),
+            **{s.label: by_level.get(int(s), 0) for s in Severity},
+            "fixable": safe_fixes,
         },
     }
-    jsonout.write(out, document)
 
 
 def write_statistics(out: TextIO, diagnostics: Sequence[Diagnostic]) -> None:
