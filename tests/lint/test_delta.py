@@ -337,6 +337,21 @@ def test_a_snapshot_version_no_longer_cached_makes_a_whole_check(
     assert spy and not any(spy)
 
 
+def test_a_note_written_back_as_it_was_keeps_the_snapshot_s_version_findable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spy: list[bool]
+) -> None:
+    # A note restored to the bytes the snapshot saw (an editor's undo, a `git checkout`)
+    # gets a new mtime; a command that refreshes the parse cache (`graph`) must keep the
+    # row findable by the stat the snapshot has, or the next edit checks the vault whole.
+    root = _vault(tmp_path, capsys, spy)
+    _edit(root, "Hub.md", str(BASE["Hub.md"]), 1)  # the same bytes, a new mtime
+    code, _out, err = run_cli(capsys, "graph", str(root), "--format", "json")
+    assert code == 0, err
+    _edit(root, "Hub.md", f"{BASE['Hub.md']!s}\n[[Edited link]]\n", 2)
+    _same_as_fresh(capsys, root)
+    assert spy and all(spy)
+
+
 def test_the_tracker_restored_from_a_snapshot_keeps_counting_like_a_fresh_one(
     tmp_path: Path,
 ) -> None:

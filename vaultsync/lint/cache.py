@@ -187,6 +187,9 @@ class NoteCache:
                 return None
             if current != digest:
                 return None
+            # The same bytes under a new stat (a file written back as it was): the row
+            # as it was stays findable by its old stat, for a snapshot that saw that one.
+            self._keep_version(path, row)
             self.rows[path] = (stat.st_size, stat.st_mtime_ns, digest, offset, length)
             self.dirty = True
         return self.unpack(path)
@@ -239,13 +242,19 @@ class NoteCache:
     def store_blob(self, path: str, stat: os.stat_result, digest: str, blob: bytes) -> None:
         """`store`, with the packed entry already pickled (`statefile.dumps`)."""
         previous = self.rows.get(path)
-        if previous is not None and path not in self.fresh:
-            versions = self.versions.setdefault(path, [])
-            versions.append(previous)
-            del versions[:-_VERSIONS_KEPT]
+        if previous is not None:
+            self._keep_version(path, previous)
         self.rows[path] = (stat.st_size, stat.st_mtime_ns, digest, -1, len(blob))
         self.fresh[path] = blob
         self.dirty = True
+
+    def _keep_version(self, path: str, row: CacheRow) -> None:
+        """Keep `row`, about to be replaced, as an earlier version of `path` (`earlier`);
+        not a row stored by this run, whose bytes are about to go."""
+        if path not in self.fresh:
+            versions = self.versions.setdefault(path, [])
+            versions.append(row)
+            del versions[:-_VERSIONS_KEPT]
 
     def retain(self, paths: set[str]) -> None:
         """Forget notes that are gone."""
