@@ -60,7 +60,8 @@ def write_vault(root: Path, files: dict[str, str | bytes]) -> Path:
 
 def aged(root: Path, seconds: float = 3600.0) -> Path:
     """Make every file of the vault at `root` (but vaultsync's own state) `seconds` old:
-    a check stores no results, and leaves no snapshot, for files written a moment ago."""
+    a check stores no results for files written a moment ago (and the next check reads
+    them again to see whether they changed)."""
     past = time.time() - seconds
     for path in root.rglob("*"):
         if path.is_file() and ".vaultsync" not in path.relative_to(root).parts:

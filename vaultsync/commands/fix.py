@@ -106,6 +106,12 @@ def run(args: argparse.Namespace) -> int:
             if target.only is not None:
                 # Notes outside the given ones whose backlinks sections follow their links.
                 result = follow(result, chosen, target.only, options)
+            elif result.converged and not options.dry_run and not args.no_cache:
+                # What the fix ended with is a whole check of the vault as written: kept
+                # as `check` keeps one, the next check or fix starts warm from it.
+                from vaultsync.lint.api import remember_check
+
+                remember_check(target.root, target.config, chosen, result.vault, result.diagnostics)
         if not result.converged:
             files = ", ".join(result.still_changing)
             print(

@@ -241,6 +241,29 @@ def tracked_vault(root: Path, config: Config, selection: Selection) -> Tracked |
     return None if recheck is None else recheck.tracked
 
 
+def remember_check(
+    root: Path, config: Config, selection: Selection, vault: Vault, diagnostics: list[Diagnostic]
+) -> None:
+    """Leave the caches a whole check of `vault` with `selection` would leave, from the
+    `diagnostics` a whole-vault fix ended with (sorted): the parse cache rows of the notes
+    it wrote, its results and the snapshot, so that the next `check` or `fix` is a warm
+    one instead of a whole check. Nothing when the vault's files are no longer the ones
+    `vault` holds (a file added or removed meanwhile), and only the rows of the notes
+    that still are as parsed when one was edited meanwhile."""
+    if not config.cache:
+        return
+    from vaultsync.lint import engine
+    from vaultsync.lint.delta import note_lines
+    from vaultsync.lint.results import ResultCache, pack_by_note
+
+    results = ResultCache(root, config, selection, None)
+    if [f.path for f in results.files] != [f.path for f in vault.files]:
+        return
+    if not engine.remember(vault, results.stats):
+        return  # a note changed since the fix read or wrote it: `diagnostics` are not its
+    _save_results(results, vault, note_lines(diagnostics), pack_by_note(diagnostics), None)
+
+
 def snapshot_start(root: Path, config: Config, selection: Selection) -> Start | None:
     """The vault as the last whole check with `selection` left it (its snapshot), with
     the notes changed since read again: for a process that keeps the vault (the daemon),
@@ -368,9 +391,9 @@ def _save_results(
     from vaultsync.lint import delta
     from vaultsync.lint.shards import RemoteNote
 
-    results.save_packed(len(vault.notes), packed)
-    if not results.storable:
-        delta.discard(vault.root)  # it no longer matches the parse cache just written
+    results.save_packed(len(vault.notes), packed)  # unless a file was written just now
+    if not results.complete:
+        delta.discard(vault.root)  # a file could not be stat'ed: the snapshot cannot say
         return
     try:
         delta.save(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import io
 import os
 import time
@@ -429,7 +430,15 @@ def _changed_notes(
     stats: dict[str, os.stat_result],
     seen: dict[str, tuple[int, int]],
     written_at: float,
+    cache: NoteCache,
+    root: Path,
 ) -> list[VaultFile]:
+    """The notes changed since the snapshot (Unusable: more than that changed).
+
+    A note whose stat is the one the snapshot saw, but which was written so close to the
+    snapshot that a later write could hide in the same clock tick, is changed unless its
+    bytes are still the ones the snapshot's check read (their hash, as its parse-cache
+    row has it): the notes a `fix` just wrote are not all changed to the next check."""
     if len(seen) != len(stats) or len(stats) != len(files):
         raise Unusable("the file set changed")  # or a file could not be stat'ed
     changed = []
@@ -437,13 +446,30 @@ def _changed_notes(
     for file in files:
         stat = stats[file.path]
         size, mtime = seen[file.path]  # KeyError: a file the snapshot never saw
-        if size != stat.st_size or mtime != stat.st_mtime_ns or mtime >= newest:
-            if not file.is_note:
-                raise Unusable(f"attachment changed: {file.path}")
-            changed.append(file)
-            if len(changed) > _MAX_CHANGED:
-                raise Unusable("too many notes changed")
+        same_stat = size == stat.st_size and mtime == stat.st_mtime_ns
+        if same_stat and (mtime < newest or _same_bytes(root, file, (size, mtime), cache)):
+            continue
+        if not file.is_note:
+            raise Unusable(f"attachment changed: {file.path}")
+        changed.append(file)
+        if len(changed) > _MAX_CHANGED:
+            raise Unusable("too many notes changed")
     return changed
+
+
+def _same_bytes(root: Path, file: VaultFile, seen: tuple[int, int], cache: NoteCache) -> bool:
+    """Whether the note still has the bytes its parse-cache row for the stat `seen` (the
+    snapshot's) was made from."""
+    if not file.is_note:
+        return False
+    row = cache.rows.get(file.path)
+    if row is None or tuple(row[:2]) != seen:
+        return False
+    try:
+        with open(root / file.location, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest() == row[2]
+    except OSError:
+        return False
 
 
 def _recheck(
@@ -458,17 +484,18 @@ def _recheck(
 ) -> Recheck:
     seen: dict[str, tuple[int, int]] = document["stats"]
     written_at = float(document["written_at"])
-    changed = _changed_notes(files, stats, seen, written_at)
-    if not changed and not vault:  # the results file went missing, say: the snapshot is the answer
-        return _answer(root, document, set(), only, {})
-
     cache = NoteCache(root, config, enabled=True, lazy=True)
-    if vault:  # its unchanged notes are unpacked from the cache as they are read
-        return _recheck_notes(root, config, selection, files, document, changed, cache, only)
+    keep_open = False
     try:
-        return _recheck_notes(root, config, selection, files, document, changed, cache, only)
+        changed = _changed_notes(files, stats, seen, written_at, cache, root)
+        if not changed and not vault:  # the results went missing, say: the snapshot answers
+            return _answer(root, document, set(), only, {})
+        answer = _recheck_notes(root, config, selection, files, document, changed, cache, only)
+        keep_open = vault  # its unchanged notes are unpacked from the cache as they are read
+        return answer
     finally:
-        cache.close()
+        if not keep_open:
+            cache.close()
 
 
 def _recheck_notes(
@@ -600,7 +627,7 @@ def start(
     cache = NoteCache(root, config, enabled=True, lazy=True)
     try:
         seen: dict[str, tuple[int, int]] = document["stats"]
-        changed = _changed_notes(files, stats, seen, float(document["written_at"]))
+        changed = _changed_notes(files, stats, seen, float(document["written_at"]), cache, root)
         edited = _edited_vault(root, config, files, document, changed, cache)
         order, tallies = document["order"], document["tallies"]
         stale = edited.stale

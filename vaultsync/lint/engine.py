@@ -79,6 +79,47 @@ def load(
     return build(root, config, files, notes)
 
 
+def remember(vault: Vault, stats: dict[str, os.stat_result]) -> bool:
+    """Bring the parse cache up to `vault`'s entries (notes just written by a fix, say),
+    each under the stat its file has now (`stats`): a note's row is the entry's only if
+    the file still has the bytes the entry was parsed from (read and hashed here);
+    otherwise the note has no row and is read again when next needed. False: some note
+    has none (or the cache cannot be written)."""
+    import hashlib
+
+    from vaultsync.lint.cache import NoteCache
+    from vaultsync.lint.codec import pack_entry
+
+    cache = NoteCache(vault.root, vault.config, True)
+    complete = cache.enabled
+    files = {f.path: f for f in vault.files}
+    try:
+        for path, entry in vault.notes.items():
+            row = cache.rows.get(path)
+            stat = stats.get(path)
+            if stat is None:
+                complete = False
+                continue
+            if row is not None and tuple(row[:3]) == (stat.st_size, stat.st_mtime_ns, entry.digest):
+                continue  # as cached
+            try:
+                with open(vault.root / files[path].location, "rb") as handle:
+                    current = hashlib.sha256(handle.read()).hexdigest()
+            except OSError:
+                current = None
+            if current == entry.digest and cacheable(entry, files[path]):
+                cache.store(path, stat, entry.digest, pack_entry(entry))
+            else:  # changed since it was parsed: no row rather than a wrong one
+                cache.rows.pop(path, None)
+                cache.dirty = True
+                complete = False
+        cache.retain(set(vault.notes))
+        cache.save()
+    finally:
+        cache.close()
+    return complete
+
+
 def cacheable(entry: NoteEntry, file: VaultFile) -> bool:
     """Whether the parse cache may keep the note as read: not one that could not be read,
     nor a symlinked one (excluded though `exclude` does not say so): the cache restores

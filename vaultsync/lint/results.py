@@ -123,6 +123,7 @@ class ResultCache:
         self.path = root / CACHE_DIR / RESULTS_FILE
         self.report_path = root / CACHE_DIR / report_file
         self.storable = True
+        self.complete = True  # every file stat'ed
         digest = hashlib.sha256()
         newest = 0
         header = (
@@ -159,7 +160,7 @@ class ResultCache:
             try:
                 stat = self.stats[file.path] = os.stat(base + file.location)
             except OSError:
-                self.storable = False
+                self.storable = self.complete = False
                 continue
             mtime = stat.st_mtime_ns
             if mtime > newest:
