@@ -257,6 +257,33 @@ def test_fix_vault_nothing_to_do(paired: Callable[..., Paired], fixed_vault: Pat
     paired("fix of the vault, nothing to do", 0.6).run(once, teardown=teardown)
 
 
+def test_fix_vault_right_after_a_first_fix(
+    paired: Callable[..., Paired], bench_vault: BenchVault, tmp_path: Path
+) -> None:
+    """`fix` of the vault straight after its first fix, with no `check` in between (a
+    user running fix twice): each round's setup, untimed, makes a fresh copy of the
+    generated vault and fixes it; the timed second fix must write nothing."""
+    source = bench_vault(NOTES)
+    work = tmp_path / "twice"
+    before: dict[str, tuple[int, int]] = {}
+
+    def setup() -> None:
+        fresh_copy(source, work)
+        assert vaultsync("fix", str(work), "--exit-zero", "-q") == 0
+        before.clear()
+        before.update(stamps(work))
+
+    def once() -> None:
+        assert vaultsync("fix", str(work), "--exit-zero", "-q") == 0
+
+    def teardown() -> None:
+        assert stamps(work) == before, "the second fix wrote"
+
+    paired("fix of the vault right after a first fix", 0.6).run(
+        once, setup=setup, teardown=teardown, rounds=SLOW_ROUNDS
+    )
+
+
 def atomic_rewrite(vault: Path, changed: dict[str, bytes]) -> None:
     """The bare floor under `fix`'s writes, without vaultsync: a temp file beside each
     changed note, made durable as vaultsync's writer makes a batch (one sync() for all
