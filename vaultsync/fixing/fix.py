@@ -446,23 +446,11 @@ def _fix(
             if not options.dry_run:
                 session.commit()
             return _result(session, diagnostics, passes, True, touched, tracked), {}
-        stale = None
-        if new_files or len(last_changed) * _INCREMENTAL_SHARE > len(notes):
-            tracked = None
-        else:
-            if tracked is None or tracked.vault is not session.vault:
-                tracked = Tracked.of_vault(session.vault)
-            edited = linkmaps.edit(tracked, {path: notes[path] for path in last_changed})
-            tracked, stale = (None, None) if edited is None else edited
-        if tracked is None:  # the file set or an alias changed: the vault afresh
-            if new_files:
-                files = sorted([*files, *new_files], key=lambda f: f.path)
-            session.vault = loaded.build(vault.root, vault.config, files, notes)
-            diagnostics = engine.check(session.vault, selection, wanted_paths)
-            touched = None
-            continue
-        session.vault = tracked.vault
-        if stale is None:  # a canonical spelling changed: L002 of any note may have
+        if new_files:
+            files = sorted([*files, *new_files], key=lambda f: f.path)
+        changed = {path: notes[path] for path in last_changed}
+        session.vault, tracked, stale = _edited(session.vault, files, notes, changed, tracked)
+        if stale is None:  # any note's diagnostics may have changed
             diagnostics = engine.check(session.vault, selection, wanted_paths)
             touched = None
             continue
@@ -483,6 +471,30 @@ def _fix(
         for path in still
     }
     return _result(session, diagnostics, options.max_passes, False, touched, tracked), trouble
+
+
+def _edited(
+    vault: Vault,
+    files: list[VaultFile],
+    notes: dict[str, NoteEntry],
+    changed: dict[str, NoteEntry],
+    tracked: Tracked | None,
+) -> tuple[Vault, Tracked | None, set[str] | None]:
+    """The vault after a pass (`notes`: every entry, `changed` among them; `files`: with
+    any stub made), its maps and counts when kept, and the notes whose diagnostics the
+    pass may have changed (None: any note's).
+
+    A pass that only edited notes' contents, and few of them, is judged by
+    `linkmaps.edit`; one that made a file, changed an alias, or touched more than a
+    tenth of the notes gets the vault built afresh."""
+    if len(files) == len(vault.files) and len(changed) * _INCREMENTAL_SHARE <= len(notes):
+        if tracked is None or tracked.vault is not vault:
+            tracked = Tracked.of_vault(vault)
+        edited = linkmaps.edit(tracked, changed)
+        if edited is not None:
+            tracked, stale = edited
+            return tracked.vault, tracked, stale  # stale None: a canonical spelling changed
+    return loaded.build(vault.root, vault.config, files, notes), None, None
 
 
 def _result(
