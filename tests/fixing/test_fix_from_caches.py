@@ -150,3 +150,24 @@ def test_fix_options_from_the_caches_match_the_vault_as_loaded(
     code, out, err = run_cli(capsys, "fix", str(cached / "Hub.md"), *flags)
     assert (code, out.replace(str(cached), str(plain)), err) == expected
     assert _notes(cached) == _notes(plain)
+
+
+def test_a_fix_after_an_edit_reads_the_notes_it_did_not_check_from_the_caches(
+    tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot has a fixable problem in a note that the edit since does not touch:
+    the fix takes it from the snapshot and fixes it without loading the vault."""
+    files = {**VAULT, "Stray.md": "Links [[open-source]] as a variant.\n"}
+    cached = write_vault(tmp_path / "cached", files)
+    _age(cached)
+    assert run_cli(capsys, "check", str(cached))[0] == 1  # the snapshot, with Stray's L002
+    plain = tmp_path / "plain"
+    shutil.copytree(cached, plain, copy_function=shutil.copy2)
+    _edit((cached, plain), "Topic A.md", "About [[Hub#Plans]] and more.\n")
+    expected = run_cli(capsys, "fix", str(plain), "--no-cache")
+    assert "Stray.md" in expected[1]
+    with monkeypatch.context() as patched:
+        patched.setattr(engine, "load", _no_load)
+        found = run_cli(capsys, "fix", str(cached))
+    assert found == expected
+    assert _notes(cached) == _notes(plain)

@@ -354,6 +354,30 @@ def test_a_note_written_back_as_it_was_keeps_the_snapshot_s_version_findable(
     assert spy and all(spy)
 
 
+def test_the_vault_a_recheck_gives_can_be_read_whole_afterwards(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A fix goes on from the recheck's vault (`Recheck.tracked`) and may read any of its
+    # unchanged notes, which are parse-cache rows until read: the cache stays open.
+    from vaultsync.config.settings import load_config
+    from vaultsync.lint.results import ResultCache
+    from vaultsync.rules import Selection
+
+    # No index block, which would read every note's properties while checking.
+    files = {"A.md": "[[B]]\n", "B.md": "# B\n", "C.md": "[[B#B]] [[Nowhere]]\n"}
+    root = write_vault(tmp_path / "vault", {**files, ".vaultsync.toml": SECTIONS_ON})
+    _age(root)
+    _report(capsys, root)  # the whole check that leaves the snapshot
+    _edit(root, "A.md", "[[B]] [[Edited link]]\n", 1)
+    config = load_config(root)
+    selection = Selection.build(config.select, config.ignore, dict(config.severity))
+    results = ResultCache(root, config, selection, None)
+    found = delta.recheck(root, config, selection, results.base_key, (results.files, results.stats))
+    assert found is not None and found.tracked is not None
+    notes = found.tracked.vault.notes
+    assert all(entry.parsed is not None for entry in notes.values())
+
+
 def test_the_tracker_restored_from_a_snapshot_keeps_counting_like_a_fresh_one(
     tmp_path: Path,
 ) -> None:

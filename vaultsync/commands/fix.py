@@ -152,15 +152,9 @@ def run(args: argparse.Namespace) -> int:
     return 1 if remaining or outcome.skipped else 0
 
 
-class _WarmStart(NamedTuple):
-    """A check answered from the caches that found something to fix."""
-
-    checked: CheckResult
-
-
 def _warm_start(
     target: Target, chosen: Selection, options: FixOptions
-) -> _Outcome | _WarmStart | None:
+) -> _Outcome | CheckResult | None:
     """A fix starts as a warm check: the outcome when a check answered from the caches
     (as `check` leaves them) shows nothing `fix` would apply; that check when it shows
     something; None: no cache to answer from.
@@ -181,9 +175,9 @@ def _warm_start(
         if only is not None and diag.path not in only and not diag.code.startswith(SECTION_PREFIX):
             continue
         if wanted(diag.fix, diag.code, options):
-            return _WarmStart(checked)
+            return checked
         if options.create_missing and diag.code == CREATE_CODE:
-            return _WarmStart(checked)
+            return checked
     diagnostics = checked.diagnostics
     if only is not None:
         diagnostics = [d for d in diagnostics if d.path in only]
@@ -191,7 +185,7 @@ def _warm_start(
 
 
 def _fix_from_caches(
-    target: Target, chosen: Selection, options: FixOptions, warm: _WarmStart
+    target: Target, chosen: Selection, options: FixOptions, checked: CheckResult
 ) -> FixResult | None:
     """The fix, starting from the vault the caches give (the last whole check's snapshot
     and the notes changed since, as `check` starts from it): it checks again only what
@@ -200,7 +194,6 @@ def _fix_from_caches(
     from vaultsync.fixing.neighbours import follow
     from vaultsync.lint.api import NotWarm, tracked_vault
 
-    checked = warm.checked
     edited = checked.edited
     try:
         tracked = checked.tracked

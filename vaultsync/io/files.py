@@ -247,4 +247,20 @@ def read_note(path: Path, max_size: int, root: Path | None = None) -> NoteText:
     if b"\x00" in raw:  # in valid UTF-8 a zero byte is always the character NUL
         raise UnreadableFile("binary content (NUL byte)")
     bom = text.startswith(BOM)
-    return NoteText(text[1:] if bom else text, bom, hashlib.sha256(raw).hexdigest(), symlink)
+    return NoteText(text[1:] if bom else text, bom, _digest(raw), symlink)
+
+
+def _digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def file_digest(path: Path | str) -> str | None:
+    """The digest `read_note` gives a file's bytes (`NoteText.digest`), of the file as it
+    is now, without decoding it; None when it cannot be read. The caches compare it with
+    the digest they kept to tell a file rewritten in the same clock tick from one left
+    alone."""
+    try:
+        with open(path, "rb") as handle:
+            return _digest(handle.read())
+    except OSError:
+        return None

@@ -230,15 +230,8 @@ def tracked_vault(root: Path, config: Config, selection: Selection) -> Tracked |
     with its link maps and spelling counts (for a fix that starts from the caches);
     None: no snapshot can give it. Its unchanged notes are parse-cache rows, unpacked
     when read: one that cannot be raises `NotWarm`."""
-    if not config.cache:
-        return None
-    from vaultsync.lint import delta
-    from vaultsync.lint.results import ResultCache
-
-    results = ResultCache(root, config, selection, None)
-    listing = (results.files, results.stats)
-    recheck = delta.recheck(root, config, selection, results.base_key, listing, vault=True)
-    return None if recheck is None else recheck.tracked
+    start = snapshot_start(root, config, selection)
+    return None if start is None else start.edited.tracked
 
 
 def remember_check(

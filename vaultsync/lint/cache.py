@@ -15,7 +15,6 @@ a crafted cache file cannot run code.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import threading
@@ -27,6 +26,7 @@ from typing import Any, BinaryIO
 from vaultsync import __version__
 from vaultsync.config.settings import Config
 from vaultsync.io import statefile
+from vaultsync.io.files import file_digest
 
 # 2: symlinked notes are flagged and never cached; 3: records packed by column; 4: each
 # note pickled on its own, so saving after an edit re-pickles that note, not the vault;
@@ -180,12 +180,7 @@ class NoteCache:
         except (TypeError, ValueError):
             return None
         if size != stat.st_size or mtime_ns != stat.st_mtime_ns or racy:
-            try:
-                with open(location, "rb") as handle:
-                    current = hashlib.sha256(handle.read()).hexdigest()
-            except OSError:
-                return None
-            if current != digest:
+            if file_digest(location) != digest:
                 return None
             # The same bytes under a new stat (a file written back as it was): the row
             # as it was stays findable by its old stat, for a snapshot that saw that one.

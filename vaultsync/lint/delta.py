@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import io
 import os
 import time
@@ -44,7 +43,7 @@ from vaultsync.config.settings import Config
 from vaultsync.core.errors import NotWarm
 from vaultsync.core.model import Diagnostic
 from vaultsync.io import statefile
-from vaultsync.io.files import VaultFile
+from vaultsync.io.files import VaultFile, file_digest
 from vaultsync.lint.cache import ALLOWED_GLOBALS, CACHE_DIR, CacheRow, NoteCache
 from vaultsync.lint.codec import unpack_entry
 from vaultsync.lint.engine import check_note
@@ -406,21 +405,18 @@ def recheck(
     base_key: str,
     listing: tuple[list[VaultFile], dict[str, os.stat_result]],
     only: set[str] | None = None,
-    *,
-    vault: bool = False,
 ) -> Recheck | None:
     """A check of the vault, or of the notes in `only`, answered from the snapshot;
     None: check it all.
 
-    `listing`: the vault's files and their stats, just taken. `vault`: make the vault as
-    it is now (`Recheck.tracked`) even when no note changed since the snapshot.
+    `listing`: the vault's files and their stats, just taken.
     """
     document = statefile.load(_snapshot_path(root), ALLOWED_GLOBALS, key=(FORMAT, base_key))
     if document is None:
         return None
     files, stats = listing
     try:
-        return _recheck(root, config, selection, files, stats, document, only, vault)
+        return _recheck(root, config, selection, files, stats, document, only)
     except (Unusable, KeyError, TypeError, ValueError, AttributeError):
         return None
 
@@ -465,11 +461,7 @@ def _same_bytes(root: Path, file: VaultFile, seen: tuple[int, int], cache: NoteC
     row = cache.rows.get(file.path)
     if row is None or tuple(row[:2]) != seen:
         return False
-    try:
-        with open(root / file.location, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest() == row[2]
-    except OSError:
-        return False
+    return file_digest(root / file.location) == row[2]
 
 
 def _recheck(
@@ -480,7 +472,6 @@ def _recheck(
     stats: dict[str, os.stat_result],
     document: dict[str, Any],
     only: set[str] | None,
-    vault: bool,
 ) -> Recheck:
     seen: dict[str, tuple[int, int]] = document["stats"]
     written_at = float(document["written_at"])
@@ -488,10 +479,12 @@ def _recheck(
     keep_open = False
     try:
         changed = _changed_notes(files, stats, seen, written_at, cache, root)
-        if not changed and not vault:  # the results went missing, say: the snapshot answers
+        if not changed:  # the results went missing, say: the snapshot is the answer
             return _answer(root, document, set(), only, {})
         answer = _recheck_notes(root, config, selection, files, document, changed, cache, only)
-        keep_open = vault  # its unchanged notes are unpacked from the cache as they are read
+        # Open while its vault (`Recheck.tracked`) lives: a fix going on from it unpacks
+        # its unchanged notes from the cache as it reads them.
+        keep_open = True
         return answer
     finally:
         if not keep_open:

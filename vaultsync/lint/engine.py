@@ -12,7 +12,7 @@ from typing import Any
 
 from vaultsync.config.settings import Config
 from vaultsync.core.model import Diagnostic, ParsedNote, Span
-from vaultsync.io.files import VaultFile, discover
+from vaultsync.io.files import VaultFile, discover, file_digest
 from vaultsync.lint import forks
 from vaultsync.parse.scanner import parse
 from vaultsync.rules import Selection
@@ -85,8 +85,6 @@ def remember(vault: Vault, stats: dict[str, os.stat_result]) -> bool:
     the file still has the bytes the entry was parsed from (read and hashed here);
     otherwise the note has no row and is read again when next needed. False: some note
     has none (or the cache cannot be written)."""
-    import hashlib
-
     from vaultsync.lint.cache import NoteCache
     from vaultsync.lint.codec import pack_entry
 
@@ -102,11 +100,7 @@ def remember(vault: Vault, stats: dict[str, os.stat_result]) -> bool:
                 continue
             if row is not None and tuple(row[:3]) == (stat.st_size, stat.st_mtime_ns, entry.digest):
                 continue  # as cached
-            try:
-                with open(vault.root / files[path].location, "rb") as handle:
-                    current = hashlib.sha256(handle.read()).hexdigest()
-            except OSError:
-                current = None
+            current = file_digest(vault.root / files[path].location)
             if current == entry.digest and cacheable(entry, files[path]):
                 cache.store(path, stat, entry.digest, pack_entry(entry))
             else:  # changed since it was parsed: no row rather than a wrong one
